@@ -1,0 +1,145 @@
+"""The tamper-evident audit log.
+
+Every change and every reveal appends an event in the same transaction as the change. Each event's hash
+covers the previous event's hash, so editing, deleting or reordering any event breaks the chain from
+that point on; `amanat audit verify` names the first broken link. Events carry ids and counts, never a
+record's values: ``details`` accepts only numbers, booleans and short identifier-like strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Index, String, Text, func, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from amanat.core.db import Base, utcnow
+
+GENESIS = "0" * 64
+_SAFE_STR = re.compile(r"^[A-Za-z0-9_.:@/\-]{0,80}$")
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a user, or a named system component (worker, cli)."""
+
+    label: str
+    user_id: str | None = None
+
+
+SYSTEM = Actor("system")
+
+
+def _check_details(details: Mapping[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in details.items():
+        if not _SAFE_STR.match(key):
+            raise ValueError(f"audit detail key {key!r} is not an identifier")
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            if isinstance(v, str) and not _SAFE_STR.match(v):
+                raise ValueError(f"audit detail {key!r} must be an id or code, not free text")
+            if not isinstance(v, str | int | float | bool | type(None)):
+                raise ValueError(f"audit detail {key!r} has an unsupported type")
+        out[key] = list(value) if isinstance(value, list | tuple) else value
+    return out
+
+
+def _digest(prev_hash: str, seq: int, at: datetime, actor: str, actor_id: str | None, action: str,
+            subject_type: str, subject_id: str | None, details: str) -> str:
+    body = json.dumps([seq, at.isoformat(timespec="microseconds"), actor, actor_id, action, subject_type,
+                       subject_id, details], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def record_event(db: Session, actor: Actor, action: str, subject_type: str, subject_id: str | None = None,
+                 **details: object) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction (the caller commits)."""
+    if db.get_bind().dialect.name == "postgresql":
+        # Serialise appenders so two transactions never chain onto the same predecessor.
+        db.execute(text("SELECT pg_advisory_xact_lock(7263001)"))
+    last = db.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    at = utcnow()
+    det = json.dumps(_check_details(details), sort_keys=True, separators=(",", ":"))
+    event = AuditEvent(seq=seq, at=at, actor=actor.label, actor_id=actor.user_id, action=action,
+                       subject_type=subject_type, subject_id=subject_id, details=det, prev_hash=prev,
+                       hash=_digest(prev, seq, at, actor.label, actor.user_id, action, subject_type, subject_id,
+                                    det))
+    db.add(event)
+    db.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainVerdict:
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    reason: str = ""
+    head: str = GENESIS
+
+
+def iter_events(db: Session, batch: int = 2000) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = db.scalars(select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def count_events(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def verify_chain(db: Session, progress: object | None = None) -> ChainVerdict:
+    """Recompute every hash; report the first event whose hash or link does not hold."""
+    prev, expected_seq, n = GENESIS, 1, 0
+    for ev in iter_events(db):
+        if ev.seq != expected_seq:
+            return ChainVerdict(False, n, expected_seq, f"event {expected_seq} is missing", prev)
+        if ev.prev_hash != prev:
+            return ChainVerdict(False, n, ev.seq, "its link to the previous event does not match", prev)
+        digest = _digest(ev.prev_hash, ev.seq, ev.at, ev.actor, ev.actor_id, ev.action, ev.subject_type,
+                         ev.subject_id, ev.details)
+        if digest != ev.hash:
+            return ChainVerdict(False, n, ev.seq, "its contents were changed after it was written", prev)
+        prev, expected_seq, n = ev.hash, expected_seq + 1, n + 1
+        if progress is not None and callable(progress):
+            progress()
+    return ChainVerdict(True, n, None, "", prev)
+
+
+def list_events(db: Session, *, limit: int = 100, before: int | None = None, action: str | None = None,
+                subject_id: str | None = None) -> list[AuditEvent]:
+    q = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if before is not None:
+        q = q.where(AuditEvent.seq < before)
+    if action:
+        q = q.where(AuditEvent.action == action)
+    if subject_id:
+        q = q.where(AuditEvent.subject_id == subject_id)
+    return list(db.scalars(q).all())

@@ -1,0 +1,311 @@
+"""The only module that touches keys.
+
+Keys of an organisation:
+- ``seal``: an X25519 key pair. Intake holds only the public half and seals each submission to it
+  (libsodium sealed box); only the worker, with the private half, can open it.
+- ``field``: AES-256-GCM data keys for field-level encryption at rest. Each ciphertext names its key
+  id, so keys can rotate while old data stays readable.
+- ``index``: the HMAC key for blind indexes (exact lookup of normalised values without decrypting).
+- ``odk``: an RSA key pair whose public half goes into encrypted ODK forms.
+
+Every private key is wrapped with a key-encryption key derived from the organisation's passphrase
+with argon2id. Nothing outside this module ever sees key bytes: other modules hold a ``KeyHolder``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from nacl.exceptions import CryptoError as NaclCryptoError
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+from amanat.errors import CryptoError
+
+FIELD_FORMAT = 1
+_CHECK_PLAINTEXT = b"amanat keystore check v1"
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    salt: bytes
+    time_cost: int
+    memory_kib: int
+    parallelism: int = 1
+
+    def to_dict(self) -> dict[str, object]:
+        return {"salt": base64.b64encode(self.salt).decode(), "time_cost": self.time_cost,
+                "memory_kib": self.memory_kib, "parallelism": self.parallelism, "algorithm": "argon2id"}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> KdfParams:
+        return cls(salt=base64.b64decode(str(d["salt"])), time_cost=int(str(d["time_cost"])),
+                   memory_kib=int(str(d["memory_kib"])), parallelism=int(str(d.get("parallelism", 1))))
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """What the keystore table holds for one key: public half in clear, private half wrapped."""
+
+    key_id: str
+    purpose: str  # seal | field | index | odk
+    public: bytes | None
+    wrapped: bytes | None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Keystore:
+    kdf: KdfParams
+    check: bytes  # AES-GCM of a constant under the KEK: tells a wrong passphrase from corrupt keys
+    keys: tuple[StoredKey, ...]
+
+
+def _kek(passphrase: str, kdf: KdfParams) -> bytes:
+    if not passphrase:
+        raise CryptoError("The passphrase is empty.", code="passphrase_empty")
+    return hash_secret_raw(passphrase.encode("utf-8"), kdf.salt, time_cost=kdf.time_cost,
+                           memory_cost=kdf.memory_kib, parallelism=kdf.parallelism, hash_len=32,
+                           type=Type.ID)
+
+
+def _wrap(kek: bytes, purpose: str, key_id: str, secret: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(kek).encrypt(nonce, secret, f"wrap:{purpose}:{key_id}".encode())
+
+
+def _unwrap(kek: bytes, key: StoredKey) -> bytes:
+    assert key.wrapped is not None
+    try:
+        return AESGCM(kek).decrypt(key.wrapped[:12], key.wrapped[12:], f"wrap:{key.purpose}:{key.key_id}".encode())
+    except InvalidTag as exc:
+        raise CryptoError(f"Key {key.key_id} failed authentication: the keystore is corrupt.",
+                          code="keystore_corrupt") from exc
+
+
+def _new_key(kek: bytes, purpose: str, key_id: str) -> StoredKey:
+    if purpose == "seal":
+        sk = PrivateKey.generate()
+        return StoredKey(key_id, purpose, bytes(sk.public_key), _wrap(kek, purpose, key_id, bytes(sk)))
+    if purpose in ("field", "index"):
+        return StoredKey(key_id, purpose, None, _wrap(kek, purpose, key_id, os.urandom(32)))
+    if purpose == "odk":
+        rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pub = rsa_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+        der = rsa_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+        return StoredKey(key_id, purpose, pub, _wrap(kek, purpose, key_id, der))
+    raise ValueError(f"unknown key purpose {purpose}")
+
+
+def create_keystore(passphrase: str, *, time_cost: int = 3, memory_kib: int = 65536) -> Keystore:
+    kdf = KdfParams(salt=os.urandom(16), time_cost=time_cost, memory_kib=memory_kib)
+    kek = _kek(passphrase, kdf)
+    nonce = os.urandom(12)
+    check = nonce + AESGCM(kek).encrypt(nonce, _CHECK_PLAINTEXT, b"check")
+    keys = tuple(_new_key(kek, p, f"{p}-1") for p in ("seal", "field", "index", "odk"))
+    return Keystore(kdf, check, keys)
+
+
+def _verify_passphrase(keystore: Keystore, passphrase: str) -> bytes:
+    kek = _kek(passphrase, keystore.kdf)
+    try:
+        AESGCM(kek).decrypt(keystore.check[:12], keystore.check[12:], b"check")
+    except InvalidTag as exc:
+        raise CryptoError("Wrong passphrase: the organisation's keys stay locked.",
+                          code="wrong_passphrase", status=401) from exc
+    return kek
+
+
+def rotate_field_key(keystore: Keystore, passphrase: str) -> tuple[StoredKey, tuple[StoredKey, ...]]:
+    """A new active field key; the old ones stay for reading. Returns (new key, keys to deactivate)."""
+    kek = _verify_passphrase(keystore, passphrase)
+    field_keys = [k for k in keystore.keys if k.purpose == "field"]
+    n = max(int(k.key_id.rsplit("-", 1)[1]) for k in field_keys) + 1
+    new = _new_key(kek, "field", f"field-{n}")
+    retired = tuple(StoredKey(k.key_id, k.purpose, k.public, k.wrapped, False) for k in field_keys if k.active)
+    return new, retired
+
+
+@dataclass
+class KeyRing:
+    """Unlocked keys. Lives in memory only, inside a KeyHolder."""
+
+    seal_public: bytes
+    seal_private: bytes | None
+    field_keys: dict[str, bytes]
+    active_field_key: str
+    index_key: bytes
+    odk_public_der: bytes
+    odk_private_der: bytes | None
+
+
+def unlock(keystore: Keystore, passphrase: str) -> KeyRing:
+    kek = _verify_passphrase(keystore, passphrase)
+    field_keys: dict[str, bytes] = {}
+    active = ""
+    seal_pub = seal_priv = index_key = odk_pub = odk_priv = None
+    for k in keystore.keys:
+        secret = _unwrap(kek, k)
+        if k.purpose == "seal" and k.active:
+            seal_pub, seal_priv = k.public, secret
+        elif k.purpose == "field":
+            field_keys[k.key_id] = secret
+            if k.active:
+                active = k.key_id
+        elif k.purpose == "index" and k.active:
+            index_key = secret
+        elif k.purpose == "odk" and k.active:
+            odk_pub, odk_priv = k.public, secret
+    if not (seal_pub and seal_priv and active and index_key and odk_pub and odk_priv):
+        raise CryptoError("The keystore is incomplete.", code="keystore_incomplete")
+    return KeyRing(seal_pub, seal_priv, field_keys, active, index_key, odk_pub, odk_priv)
+
+
+def public_ring(keystore: Keystore) -> KeyRing:
+    """Public halves only: enough to seal intake, nothing else."""
+    seal = next(k for k in keystore.keys if k.purpose == "seal" and k.active)
+    odk = next(k for k in keystore.keys if k.purpose == "odk" and k.active)
+    assert seal.public is not None and odk.public is not None
+    return KeyRing(seal.public, None, {}, "", b"", odk.public, None)
+
+
+@dataclass
+class KeyHolder:
+    """The handle the rest of the program holds. It can be locked (public only) or unlocked."""
+
+    _ring: KeyRing | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def set(self, ring: KeyRing | None) -> None:
+        with self._lock:
+            self._ring = ring
+
+    @property
+    def loaded(self) -> bool:
+        return self._ring is not None
+
+    @property
+    def unlocked(self) -> bool:
+        return self._ring is not None and self._ring.seal_private is not None
+
+    def _private(self) -> KeyRing:
+        ring = self._ring
+        if ring is None or ring.seal_private is None:
+            raise CryptoError("The organisation's keys are locked on this node.", code="keys_locked", status=503)
+        return ring
+
+    def _public(self) -> KeyRing:
+        if self._ring is None:
+            raise CryptoError("No organisation keys are loaded: run `amanat init` first.",
+                              code="keys_missing", status=503)
+        return self._ring
+
+    # --- sealing (intake) ---
+    def seal(self, plaintext: bytes) -> bytes:
+        return SealedBox(PublicKey(self._public().seal_public)).encrypt(plaintext)
+
+    def open_sealed(self, blob: bytes) -> bytes:
+        ring = self._private()
+        assert ring.seal_private is not None
+        try:
+            return SealedBox(PrivateKey(ring.seal_private)).decrypt(blob)
+        except NaclCryptoError as exc:
+            raise CryptoError("A sealed submission failed authentication (tampered or sealed to another key).",
+                              code="seal_tampered", status=422) from exc
+
+    # --- field encryption at rest ---
+    def encrypt_field(self, context: str, plaintext: bytes) -> bytes:
+        ring = self._private()
+        key_id = ring.active_field_key.encode()
+        header = bytes([FIELD_FORMAT, len(key_id)]) + key_id
+        nonce = os.urandom(12)
+        return header + nonce + AESGCM(ring.field_keys[ring.active_field_key]).encrypt(
+            nonce, plaintext, header + context.encode())
+
+    def decrypt_field(self, context: str, blob: bytes) -> bytes:
+        ring = self._private()
+        if len(blob) < 2 or blob[0] != FIELD_FORMAT:
+            raise CryptoError(f"Encrypted value in {context} has an unknown format.", code="field_format")
+        n = blob[1]
+        header, key_id = blob[: 2 + n], blob[2: 2 + n].decode("ascii", "replace")
+        key = ring.field_keys.get(key_id)
+        if key is None:
+            raise CryptoError(f"Encrypted value in {context} names an unknown key.", code="field_key_unknown")
+        nonce = blob[2 + n: 14 + n]
+        try:
+            return AESGCM(key).decrypt(nonce, blob[14 + n:], header + context.encode())
+        except InvalidTag as exc:
+            raise CryptoError(f"Encrypted value in {context} failed authentication.",
+                              code="field_tampered") from exc
+
+    def field_key_id(self, blob: bytes) -> str:
+        return blob[2: 2 + blob[1]].decode("ascii", "replace") if len(blob) > 2 else ""
+
+    @property
+    def active_field_key_id(self) -> str:
+        return self._private().active_field_key
+
+    # --- blind indexes ---
+    def blind_index(self, kind: str, value: str) -> bytes:
+        """HMAC of a normalised value: equal values give equal digests; without the key, nothing."""
+        ring = self._private()
+        return hmac.new(ring.index_key, kind.encode() + b"\x00" + value.encode("utf-8"), hashlib.sha256).digest()[:16]
+
+    def blind_indexes(self, kind: str, values: Iterable[str]) -> list[bytes]:
+        return [self.blind_index(kind, v) for v in dict.fromkeys(values) if v]
+
+    # --- ODK encrypted forms ---
+    def odk_public_key_b64(self) -> str:
+        return base64.b64encode(self._public().odk_public_der).decode()
+
+    def odk_unwrap(self, encrypted_key: bytes) -> bytes:
+        """Unwrap a submission's AES key (RSA-OAEP, SHA-256 digest and MGF1, as ODK Collect does)."""
+        return self._odk_decrypt(encrypted_key)
+
+    def _odk_decrypt(self, data: bytes) -> bytes:
+        ring = self._private()
+        assert ring.odk_private_der is not None
+        key = serialization.load_der_private_key(ring.odk_private_der, password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        try:
+            return key.decrypt(data, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                                                  label=None))
+        except ValueError as exc:
+            raise CryptoError("An ODK submission's key was not wrapped with this organisation's form key.",
+                              code="odk_wrong_key", status=422) from exc
+
+
+def new_token(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def token_digest(token: str) -> bytes:
+    """Session tokens are stored only as digests, so a database copy can't be used to log in."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:
+    a_b = a.encode() if isinstance(a, str) else a
+    b_b = b.encode() if isinstance(b, str) else b
+    return hmac.compare_digest(a_b, b_b)
+
+
+def hmac_sign(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def keys_by_purpose(keys: Sequence[StoredKey], purpose: str) -> list[StoredKey]:
+    return [k for k in keys if k.purpose == purpose]

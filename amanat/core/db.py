@@ -1,0 +1,126 @@
+"""Engine and sessions. SQLite (WAL) by default, PostgreSQL in production.
+
+SQLite gets two kinds of transaction: reads begin DEFERRED so they run beside writers, and writes begin
+IMMEDIATE so a read-then-write transaction can never deadlock on upgrading its lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from amanat.config import Settings
+from amanat.core.crypto import KeyHolder
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _sqlite_pragmas(dbapi_conn: Any, synchronous: str) -> None:
+    dbapi_conn.isolation_level = None  # SQLAlchemy's begin event below issues BEGIN itself
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA synchronous={synchronous}")  # value comes from a Literal setting, not input
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA temp_store=MEMORY")  # sorts and temp tables never spill to a file
+    cur.close()
+
+
+class Database:
+    """Holds the engine, the key holder bound to it, and the two session factories."""
+
+    def __init__(self, url: str, keys: KeyHolder, *, synchronous: str = "FULL", echo: bool = False) -> None:
+        self.url = url
+        self.keys = keys
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["pool_size"] = 20
+            kwargs["max_overflow"] = 40
+        else:
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 20
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(url, **kwargs)
+        # The encrypted column types find the keys through the dialect (see core/types.py).
+        self.engine.dialect.amanat_keys = keys  # type: ignore[attr-defined]
+        if self.is_sqlite:
+            sync = synchronous
+
+            @event.listens_for(self.engine, "connect")
+            def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+                _sqlite_pragmas(dbapi_conn, sync)
+
+            @event.listens_for(self.engine, "begin")
+            def _on_begin(conn: Any) -> None:
+                if conn.get_execution_options().get("amanat_write"):
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    conn.exec_driver_sql("BEGIN")
+
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
+        self._write = sessionmaker(bind=self.engine.execution_options(amanat_write=True),
+                                   expire_on_commit=False, autoflush=True)
+
+    def read_session(self) -> Session:
+        return self._read()
+
+    def write_session(self) -> Session:
+        return self._write()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One write transaction for a command or job: commits on success, rolls back on error."""
+        session = self._write()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        session = self._read()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(settings: Settings, keys: KeyHolder | None = None) -> Database:
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database(settings.effective_database_url, keys or KeyHolder(), synchronous=settings.sqlite_synchronous)

@@ -1,0 +1,66 @@
+"""Storage of the organisation's keystore: public halves in clear, private halves wrapped (see crypto.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, LargeBinary, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from amanat.core.crypto import KdfParams, Keystore, StoredKey
+from amanat.core.db import Base, utcnow
+
+
+class KeystoreMeta(Base):
+    __tablename__ = "keystore_meta"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(200))
+    kdf: Mapped[str] = mapped_column(Text)
+    check: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OrgKey(Base):
+    __tablename__ = "org_keys"
+
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    wrapped_private: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def save_keystore(db: Session, keystore: Keystore, organisation: str) -> None:
+    db.add(KeystoreMeta(id=1, organisation=organisation, kdf=json.dumps(keystore.kdf.to_dict()),
+                        check=keystore.check))
+    for k in keystore.keys:
+        db.add(OrgKey(key_id=k.key_id, purpose=k.purpose, public_key=k.public, wrapped_private=k.wrapped,
+                      active=k.active))
+    db.flush()
+
+
+def load_keystore(db: Session) -> Keystore | None:
+    meta = db.get(KeystoreMeta, 1)
+    if meta is None:
+        return None
+    rows = db.scalars(select(OrgKey).order_by(OrgKey.created_at, OrgKey.key_id)).all()
+    keys = tuple(StoredKey(r.key_id, r.purpose, r.public_key, r.wrapped_private, r.active) for r in rows)
+    return Keystore(KdfParams.from_dict(json.loads(meta.kdf)), meta.check, keys)
+
+
+def organisation_name(db: Session) -> str | None:
+    meta = db.get(KeystoreMeta, 1)
+    return meta.organisation if meta else None
+
+
+def store_rotated_key(db: Session, new: StoredKey, retired: tuple[StoredKey, ...]) -> None:
+    for k in retired:
+        row = db.get(OrgKey, k.key_id)
+        if row is not None:
+            row.active = False
+    db.add(OrgKey(key_id=new.key_id, purpose=new.purpose, public_key=new.public, wrapped_private=new.wrapped,
+                  active=True))
+    db.flush()

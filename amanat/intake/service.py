@@ -1,0 +1,155 @@
+"""Seal a parsed submission the moment it arrives, and open it again in the worker.
+
+The sealing side needs only the organisation's public key. Nothing a person typed is written anywhere
+in clear: the fields, provenance and each attachment are sealed in memory and only ciphertext is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from amanat.core.audit import Actor, record_event
+from amanat.core.crypto import KeyHolder
+from amanat.core.db import utcnow
+from amanat.errors import Conflict, CryptoError
+from amanat.intake.models import Submission, SubmissionPart
+from amanat.intake.parsed import Attachment, ParsedSubmission
+
+_RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud over a bad phone line
+
+
+def new_receipt() -> str:
+    body = "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(8))
+    return f"AM-{body[:4]}-{body[4:]}"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    submission_id: str
+    receipt: str
+
+
+def seal_submission(db: Session, keys: KeyHolder, parsed: ParsedSubmission, *, actor: Actor, form_id: str,
+                    form_version: str, language: str = "en", submitted_by: str | None = None,
+                    instance_id: str | None = None) -> Receipt:
+    """Seal and store one submission in the caller's transaction; audited as ``submission:receive``."""
+    header = {
+        "channel": parsed.channel, "fields": parsed.fields, "provenance": parsed.provenance,
+        "field_sources": parsed.field_sources, "context": parsed.context,
+        "attachments": [{"name": a.name, "content_type": a.content_type, "size": len(a.data)}
+                        for a in parsed.attachments],
+    }
+    sealed = keys.seal(json.dumps(header, ensure_ascii=False, default=str).encode("utf-8"))
+    if instance_id and db.scalar(select(Submission.id).where(Submission.instance_id == instance_id)):
+        raise Conflict("A submission with this instanceID was already received.", code="duplicate_instance")
+    sub = Submission(receipt=new_receipt(), channel=parsed.channel, form_id=form_id, form_version=form_version,
+                     language=language, submitted_by=submitted_by, instance_id=instance_id, sealed=sealed,
+                     part_count=len(parsed.attachments))
+    db.add(sub)
+    db.flush()
+    for i, att in enumerate(parsed.attachments):
+        blob = keys.seal(att.data)
+        db.add(SubmissionPart(submission_id=sub.id, position=i, sealed=blob, size=len(blob)))
+    record_event(db, actor, "submission:receive", "submission", sub.id, channel=parsed.channel,
+                 attachments=len(parsed.attachments), form_version=form_version)
+    db.flush()
+    return Receipt(sub.id, sub.receipt)
+
+
+def add_parts(db: Session, keys: KeyHolder, submission_id: str, attachments: Sequence[Attachment]) -> int:
+    """Attach more sealed parts to a still-sealed submission (OpenRosa sends big ones in pieces)."""
+    sub = db.get(Submission, submission_id)
+    if sub is None or sub.status != "sealed":
+        raise Conflict("That submission is already processed; attachments can no longer be added.")
+    start = db.scalar(select(func.coalesce(func.max(SubmissionPart.position), -1))
+                      .where(SubmissionPart.submission_id == submission_id)) + 1
+    for i, att in enumerate(attachments):
+        # The name travels inside the seal so a file name (often a person's name) is never in clear.
+        blob = keys.seal(json.dumps({"name": att.name, "content_type": att.content_type}).encode()
+                         + b"\n" + att.data)
+        db.add(SubmissionPart(submission_id=submission_id, position=start + i, sealed=blob, size=len(blob)))
+    sub.part_count = start + len(attachments)
+    db.flush()
+    return len(attachments)
+
+
+@dataclass
+class OpenedSubmission:
+    submission_id: str
+    receipt: str
+    channel: str
+    form_id: str
+    form_version: str
+    language: str
+    submitted_by: str | None
+    parsed: ParsedSubmission
+
+
+def open_submission(db: Session, keys: KeyHolder, sub: Submission) -> OpenedSubmission:
+    """Open the seal (worker side, needs the private key). Raises CryptoError if anything was tampered."""
+    if sub.sealed is None:
+        raise CryptoError("This submission holds no sealed payload.", code="seal_missing", status=409)
+    header = json.loads(keys.open_sealed(sub.sealed))
+    parts = db.scalars(select(SubmissionPart).where(SubmissionPart.submission_id == sub.id)
+                       .order_by(SubmissionPart.position)).all()
+    described = header.get("attachments", [])
+    attachments: list[Attachment] = []
+    for part in parts:
+        assert part.sealed is not None
+        data = keys.open_sealed(part.sealed)
+        if part.position < len(described):
+            meta = described[part.position]
+            attachments.append(Attachment(meta["name"], meta["content_type"], data))
+        else:  # added later: the name is inside the seal, before the first newline
+            head, _, body = data.partition(b"\n")
+            meta = json.loads(head)
+            attachments.append(Attachment(meta["name"], meta["content_type"], body))
+    parsed = ParsedSubmission(channel=header["channel"], fields=header["fields"], attachments=attachments,
+                              provenance=header.get("provenance", {}),
+                              field_sources=header.get("field_sources", {}), context=header.get("context", []))
+    return OpenedSubmission(sub.id, sub.receipt, sub.channel, sub.form_id, sub.form_version, sub.language,
+                            sub.submitted_by, parsed)
+
+
+def next_sealed(db: Session) -> Submission | None:
+    """The oldest submission waiting to be opened. On PostgreSQL, rows other workers hold are skipped."""
+    q = (select(Submission).where(Submission.status == "sealed").order_by(Submission.received_at)
+         .limit(1))
+    if db.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return db.scalars(q).first()
+
+
+def mark_stored(db: Session, sub: Submission, record_id: str) -> None:
+    """Opened and stored as a record: the sealed copy is dropped (the record holds it, encrypted)."""
+    sub.status = "stored"
+    sub.record_id = record_id
+    sub.processed_at = utcnow()
+    sub.sealed = None
+    db.execute(update(SubmissionPart).where(SubmissionPart.submission_id == sub.id).values(sealed=None))
+    db.flush()
+
+
+def mark_failed(db: Session, submission_id: str, code: str) -> None:
+    sub = db.get(Submission, submission_id)
+    if sub is None:
+        return
+    sub.attempts += 1
+    sub.status = "failed"
+    sub.error_code = code[:60]
+    sub.processed_at = utcnow()
+    record_event(db, Actor("system:worker"), "submission:fail", "submission", sub.id, code=code[:60])
+    db.flush()
+
+
+def count_by_status(db: Session) -> dict[str, int]:
+    rows = db.execute(select(Submission.status, func.count()).group_by(Submission.status)).all()
+    return {status: n for status, n in rows}
+
+

@@ -1,0 +1,52 @@
+"""The worker: in the server process on the embedded default, or as `amanat worker` in production."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from amanat.core.db import Database
+from amanat.jobs.pipeline import process_next
+
+log = logging.getLogger("amanat.worker")
+
+
+class Worker:
+    def __init__(self, database: Database, *, poll_seconds: float = 0.2) -> None:
+        self.database = database
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.processed = 0
+        self.failed = 0
+
+    def wake(self) -> None:
+        """Intake calls this after a commit so a new submission is picked up at once."""
+        self._wake.set()
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                step = process_next(self.database)
+            except Exception:  # keep the worker alive; the failed transaction was rolled back
+                log.exception("worker step failed")
+                step = None
+                self._stop.wait(1.0)
+            if step is None:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+            elif step.ok:
+                self.processed += 1
+            else:
+                self.failed += 1
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="amanat-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,1 @@
+"""Alembic migrations, one per schema change, from the first table on."""
