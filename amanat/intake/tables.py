@@ -1,0 +1,378 @@
+"""CSV and XLSX tables (Kobo and ODK Central exports, spreadsheets kept by hand) → one submission per row.
+
+Rows are streamed: a CSV is decoded as it is read and an XLSX is opened read-only, so a large export
+never sits in memory whole. Columns are matched by XLSForm name (also inside Kobo/Central group paths
+such as `group_x/full_name` or `group_x-full_name`), by label in English, Dari or Pashto, or by an
+explicit mapping file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Literal
+
+from amanat.intake.errors import IntakeError
+from amanat.intake.labels import CANONICAL_FIELDS, LabelMatcher
+from amanat.intake.parsed import ParsedSubmission
+from amanat.intake.spreadsheet_safety import escape_formula
+
+__all__ = ["PROVENANCE_COLUMNS", "TableReader", "escape_formula", "load_mapping", "read_table"]
+
+# Export bookkeeping that identifies the submission, not the person: kept in provenance.
+PROVENANCE_COLUMNS = frozenset({
+    "_id", "_uuid", "_submission_time", "_index", "_parent_index", "_parent_table_name", "_validation_status",
+    "_status", "__version__", "_version_", "_xform_id_string", "KEY", "PARENT_KEY", "SubmissionDate",
+    "meta-instanceID", "meta/instanceID", "instanceID", "meta-deprecatedID", "meta/deprecatedID",
+    "FormVersion", "ReviewState", "isValidated", "start", "end", "today",
+})
+# Export bookkeeping that says nothing useful or identifies a device or account: left out.
+IGNORED_COLUMNS = frozenset({
+    "_notes", "_tags", "_geolocation", "_attachments", "_duration", "_submitted_by", "formhub/uuid",
+    "formhub-uuid", "meta/rootUuid", "meta-rootUuid", "SubmitterID", "SubmitterName", "AttachmentsPresent",
+    "AttachmentsExpected", "Status", "DeviceID", "Edits", "deviceid", "username", "audit", "meta-audit",
+    "meta/audit", "meta-instanceName", "meta/instanceName",
+})
+_IGNORE_MARKERS = {"", "-", "ignore", "none", "skip"}
+_MAPPABLE = frozenset(f for f in CANONICAL_FIELDS if f != "family")
+_SPREADSHEET_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                                 "#GETTING_DATA", "#SPILL!", "#CALC!"})
+MAX_CELL = 32_767  # Excel's own limit for a cell; longer is not a form answer
+_HEAD = 64 * 1024
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: what the person sees in their spreadsheet."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def load_mapping(path: str | os.PathLike[str]) -> dict[str, str | None]:
+    """A column → field mapping from a small CSV (two columns), JSON or YAML file.
+
+    A field of "", "-", "ignore" or null means: leave this column out.
+    """
+    p = Path(path)
+    name = p.name
+    try:
+        raw = p.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IntakeError("mapping file cannot be read as UTF-8 text", source=name) from exc
+    pairs: list[tuple[int | None, object, object]] = []
+    suffix = p.suffix.lower()
+    if suffix in {".json", ".yaml", ".yml"}:
+        try:
+            if suffix == ".json":
+                data = json.loads(raw)
+            else:
+                import yaml  # only mapping files need it
+                data = yaml.safe_load(raw)
+        except ValueError as exc:
+            raise IntakeError("mapping file is not valid JSON", source=name) from exc
+        except Exception as exc:  # yaml.YAMLError and friends
+            raise IntakeError("mapping file is not valid YAML", source=name) from exc
+        if isinstance(data, dict) and isinstance(data.get("columns"), dict):
+            data = data["columns"]
+        if not isinstance(data, dict):
+            raise IntakeError("mapping file must hold an object of column: field", source=name)
+        pairs = [(None, k, v) for k, v in data.items()]
+    else:
+        for number, row in enumerate(csv.reader(io.StringIO(raw)), start=1):
+            if not row or not "".join(row).strip():
+                continue
+            if number == 1 and [c.strip().lower() for c in row[:2]] == ["column", "field"]:
+                continue
+            pairs.append((number, row[0], row[1] if len(row) > 1 else ""))
+    mapping: dict[str, str | None] = {}
+    for position, (line, column, fld) in enumerate(pairs, start=1):
+        if not isinstance(column, str) or not (fld is None or isinstance(fld, str)):
+            raise IntakeError("column and field must be text", source=name, line=line,
+                              field=None if line else f"entry {position}")
+        target = (fld or "").strip()
+        if target.lower() in _IGNORE_MARKERS:
+            mapping[column.strip()] = None
+        elif target in _MAPPABLE:
+            mapping[column.strip()] = target
+        else:
+            raise IntakeError("not a canonical field name", source=name, line=line,
+                              field=None if line else f"entry {position}")
+    return mapping
+
+
+class _Prefixed(io.RawIOBase):
+    """The bytes already read for sniffing, then the rest of the stream, without reading it whole."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+def _sniff_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text" export
+    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:
+        return "utf-16-le"
+    if len(head) >= 4 and head[0::2].count(0) > len(head) // 4:
+        return "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1256"  # Windows Arabic/Persian: what old Excel on a Dari/Pashto machine writes
+
+
+def _sniff_delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    text = str(value).strip()
+    return text or None
+
+
+class TableReader:
+    """Iterate `(row_number, ParsedSubmission)`; `row_number` is what the spreadsheet shows (header = 1)."""
+
+    def __init__(self, stream: IO[bytes], *, file_name: str, kind: Literal["csv", "xlsx"],
+                 mapping: Mapping[str, str | None] | None, extra_labels: Mapping[str, Iterable[str]] | None,
+                 on_error: Literal["raise", "collect"], sheet: str | None, owns_stream: bool) -> None:
+        self.file_name = file_name
+        self.kind = kind
+        self.on_error = on_error
+        self.errors: list[IntakeError] = []
+        self._stream = stream
+        self._owns = owns_stream
+        self._workbook: object | None = None
+        self._rows = self._open_csv() if kind == "csv" else self._open_xlsx(sheet)
+        header = self._next_row()
+        if header is None:
+            raise IntakeError("the table is empty (no header row)", source=file_name)
+        self.headers = [(_cell_text(h) or "").translate({0xFEFF: None, 0x200E: None, 0x200F: None})
+                        for h in header]
+        self._fields: list[str | None] = []
+        self._provenance: list[str | None] = []
+        self.columns: dict[str, str | None] = {}
+        self.unmapped: list[str] = []
+        self._map_columns(mapping or {}, LabelMatcher(extra_labels))
+
+    # -- opening ------------------------------------------------------------------------------------
+    def _open_csv(self) -> Iterator[list[str]]:
+        head = self._stream.read(_HEAD)
+        encoding = _sniff_encoding(head)
+        raw = io.BufferedReader(_Prefixed(head, self._stream))
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        sample = head.decode(encoding, errors="ignore")
+        return csv.reader(text, delimiter=_sniff_delimiter(sample.lstrip("\ufeff")))
+
+    def _open_xlsx(self, sheet: str | None) -> Iterator[tuple[object, ...]]:
+        import openpyxl  # heavy; only XLSX needs it
+
+        source: IO[bytes] = self._stream
+        if not source.seekable():
+            source = io.BytesIO(source.read())  # a zip needs random access
+        try:
+            wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
+            ws = wb[sheet] if sheet else wb.worksheets[0]
+            rows = ws.iter_rows(values_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+            raise IntakeError("not a readable XLSX workbook (or the sheet is missing)",
+                              source=self.file_name) from exc
+        self._workbook = wb
+        return rows
+
+    def _next_row(self, row_number: int = 1) -> list[object] | None:
+        try:
+            return list(next(self._rows))
+        except StopIteration:
+            return None
+        except UnicodeDecodeError:
+            raise IntakeError("text is not in the file's encoding from here on", source=self.file_name,
+                              row=row_number) from None
+        except csv.Error:
+            raise IntakeError("malformed CSV (a cell too large, or a stray NUL byte)", source=self.file_name,
+                              row=row_number) from None
+        except Exception as exc:  # damaged XLSX parts surface only while streaming
+            raise IntakeError("the workbook is damaged", source=self.file_name, row=row_number) from exc
+
+    # -- columns ------------------------------------------------------------------------------------
+    def _match(self, header: str, mapping: Mapping[str, str | None], matcher: LabelMatcher) -> tuple[str, str | None]:
+        """("field" | "provenance" | "ignored" | "none", name)."""
+        if header in mapping:
+            target = mapping[header]
+            return ("field", target) if target else ("ignored", None)
+        if header in PROVENANCE_COLUMNS:
+            return "provenance", header
+        if header in IGNORED_COLUMNS:
+            return "ignored", None
+        if header in _MAPPABLE:
+            return "field", header
+        hit = matcher.match(header.replace("_", " "))
+        if hit in _MAPPABLE:
+            return "field", hit
+        for sep in ("/", "-"):
+            if sep in header:
+                last = header.rsplit(sep, 1)[1].strip()
+                if last in _MAPPABLE:
+                    return "field", last
+                if last == "instanceID":
+                    return "provenance", header
+                hit = matcher.match(last.replace("_", " "))
+                if hit in _MAPPABLE:
+                    return "field", hit
+        return "none", None
+
+    def _map_columns(self, mapping: Mapping[str, str | None], matcher: LabelMatcher) -> None:
+        taken: set[str] = set()
+        for header in self.headers:
+            kind, name = self._match(header.strip(), mapping, matcher) if header.strip() else ("ignored", None)
+            if kind == "field" and name in taken:
+                kind, name = "none", None  # the first column for a field wins; say so via .unmapped
+            self._fields.append(name if kind == "field" else None)
+            self._provenance.append(name if kind == "provenance" else None)
+            if kind == "field" and name:
+                taken.add(name)
+            self.columns[header] = name if kind == "field" else None
+            if kind == "none":
+                self.unmapped.append(header)
+
+    # -- rows ---------------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[tuple[int, ParsedSubmission]]:
+        row_number = 1
+        try:
+            while (row := self._next_row(row_number + 1)) is not None:
+                row_number += 1
+                try:
+                    parsed = self._row(row_number, row)
+                except IntakeError as exc:
+                    if self.on_error == "raise":
+                        raise
+                    self.errors.append(exc)
+                    continue
+                if parsed is not None:
+                    yield row_number, parsed
+        finally:
+            self.close()
+
+    def _row(self, row_number: int, row: list[object]) -> ParsedSubmission | None:
+        fields: dict[str, object] = {}
+        sources: dict[str, str] = {}
+        provenance: dict[str, object] = {"source": self.file_name, "row": row_number}
+        width = len(self.headers)
+        for index, value in enumerate(row):
+            text = _cell_text(value)
+            if text is None:
+                continue
+            letter = column_letter(index)
+            if index >= width:
+                raise IntakeError("more cells than the header has columns", source=self.file_name,
+                                  row=row_number, column=letter)
+            fld = self._fields[index]
+            if text in _SPREADSHEET_ERRORS and self.kind == "xlsx":
+                raise IntakeError("the cell holds a spreadsheet error instead of a value",
+                                  source=self.file_name, row=row_number, column=letter, field=fld)
+            if len(text) > MAX_CELL:
+                raise IntakeError(f"the cell is longer than {MAX_CELL} characters", source=self.file_name,
+                                  row=row_number, column=letter, field=fld)
+            if fld is not None:
+                fields[fld] = text
+                sources[fld] = f"row {row_number}, column {letter}"
+            elif (prov := self._provenance[index]) is not None:
+                provenance[prov] = text
+        if not fields:
+            return None  # blank row, or only bookkeeping columns
+        return ParsedSubmission(channel="table", fields=fields, attachments=[], provenance=provenance,
+                                field_sources=sources, context=[])
+
+    def close(self) -> None:
+        wb, self._workbook = self._workbook, None
+        if wb is not None:
+            wb.close()  # type: ignore[attr-defined]
+        if self._owns:
+            self._stream.close()
+
+    def __enter__(self) -> TableReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_table(stream_or_path: IO[bytes] | bytes | str | os.PathLike[str], *, file_name: str,
+               mapping: Mapping[str, str | None] | None = None,
+               extra_labels: Mapping[str, Iterable[str]] | None = None,
+               on_error: Literal["raise", "collect"] = "raise", sheet: str | None = None) -> TableReader:
+    """Open a CSV or XLSX table for streaming; the kind comes from the name, else from the bytes.
+
+    on_error="collect" skips a bad row and keeps its IntakeError in `.errors` instead of stopping.
+    """
+    owns = False
+    stream: IO[bytes]
+    if isinstance(stream_or_path, bytes | bytearray):
+        stream = io.BytesIO(stream_or_path)
+    elif isinstance(stream_or_path, str | os.PathLike):
+        try:
+            stream = open(stream_or_path, "rb")  # noqa: SIM115 (the reader closes it when done)
+        except OSError as exc:
+            raise IntakeError("file cannot be opened", source=file_name) from exc
+        owns = True
+    else:
+        stream = stream_or_path
+    lower = file_name.lower()
+    kind: Literal["csv", "xlsx"]
+    if lower.endswith((".xlsx", ".xlsm")):
+        kind = "xlsx"
+    elif lower.endswith((".csv", ".tsv", ".txt")):
+        kind = "csv"
+    else:
+        peek = stream.peek(4)[:4] if isinstance(stream, io.BufferedReader) else b""
+        if not peek and stream.seekable():
+            pos = stream.tell()
+            peek = stream.read(4)
+            stream.seek(pos)
+        kind = "xlsx" if peek == b"PK\x03\x04" else "csv"
+    try:
+        return TableReader(stream, file_name=file_name, kind=kind, mapping=mapping, extra_labels=extra_labels,
+                           on_error=on_error, sheet=sheet, owns_stream=owns)
+    except BaseException:
+        if owns:
+            stream.close()
+        raise
