@@ -1,0 +1,149 @@
+"""serve, worker, demo."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amanat.cli.admin import initialise, open_unlocked
+from amanat.cli.main import app, console, friendly, progress, read_passphrase, settings_of
+from amanat.config import Settings
+from amanat.core.audit import Actor
+from amanat.core.crypto import public_ring
+from amanat.core.db import open_database
+from amanat.core.keystore import load_keystore
+from amanat.errors import AmanatError
+
+DEMO_PASSPHRASE = "amanat demo passphrase"  # noqa: S105 - demo organisation only, synthetic data
+DEMO_PASSWORD = "amanat-demo-2021"  # noqa: S105 - printed to the person starting the demo
+DEMO_ROLES = ("admin", "caseworker", "verifier", "referrer", "auditor")
+
+
+def _serve(settings: Settings, database: object) -> None:
+    import uvicorn
+
+    from amanat.web.app import create_app
+
+    app_ = create_app(settings, database)  # type: ignore[arg-type]
+    uvicorn.run(app_, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                proxy_headers=False)
+
+
+@app.command()
+@friendly
+def serve(ctx: typer.Context, host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+          port: Annotated[int | None, typer.Option(help="Port.")] = None,
+          sealed_only: Annotated[bool, typer.Option(
+              help="Hold only the public key: accept and seal submissions, open nothing (run `amanat worker` "
+                   "elsewhere).")] = False) -> None:
+    """Run the web server (with the worker inside it, unless --sealed-only)."""
+    settings = settings_of(ctx).model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v})
+    if sealed_only:
+        database = open_database(settings)
+        with database.reading() as db:
+            keystore = load_keystore(db)
+        if keystore is None:
+            raise AmanatError("This database has no keys yet: run `amanat init` first.", code="not_initialised")
+        database.keys.set(public_ring(keystore))
+        settings = settings.model_copy(update={"run_worker_in_process": False})
+    else:
+        database = open_unlocked(settings)
+    console.print(f"Amanat listening on http://{settings.host}:{settings.port}/")
+    _serve(settings, database)
+
+
+@app.command()
+@friendly
+def worker(ctx: typer.Context,
+           once: Annotated[bool, typer.Option(help="Process what is queued, then exit.")] = False) -> None:
+    """Open, normalise and store sealed submissions (the production worker process)."""
+    from amanat.intake.service import count_by_status
+    from amanat.jobs.pipeline import process_next
+
+    database = open_unlocked(settings_of(ctx))
+    with database.reading() as db:
+        waiting = count_by_status(db).get("sealed", 0)
+    done = failed = 0
+    with progress() as bar:
+        task = bar.add_task("Processing submissions", total=waiting or None)
+        while True:
+            step = process_next(database)
+            if step is None:
+                if once:
+                    break
+                time.sleep(settings_of(ctx).worker_poll_seconds)
+                continue
+            done += step.ok
+            failed += not step.ok
+            bar.advance(task)
+    console.print(f"Stored {done}, failed {failed}.")
+
+
+@app.command()
+@friendly
+def demo(ctx: typer.Context,
+         applicants: Annotated[int, typer.Option(help="How many synthetic applicants to create.")] = 40,
+         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+         port: Annotated[int, typer.Option(help="Port.")] = 8000,
+         no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up only; do not start the server.")] = False,
+         ) -> None:
+    """Start a demo organisation with synthetic applicants (development only, fixed passphrase)."""
+    from amanat.accounts.service import Accounts
+    from amanat.cli.demo_data import demo_applicants
+    from amanat.forms.spec import load_form
+    from amanat.intake.parsed import ParsedSubmission
+    from amanat.intake.service import seal_submission
+    from amanat.jobs.pipeline import process_next
+
+    base = settings_of(ctx)
+    data_dir = base.data_dir if os.environ.get("AMANAT_DATA_DIR") else Path("var/demo")
+    settings = base.model_copy(update={"data_dir": data_dir, "host": host, "port": port, "demo": True,
+                                       "passphrase": None})
+    if settings.environment == "production":
+        raise AmanatError("The demo refuses to run in production.", code="demo_in_production")
+    database = open_database(settings)
+    with database.reading() as db:
+        exists = load_keystore(db) is not None if _has_schema(database) else False
+    if exists:
+        os.environ["AMANAT_PASSPHRASE"] = DEMO_PASSPHRASE
+        database = open_unlocked(settings.model_copy(update={"passphrase": DEMO_PASSPHRASE}))
+        console.print("Using the existing demo organisation.")
+    else:
+        database = initialise(settings, "Demo organisation (synthetic data)", DEMO_PASSPHRASE)
+        accounts = Accounts(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+        cli = Actor("system:demo")
+        with database.transaction() as db:
+            for role in DEMO_ROLES:
+                accounts.create_user(db, cli, username=role, password=DEMO_PASSWORD, role=role,
+                                     display_name=f"Demo {role}")
+        spec = load_form()
+        people = demo_applicants(applicants)
+        with progress() as bar:
+            task = bar.add_task("Sealing synthetic submissions", total=len(people))
+            for fields in people:
+                with database.transaction() as db:
+                    seal_submission(db, database.keys, ParsedSubmission("web", fields), actor=cli,
+                                    form_id=spec.form_id, form_version=spec.version, language="prs")
+                bar.advance(task)
+            task2 = bar.add_task("Opening, normalising and storing", total=len(people))
+            while process_next(database) is not None:
+                bar.advance(task2)
+    typer.echo(f"Demo organisation ready in {data_dir}/ (synthetic applicants only).")
+    typer.echo(f"Sign in at http://{host}:{port}/login as one of {', '.join(DEMO_ROLES)} "
+               f"with the password {DEMO_PASSWORD}")
+    typer.echo(f"The public intake form is at http://{host}:{port}/intake")
+    if not no_serve:
+        _serve(settings, database)
+
+
+def _has_schema(database: object) -> bool:
+    from sqlalchemy import inspect
+
+    return "keystore_meta" in inspect(database.engine).get_table_names()  # type: ignore[attr-defined]
+
+
+__all__ = ["DEMO_PASSWORD", "demo", "read_passphrase", "serve", "worker"]

@@ -1,0 +1,132 @@
+"""create_app(settings): the thin web layer over the stages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartParser
+
+from amanat.accounts.service import Accounts
+from amanat.config import Settings
+from amanat.core.crypto import KeyHolder, public_ring, unlock
+from amanat.core.db import Database, open_database
+from amanat.core.keystore import load_keystore, organisation_name
+from amanat.errors import AmanatError, NotAuthenticated, TooManyRequests
+from amanat.jobs.worker import Worker
+from amanat.web.deps import CSRF_COOKIE, LANG_COOKIE, verify_csrf
+from amanat.web.i18n import resolve_language
+from amanat.web.render import make_environment, render
+from amanat.web.security import BodyLimit, SecurityHeaders
+
+log = logging.getLogger("amanat.web")
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def load_keys(database: Database, passphrase: str | None) -> tuple[KeyHolder, str]:
+    """Unlock the keys with the passphrase, or load only the public halves (a sealed-intake node)."""
+    with database.reading() as db:
+        keystore = load_keystore(db)
+        org = organisation_name(db) or "Amanat"
+    if keystore is None:
+        return database.keys, org
+    database.keys.set(unlock(keystore, passphrase) if passphrase else public_ring(keystore))
+    return database.keys, org
+
+
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+    database = database or open_database(settings)
+    if not database.keys.loaded:
+        passphrase = settings.passphrase.get_secret_value() if settings.passphrase else None
+        load_keys(database, passphrase)
+    with database.reading() as db:
+        org = organisation_name(db) or "Amanat"
+    # Uploads stay in memory up to the request cap: a spooled temp file would put plaintext on disk.
+    MultiPartParser.spool_max_size = settings.max_request_bytes
+    worker = Worker(database, poll_seconds=settings.worker_poll_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.run_worker_in_process and database.keys.unlocked:
+            worker.start()
+        yield
+        worker.stop()
+
+    app = FastAPI(title="Amanat", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(verify_csrf)])
+    app.state.settings = settings
+    app.state.database = database
+    app.state.worker = worker
+    app.state.org_name = org
+    app.state.templates = make_environment()
+    app.state.accounts = Accounts(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
+                                  max_failures=settings.login_max_failures,
+                                  window_seconds=settings.login_window_seconds,
+                                  session_hours=settings.session_hours)
+
+    @app.middleware("http")
+    async def cookies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        new_csrf = getattr(request.state, "new_csrf", None)
+        if new_csrf and not request.cookies.get(CSRF_COOKIE):
+            response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", secure=settings.https,
+                                path="/")
+        lang = resolve_language(request.query_params.get("lang"))
+        if lang is not None:  # a preference kept in the browser only; nothing is written server-side
+            response.set_cookie(LANG_COOKIE, lang.code, samesite="lax", secure=settings.https,
+                                max_age=365 * 86400, path="/")
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders, https=settings.https)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+    @app.exception_handler(AmanatError)
+    async def amanat_error(request: Request, exc: AmanatError) -> Response:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        if wants_json(request):
+            return JSONResponse({"error": exc.code, "message": exc.public_message, "field": exc.field},
+                                status_code=exc.status, headers=headers)
+        if isinstance(exc, NotAuthenticated) and request.method == "GET":
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return render(request, "error.html", {"status": exc.status, "message": exc.public_message},
+                      status=exc.status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = "Not found." if exc.status_code == 404 else "The request could not be handled."
+        if wants_json(request):
+            return JSONResponse({"error": "http_error", "message": message}, status_code=exc.status_code)
+        return render(request, "error.html", {"status": exc.status_code, "message": message},
+                      status=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        # Name the fields, never echo what was sent.
+        names = sorted({".".join(str(p) for p in err.get("loc", [])[1:]) for err in exc.errors()})
+        message = "Some fields are missing or malformed: " + ", ".join(names)
+        if wants_json(request):
+            return JSONResponse({"error": "invalid_input", "message": message}, status_code=422)
+        return render(request, "error.html", {"status": 422, "message": message}, status=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return render(request, "error.html", {"status": 500, "message": "Something went wrong. It has been logged."},
+                      status=500)
+
+    from amanat.web.routes import admin, audit, auth, cases, public
+
+    for module in (public, auth, cases, audit, admin):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,45 @@
+"""Template rendering: one Jinja2 environment, the request's language and the CSRF token in every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_datetime
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from amanat.web.deps import csrf_token
+from amanat.web.i18n import LANGUAGES, Language, from_accept_language, translations
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def make_environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "xml"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["dt"] = lambda value, locale="en": format_datetime(value, "yyyy-MM-dd HH:mm", locale=locale) \
+        if value else ""
+    return env
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    lang: Language = getattr(request.state, "lang", None) or from_accept_language(
+        request.headers.get("accept-language"))
+    trans = translations(lang.code)
+    ctx: dict[str, Any] = {
+        "request": request,
+        "lang": lang,
+        "languages": LANGUAGES.values(),
+        "_": trans.gettext,
+        "ngettext": trans.ngettext,
+        "csrf_token": csrf_token(request),
+        "user": getattr(request.state, "user", None),
+        "org_name": request.app.state.org_name,
+        "path": request.url.path,
+    }
+    ctx.update(context or {})
+    html = request.app.state.templates.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status, headers=headers)

@@ -1,0 +1,118 @@
+"""Public pages: home, the intake form and its receipt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from amanat.core.audit import Actor
+from amanat.errors import PayloadTooLarge
+from amanat.forms.spec import FormSpec, load_form
+from amanat.forms.validate import form_message, validate_submission
+from amanat.intake.parsed import ParsedSubmission, make_attachment
+from amanat.intake.service import Receipt, count_by_status, seal_submission
+from amanat.web.deps import DB, Lang, MaybeUser
+from amanat.web.i18n import Language, translations
+from amanat.web.render import render
+
+router = APIRouter()
+# English message per error key; the catalogs translate them.
+ERROR_TEXT = {
+    "required": "This answer is required.",
+    "invalid_choice": "Choose one of the options.",
+    "invalid_integer": "Enter a whole number.",
+    "invalid_decimal": "Enter a number.",
+    "invalid_date": "Enter a date.",
+    "too_long": "This answer is too long.",
+    "constraint": "This answer is not in the expected format.",
+    "file_type": "This file type is not accepted: use a photo (JPEG, PNG, WebP, HEIC) or a PDF.",
+    "file_too_large": "This file is too large.",
+}
+
+
+def translate_errors(spec: FormSpec, errors: dict[str, str], lang: Language) -> dict[str, str]:
+    gettext = translations(lang.code).gettext
+    return {key: form_message(spec, key, err, lang.form_lang) or gettext(ERROR_TEXT.get(err, ERROR_TEXT["constraint"]))
+            for key, err in errors.items()}
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
+    return render(request, "home.html")
+
+
+@router.get("/healthz")
+def health(request: Request, db: DB) -> JSONResponse:
+    keys = request.app.state.database.keys
+    return JSONResponse({"ok": True, "keys": "unlocked" if keys.unlocked else ("public" if keys.loaded else "none"),
+                         "submissions": count_by_status(db)})
+
+
+def _form_page(request: Request, lang_code: str, values: dict[str, Any], errors: dict[str, str],
+               status: int = 200) -> HTMLResponse:
+    spec = load_form()
+    return render(request, "intake/form.html", {"spec": spec, "form_lang": lang_code, "values": values,
+                                                "errors": errors}, status=status)
+
+
+@router.get("/intake", response_class=HTMLResponse)
+def intake_form(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
+    return _form_page(request, lang.form_lang, {}, {})
+
+
+@router.post("/intake", response_class=HTMLResponse)
+async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
+    settings = request.app.state.settings
+    spec = load_form()
+    form = await request.form(max_files=20, max_fields=400, max_part_size=64 * 1024)
+    values: dict[str, str | list[str]] = {}
+    uploads: dict[str, UploadFile] = {}
+    for key, value in form.multi_items():
+        if key == "csrf_token":
+            continue
+        if isinstance(value, UploadFile):
+            if value.filename:
+                uploads[key] = value
+        elif key in values:
+            existing = values[key]
+            values[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            values[key] = value
+    file_meta: dict[str, tuple[str, str, int]] = {}
+    contents: dict[str, bytes] = {}
+    for key, upload in uploads.items():
+        data = await upload.read()
+        if len(data) > settings.max_upload_bytes:
+            raise PayloadTooLarge(f"{key}: the file is larger than {settings.max_upload_bytes // (1024 * 1024)} MiB.",
+                                  field=key)
+        att = make_attachment(upload.filename or key, data)
+        file_meta[key] = (att.name, att.content_type, len(data))
+        contents[key] = data
+    result = validate_submission(spec, values, file_meta, max_file_bytes=settings.max_upload_bytes)
+    if result.errors:
+        shown = {k: v for k, v in values.items() if isinstance(v, str)}
+        return _form_page(request, lang.form_lang, shown, translate_errors(spec, result.errors, lang), status=422)
+    attachments = []
+    attachment_fields = []
+    for key, data in contents.items():
+        attachments.append(make_attachment(file_meta[key][0], data))
+        attachment_fields.append(key)
+    parsed = ParsedSubmission(channel="web", fields=dict(result.clean), attachments=attachments,
+                              provenance={"form_language": lang.form_lang, "attachment_fields": attachment_fields,
+                                          "submitted_by_staff": user is not None})
+    database = request.app.state.database
+    actor = user.actor if user else Actor("public:intake")
+
+    def store() -> Receipt:
+        with database.transaction() as db:
+            return seal_submission(db, database.keys, parsed, actor=actor, form_id=spec.form_id,
+                                   form_version=spec.version, language=lang.form_lang,
+                                   submitted_by=user.id if user else None)
+
+    receipt = await run_in_threadpool(store)
+    request.app.state.worker.wake()
+    return render(request, "intake/receipt.html", {"receipt": receipt.receipt}, status=201)

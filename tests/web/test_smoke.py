@@ -1,0 +1,15 @@
+from tests.conftest import csrf, login
+
+
+def test_home_and_form_render(client):
+    assert client.get("/").status_code == 200
+    r = client.get("/intake?lang=fa_AF")
+    assert r.status_code == 200
+    assert 'dir="rtl"' in r.text
+    assert "<script" not in r.text
+
+
+def test_login_and_queue(client):
+    login(client, "caseworker")
+    r = client.get("/cases")
+    assert r.status_code == 200
