@@ -18,6 +18,7 @@ import argparse
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -271,7 +272,11 @@ def _fix_zip_times(data: bytes) -> bytes:
         for info in src.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(fixed, src.read(info.filename))
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" with the time of saving
+                stamp = dt.datetime(*FIXED_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, content)
+            dst.writestr(fixed, content)
     return out.getvalue()
 
 
