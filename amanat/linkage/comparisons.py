@@ -1,0 +1,321 @@
+"""Amanat's comparisons, written once and rendered twice.
+
+Each level carries a Splink level creator (SQL for DuckDB or Spark) and a Python twin
+with the same three-valued logic, so the incremental scorer lands on exactly the level
+Splink's ``predict()`` would. Changing a level here changes ``SPEC_VERSION``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+from splink.internals.comparison_creator import ComparisonCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+
+SPEC_VERSION = 1
+
+Row = Mapping[str, Any]
+Test = Callable[[Row, Row], bool | None]
+
+
+def value(row: Row, col: str) -> Any:
+    """A column's value with every kind of missing folded to None (as SQL NULL)."""
+    v = row.get(col)
+    if v is None or v == "" or (isinstance(v, list | tuple) and len(v) == 0):
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    try:
+        import pandas as pd
+
+        if v is pd.NA:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    return v
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    creator: ComparisonLevelCreator
+    test: Test
+    reason: str | None = None  # short English phrase shown when this level decides a link
+    is_null: bool = False
+    tf_col: str | None = None
+
+
+@dataclass(frozen=True)
+class ComparisonSpec:
+    name: str
+    levels: tuple[Level, ...]
+
+    def creator(self) -> ComparisonCreator:
+        return cl.CustomComparison(
+            comparison_levels=[lv.creator for lv in self.levels], output_column_name=self.name
+        )
+
+    def level_of(self, left: Row, right: Row) -> int:
+        """Index (in ``levels``) of the first level whose condition holds; the last is ELSE."""
+        for i, lv in enumerate(self.levels):
+            if lv.test(left, right) is True:
+                return i
+        return len(self.levels) - 1
+
+
+# --- the level kinds, each a (Splink creator, Python test) pair --------------------------
+
+
+def null(col: str, label: str) -> Level:
+    def test(a: Row, b: Row) -> bool:
+        return value(a, col) is None or value(b, col) is None
+
+    return Level(label, cll.NullLevel(col), test, is_null=True)
+
+
+def null_or_differ(col: str, kind_col: str, label: str) -> Level:
+    """Missing on either side, or of different kinds (paper vs e-tazkira): not comparable."""
+    sql = f'"{col}_l" IS NULL OR "{col}_r" IS NULL OR "{kind_col}_l" <> "{kind_col}_r"'
+
+    def test(a: Row, b: Row) -> bool:
+        if value(a, col) is None or value(b, col) is None:
+            return True
+        ka, kb = value(a, kind_col), value(b, kind_col)
+        return ka is not None and kb is not None and ka != kb
+
+    creator = cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb").configure(
+        is_null_level=True
+    )
+    return Level(label, creator, test, is_null=True)
+
+
+def exact(col: str, label: str, reason: str | None, *, tf: bool = False) -> Level:
+    def test(a: Row, b: Row) -> bool | None:
+        x, y = value(a, col), value(b, col)
+        return None if x is None or y is None else x == y
+
+    creator = cll.ExactMatchLevel(col, term_frequency_adjustments=tf).configure(label_for_charts=label)
+    return Level(label, creator, test, reason, tf_col=col if tf else None)
+
+
+def jaro_winkler(col: str, threshold: float, label: str, reason: str | None) -> Level:
+    def test(a: Row, b: Row) -> bool | None:
+        x, y = value(a, col), value(b, col)
+        if x is None or y is None:
+            return None
+        return JaroWinkler.similarity(str(x), str(y)) >= threshold
+
+    creator = cll.JaroWinklerLevel(col, threshold).configure(label_for_charts=label)
+    return Level(label, creator, test, reason)
+
+
+def levenshtein(col: str, distance: int, label: str, reason: str | None) -> Level:
+    def test(a: Row, b: Row) -> bool | None:
+        x, y = value(a, col), value(b, col)
+        if x is None or y is None:
+            return None
+        return Levenshtein.distance(str(x), str(y)) <= distance
+
+    creator = cll.LevenshteinLevel(col, distance).configure(label_for_charts=label)
+    return Level(label, creator, test, reason)
+
+
+def intersect(col: str, size: int, label: str, reason: str | None) -> Level:
+    def test(a: Row, b: Row) -> bool | None:
+        x, y = value(a, col), value(b, col)
+        if x is None or y is None:
+            return None
+        return len(set(x) & set(y)) >= size
+
+    creator = cll.ArrayIntersectLevel(col, size).configure(label_for_charts=label)
+    return Level(label, creator, test, reason)
+
+
+def within(col: str, distance: int, label: str, reason: str | None) -> Level:
+    def test(a: Row, b: Row) -> bool | None:
+        x, y = value(a, col), value(b, col)
+        if x is None or y is None:
+            return None
+        return abs(int(x) - int(y)) <= distance
+
+    creator = cll.AbsoluteDifferenceLevel(col, distance).configure(label_for_charts=label)
+    return Level(label, creator, test, reason)
+
+
+def either(first: Level, second: Level, label: str, reason: str | None) -> Level:
+    def test(a: Row, b: Row) -> bool | None:
+        x, y = first.test(a, b), second.test(a, b)
+        if x is True or y is True:
+            return True
+        return None if x is None or y is None else False
+
+    creator = cll.Or(first.creator, second.creator).configure(label_for_charts=label)
+    return Level(label, creator, test, reason)
+
+
+def both(first: Level, second: Level, label: str, reason: str | None) -> Level:
+    def test(a: Row, b: Row) -> bool | None:
+        x, y = first.test(a, b), second.test(a, b)
+        if x is False or y is False:
+            return False
+        return None if x is None or y is None else True
+
+    creator = cll.And(first.creator, second.creator).configure(label_for_charts=label)
+    return Level(label, creator, test, reason)
+
+
+def missing(col: str) -> Level:
+    """True when either side lacks ``col`` (a sub-condition, not a null level)."""
+
+    def test(a: Row, b: Row) -> bool:
+        return value(a, col) is None or value(b, col) is None
+
+    return Level("", cll.NullLevel(col), test)
+
+
+def otherwise(label: str, reason: str | None = None) -> Level:
+    return Level(label, cll.ElseLevel().configure(label_for_charts=label), lambda a, b: True, reason)
+
+
+# --- Amanat's comparisons -----------------------------------------------------------------
+
+
+def _name(prefix: str, what: str, *, partial_levels: bool) -> ComparisonSpec:
+    levels = [
+        null(f"{prefix}_phon", f"{what} missing"),
+        exact(f"{prefix}_fold", f"same {what} as written", f"same {what} as written", tf=True),
+        exact(f"{prefix}_phon", f"{what} agree across scripts", f"{what} agree across scripts", tf=True),
+        jaro_winkler(f"{prefix}_latin", 0.92, f"{what} spelt alike", f"{what} spelt alike"),
+    ]
+    if partial_levels:
+        levels += [
+            intersect(f"{prefix}_tok", 2, f"{what} share two parts", f"{what} share two parts"),
+            either(
+                jaro_winkler(f"{prefix}_latin", 0.8, "", None),
+                intersect(f"{prefix}_tok", 1, "", None),
+                f"{what} partly agree",
+                f"{what} partly agree",
+            ),
+        ]
+    levels.append(otherwise(f"{what} differ", f"{what} differ"))
+    return ComparisonSpec(f"{prefix}_name", tuple(levels))
+
+
+def _dob() -> ComparisonSpec:
+    return ComparisonSpec(
+        "dob",
+        (
+            null("dob_year", "date of birth missing"),
+            exact("dob_day", "same date of birth", "same date of birth"),
+            intersect("dob_day_alts", 1, "date of birth agrees read another way",
+                      "date of birth agrees read another way"),
+            both(exact("dob_year", "", None), exact("dob_month", "", None),
+                 "same year and month of birth", "same year and month of birth"),
+            both(exact("dob_year", "", None), missing("dob_month"),
+                 "same year of birth (partial date)", "same year of birth"),
+            exact("dob_year", "same year of birth", "same year of birth"),
+            within("dob_year", 1, "date of birth ±1 year", "date of birth ±1 year"),
+            otherwise("dates of birth differ", "dates of birth differ"),
+        ),
+    )
+
+
+def _origin() -> ComparisonSpec:
+    return ComparisonSpec(
+        "origin",
+        (
+            null("province_pcode", "province missing"),
+            exact("district_pcode", "same district", "same district"),
+            exact("province_pcode", "same province", "same province"),
+            otherwise("provinces differ", "provinces differ"),
+        ),
+    )
+
+
+def _birthplace() -> ComparisonSpec:
+    return ComparisonSpec(
+        "birthplace",
+        (
+            null("birth_pcode", "place of birth missing"),
+            exact("birth_pcode", "same place of birth", "same place of birth"),
+            exact("birth_prov", "place of birth in the same province", "born in the same province"),
+            otherwise("places of birth differ", "places of birth differ"),
+        ),
+    )
+
+
+def _tazkira() -> ComparisonSpec:
+    return ComparisonSpec(
+        "tazkira",
+        (
+            null_or_differ("tazkira", "tazkira_kind", "tazkira missing or not comparable"),
+            exact("tazkira", "same tazkira", "same tazkira"),
+            levenshtein("tazkira", 1, "tazkira one typo apart", "tazkira one typo apart"),
+            levenshtein("tazkira", 2, "tazkira two typos apart", "tazkira two typos apart"),
+            otherwise("tazkira differ", "different tazkira"),
+        ),
+    )
+
+
+def _passport() -> ComparisonSpec:
+    return ComparisonSpec(
+        "passport",
+        (
+            null("passport", "passport missing"),
+            exact("passport", "same passport", "same passport"),
+            levenshtein("passport", 1, "passport one typo apart", "passport one typo apart"),
+            otherwise("passports differ", "different passport"),
+        ),
+    )
+
+
+def _phones() -> ComparisonSpec:
+    return ComparisonSpec(
+        "phones",
+        (
+            null("phones", "phone missing"),
+            intersect("phones", 1, "a phone number in common", "a phone number in common"),
+            otherwise("no phone in common", "no phone in common"),
+        ),
+    )
+
+
+def _gender() -> ComparisonSpec:
+    return ComparisonSpec(
+        "gender",
+        (
+            null("gender", "gender missing"),
+            exact("gender", "same gender", None),
+            otherwise("genders differ", "genders differ"),
+        ),
+    )
+
+
+def amanat_comparisons() -> tuple[ComparisonSpec, ...]:
+    return (
+        _name("full", "names", partial_levels=True),
+        _name("father", "fathers' names", partial_levels=True),
+        _name("grand", "grandfathers' names", partial_levels=False),
+        _name("family", "family names", partial_levels=False),
+        _dob(),
+        _origin(),
+        _birthplace(),
+        _tazkira(),
+        _passport(),
+        _phones(),
+        _gender(),
+    )
+
+
+def tf_columns(specs: tuple[ComparisonSpec, ...]) -> list[str]:
+    cols: list[str] = []
+    for spec in specs:
+        for lv in spec.levels:
+            if lv.tf_col and lv.tf_col not in cols:
+                cols.append(lv.tf_col)
+    return cols

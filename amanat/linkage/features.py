@@ -1,0 +1,255 @@
+"""The flat linkage row: what Splink and the incremental scorer compare.
+
+One row per record, built from a ``NormalizedRecord``. Every value here is derived
+plaintext, so rows live only in memory (pandas / an in-memory DuckDB) and are never
+logged. The store persists only ``blocking_keys`` — as HMACs — to find candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from amanat.normalize.record import NormalizedRecord
+
+# Form field -> column prefix for the four name parts.
+NAME_PARTS: dict[str, str] = {
+    "full_name": "full",
+    "father_name": "father",
+    "grandfather_name": "grand",
+    "family_name": "family",
+}
+
+_NAME_SUFFIXES = ("fold", "latin", "phon")
+STRING_COLUMNS: tuple[str, ...] = (
+    "unique_id",
+    *(f"{p}_{s}" for p in NAME_PARTS.values() for s in _NAME_SUFFIXES),
+    *(f"{p}_first" for p in NAME_PARTS.values()),
+    "names_phon",
+    "dob_iso",
+    "dob_day",
+    "dob_precision",
+    "birth_pcode",
+    "birth_prov",
+    "district_pcode",
+    "province_pcode",
+    "tazkira",
+    "tazkira_kind",
+    "passport",
+    "gender",
+)
+INT_COLUMNS: tuple[str, ...] = ("dob_year", "dob_month")
+LIST_COLUMNS: tuple[str, ...] = (*(f"{p}_tok" for p in NAME_PARTS.values()), "names_tok", "dob_day_alts",
+                                 "phones")
+FEATURE_COLUMNS: tuple[str, ...] = (*STRING_COLUMNS, *INT_COLUMNS, *LIST_COLUMNS)
+
+# Arrow schema used wherever rows cross into DuckDB/Spark, so an all-null or all-empty
+# column keeps its type (pandas alone would guess NULL or INTEGER[]).
+FEATURE_SCHEMA = pa.schema(
+    [pa.field(c, pa.string()) for c in STRING_COLUMNS]
+    + [pa.field(c, pa.int32()) for c in INT_COLUMNS]
+    + [pa.field(c, pa.list_(pa.string())) for c in LIST_COLUMNS]
+)
+
+
+@dataclass(frozen=True)
+class BlockRule:
+    """An equi-join blocking rule: records sharing every column's value are compared.
+
+    ``explode`` names a list column whose elements are joined one at a time.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    explode: str | None = None
+
+
+# The single definition of blocking. model.py turns it into Splink ``block_on`` rules and
+# ``blocking_keys`` into index keys, so batch and incremental candidates are the same set.
+BLOCKING_RULES: tuple[BlockRule, ...] = (
+    BlockRule("nf", ("full_phon", "father_phon")),
+    BlockRule("tz", ("tazkira",)),
+    BlockRule("pp", ("passport",)),
+    BlockRule("ph", ("phones",), explode="phones"),
+    BlockRule("dd", ("dob_day", "district_pcode")),
+    BlockRule("fy", ("full_phon", "dob_year")),
+    BlockRule("gy", ("father_phon", "grand_phon", "dob_year")),
+    BlockRule("ff", ("full_first", "father_first", "dob_year", "gender")),
+)
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _tokens(value: object) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        items: Iterable[object] = value.split()
+    else:
+        items = value  # type: ignore[assignment]
+    # Sorted and unique: list_intersect in DuckDB/Spark and Python set logic then agree.
+    return sorted({t for t in (_clean(i) for i in items) if t})
+
+
+def _name_columns(prefix: str, name: Any) -> dict[str, Any]:
+    if name is None:
+        return {f"{prefix}_fold": None, f"{prefix}_latin": None, f"{prefix}_phon": None,
+                f"{prefix}_first": None, f"{prefix}_tok": []}
+    phon = _clean(getattr(name, "phonetic", None))
+    tokens = list(getattr(name, "tokens", ()) or ())
+    ordered = [t for t in (_clean(t) for t in tokens) if t] or (phon.split() if phon else [])
+    return {
+        f"{prefix}_fold": _clean(getattr(name, "folded", None)),
+        f"{prefix}_latin": _clean(getattr(name, "latin", None)),
+        f"{prefix}_phon": phon,
+        f"{prefix}_first": ordered[0] if ordered else None,
+        f"{prefix}_tok": _tokens(ordered),
+    }
+
+
+def _dob_columns(dob: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"dob_iso": None, "dob_day": None, "dob_precision": None, "dob_year": None,
+                           "dob_month": None, "dob_day_alts": []}
+    if dob is None or not getattr(dob, "iso", None):
+        return out
+    iso = str(dob.iso)
+    year = getattr(dob, "year", None)
+    month = getattr(dob, "month", None)
+    if year is None:
+        year = int(iso[:4])
+    if month is None and len(iso) >= 7:
+        month = int(iso[5:7])
+    precision = _clean(getattr(dob, "precision", None)) or {4: "year", 7: "month"}.get(len(iso), "day")
+    alts = [str(a) for a in (getattr(dob, "alternatives", ()) or ()) if a and len(str(a)) == 10]
+    out.update(
+        dob_iso=iso,
+        dob_day=iso if len(iso) == 10 else None,
+        dob_precision=precision,
+        dob_year=int(year),
+        dob_month=int(month) if month else None,
+        # A full date and its other readings (day/month swapped, other calendar).
+        dob_day_alts=sorted({iso, *alts}) if len(iso) == 10 else [],
+    )
+    return out
+
+
+def _province_of(pcode: str | None) -> str | None:
+    # OCHA P-codes nest: AF01 is a province, AF0101 one of its districts.
+    if pcode and len(pcode) >= 4 and pcode[:2].upper() == "AF":
+        return pcode[:4].upper()
+    return None
+
+
+def _id_value(idn: Any) -> str | None:
+    if idn is None:
+        return None
+    return _clean(getattr(idn, "value", idn))
+
+
+def features_from_normalized(record_id: str, norm: NormalizedRecord) -> dict[str, Any]:
+    """The flat linkage row for one normalised record."""
+    row: dict[str, Any] = {"unique_id": str(record_id)}
+    names: Mapping[str, Any] = getattr(norm, "names", {}) or {}
+    for field, prefix in NAME_PARTS.items():
+        row.update(_name_columns(prefix, names.get(field)))
+    whole = [row[f"{p}_phon"] for p in ("full", "father") if row[f"{p}_phon"]]
+    # The whole name (own + father's) as one key: common combinations get their own frequency.
+    row["names_phon"] = " / ".join(whole) if len(whole) == 2 else None
+    row["names_tok"] = sorted({t for p in NAME_PARTS.values() for t in row[f"{p}_tok"]})
+    row.update(_dob_columns(getattr(norm, "dob", None)))
+    row["birth_pcode"] = _clean(getattr(norm, "birth_pcode", None))
+    row["birth_prov"] = _province_of(row["birth_pcode"])
+    row["district_pcode"] = _clean(getattr(norm, "district_pcode", None))
+    row["province_pcode"] = _clean(getattr(norm, "province_pcode", None))
+    row["tazkira"] = _id_value(getattr(norm, "tazkira", None))
+    row["tazkira_kind"] = _clean(getattr(getattr(norm, "tazkira", None), "kind", None)) if row["tazkira"] else None
+    row["passport"] = _id_value(getattr(norm, "passport", None))
+    row["phones"] = sorted({p for p in (getattr(norm, "phones", ()) or ()) if p})
+    gender = _clean(getattr(norm, "gender", None))
+    row["gender"] = gender if gender in ("m", "f") else None
+    return row
+
+
+def features_from_fields(record_id: str, fields: Mapping[str, object]) -> dict[str, Any]:
+    """Normalise canonical form fields and build the linkage row."""
+    from amanat.normalize.record import normalize_record
+
+    return features_from_normalized(record_id, normalize_record(fields))
+
+
+def empty_row(record_id: str) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(FEATURE_COLUMNS)
+    row["unique_id"] = str(record_id)
+    for c in LIST_COLUMNS:
+        row[c] = []
+    return row
+
+
+def features_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Rows -> DataFrame with a fixed column order and dtypes.
+
+    Strings are pandas ``string`` (missing = <NA>), years/months nullable ``Int32``,
+    arrays Python lists (never NaN: a missing array is an empty list).
+    """
+    data = list(rows)
+    frame = pd.DataFrame.from_records(data, columns=list(FEATURE_COLUMNS)) if data else pd.DataFrame(
+        {c: [] for c in FEATURE_COLUMNS})
+    for c in STRING_COLUMNS:
+        frame[c] = frame[c].astype("string")
+    for c in INT_COLUMNS:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("Int32")
+    for c in LIST_COLUMNS:
+        frame[c] = [list(v) if isinstance(v, list | tuple) else [] for v in frame[c]]
+    return frame
+
+
+def to_arrow(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pa.Table:
+    """The frame as an Arrow table with FEATURE_SCHEMA (plus any ``extra`` columns as-is)."""
+    arrays: list[pa.Array] = []
+    for c in STRING_COLUMNS:
+        arrays.append(pa.array(frame[c].astype(object).where(frame[c].notna(), None).tolist(), pa.string()))
+    for c in INT_COLUMNS:
+        arrays.append(pa.array(frame[c].astype(object).where(frame[c].notna(), None).tolist(), pa.int32()))
+    for c in LIST_COLUMNS:
+        # An empty array becomes NULL so Splink's null levels treat it as missing.
+        arrays.append(pa.array([list(v) if v else None for v in frame[c]], pa.list_(pa.string())))
+    table = pa.Table.from_arrays(arrays, schema=FEATURE_SCHEMA)
+    for c in extra:
+        table = table.append_column(c, pa.array(frame[c].tolist()))
+    return table
+
+
+def _key_values(features: Mapping[str, Any], rule: BlockRule) -> list[str]:
+    fixed: list[str] = []
+    for c in rule.columns:
+        if c == rule.explode:
+            continue
+        v = features.get(c)
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == "":
+            return []
+        fixed.append(str(v))
+    prefix = rule.name + ":" + "\x1f".join(fixed)
+    if rule.explode is None:
+        return [prefix]
+    values = features.get(rule.explode) or []
+    sep = "\x1f" if fixed else ""
+    return [f"{prefix}{sep}{v}" for v in sorted({str(v) for v in values if v})]
+
+
+def blocking_keys(features: Mapping[str, Any]) -> list[str]:
+    """The blocking key strings of one row: two rows share a key exactly when some batch
+    blocking rule would compare them. Keys carry values; the store HMACs them."""
+    keys: list[str] = []
+    for rule in BLOCKING_RULES:
+        keys.extend(_key_values(features, rule))
+    return keys

@@ -1,0 +1,319 @@
+"""Splink 5 settings for Amanat's columns, training, and the stored model object.
+
+Plaintext lives only in an in-memory DuckDB connection made by ``new_connection``: no
+database file, and spilling to disk is disabled (``temp_directory = ''``) so no temp file
+can hold names or IDs. A run that outgrows memory fails instead of spilling; size the
+machine (≈ 6 GB for 1M records) or use the Spark backend.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+
+from amanat.linkage.comparisons import SPEC_VERSION, ComparisonSpec, amanat_comparisons, tf_columns
+from amanat.linkage.features import BLOCKING_RULES, BlockRule, to_arrow
+
+LinkType = Literal["dedupe_only", "link_only", "link_and_dedupe"]
+MODEL_FORMAT = "amanat-linkage-model"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision bands on match probability.
+
+    ``auto_link``: linked without review. ``review``: from here up to auto_link a person
+    decides. ``strict``: a cluster held together by one link below this is flagged weak.
+    """
+
+    auto_link: float = 0.99
+    review: float = 0.5
+    strict: float = 0.999
+
+    @staticmethod
+    def weight(probability: float) -> float:
+        return math.log2(probability / (1.0 - probability))
+
+
+def new_connection(*, threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that never writes temp files."""
+    config: dict[str, Any] = {"temp_directory": ""}
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    return duckdb.connect(":memory:", config=config)
+
+
+def blocking_rule_creators(rules: Sequence[BlockRule] = BLOCKING_RULES) -> list[BlockingRuleCreator]:
+    out: list[BlockingRuleCreator] = []
+    for rule in rules:
+        if rule.explode:
+            out.append(block_on(*rule.columns, arrays_to_explode=[rule.explode]))
+        else:
+            out.append(block_on(*rule.columns))
+    return out
+
+
+def build_settings(
+    *,
+    link_type: LinkType = "dedupe_only",
+    specs: tuple[ComparisonSpec, ...] | None = None,
+    probability_two_random_records_match: float = 1e-4,
+) -> SettingsCreator:
+    """Splink settings for Amanat's feature columns (see features.py)."""
+    specs = specs or amanat_comparisons()
+    return SettingsCreator(
+        link_type=link_type,
+        unique_id_column_name="unique_id",
+        comparisons=[s.creator() for s in specs],
+        blocking_rules_to_generate_predictions=blocking_rule_creators(),
+        probability_two_random_records_match=probability_two_random_records_match,
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=False,
+    )
+
+
+# --- term frequencies --------------------------------------------------------------------
+
+
+def compute_tf_tables(
+    frame: pd.DataFrame, columns: Sequence[str], *, min_count: int = 5
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Relative frequency of each value, kept only for values seen ``min_count`` times or
+    more (population statistics, not records); rarer values share one default frequency."""
+    tables: dict[str, dict[str, float]] = {}
+    defaults: dict[str, float] = {}
+    for col in columns:
+        counts = frame[col].dropna().value_counts()
+        total = int(counts.sum())
+        if total == 0:
+            tables[col], defaults[col] = {}, 1.0
+            continue
+        common = counts[counts >= min_count]
+        tables[col] = {str(k): float(v) / total for k, v in common.items()}
+        # A value below min_count was seen 1..min_count-1 times: take the middle of that.
+        defaults[col] = max(1.0, (min_count - 1) / 2) / total
+    return tables, defaults
+
+
+@dataclass
+class TrainedModel:
+    """A trained, versioned linkage model: Splink's saved JSON plus what Amanat adds."""
+
+    settings_json: dict[str, Any]
+    trained_at: str
+    record_count: int
+    tf_tables: dict[str, dict[str, float]] = field(default_factory=dict)
+    tf_defaults: dict[str, float] = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    spec_version: int = SPEC_VERSION
+    seed: int | None = None
+    training_log: list[str] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        """Content hash: two models with the same parameters have the same version."""
+        body = json.dumps([self.spec_version, self.settings_json, self.tf_tables, self.tf_defaults],
+                          sort_keys=True, ensure_ascii=False)
+        return f"{self.spec_version}.{hashlib.sha256(body.encode()).hexdigest()[:12]}"
+
+    @property
+    def link_type(self) -> LinkType:
+        return self.settings_json.get("link_type", "dedupe_only")  # type: ignore[no-any-return]
+
+    @property
+    def prior(self) -> float:
+        return float(self.settings_json["probability_two_random_records_match"])
+
+    def tf(self, col: str, val: object) -> float | None:
+        if val is None or val is pd.NA or val == "":
+            return None
+        got = self.tf_tables.get(col, {}).get(str(val))
+        return got if got is not None else self.tf_defaults.get(col)
+
+    @cached_property
+    def specs(self) -> tuple[ComparisonSpec, ...]:
+        if self.spec_version != SPEC_VERSION:
+            raise ValueError("model was trained with a different comparison spec version; retrain it")
+        specs = amanat_comparisons()
+        stored = self.settings_json["comparisons"]
+        if [s.name for s in specs] != [c["output_column_name"] for c in stored] or any(
+            len(s.levels) != len(c["comparison_levels"]) for s, c in zip(specs, stored, strict=True)
+        ):
+            raise ValueError("stored comparisons do not match this version's spec; retrain the model")
+        return specs
+
+    def to_json(self) -> str:
+        doc = {
+            "format": MODEL_FORMAT,
+            "version": self.version,
+            "spec_version": self.spec_version,
+            "trained_at": self.trained_at,
+            "record_count": self.record_count,
+            "seed": self.seed,
+            "thresholds": asdict(self.thresholds),
+            "settings_json": self.settings_json,
+            "tf_tables": self.tf_tables,
+            "tf_defaults": self.tf_defaults,
+            "training_log": self.training_log,
+        }
+        return json.dumps(doc, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TrainedModel:
+        doc = json.loads(text)
+        if doc.get("format") != MODEL_FORMAT:
+            raise ValueError("not an Amanat linkage model")
+        model = cls(
+            settings_json=doc["settings_json"],
+            trained_at=doc["trained_at"],
+            record_count=int(doc["record_count"]),
+            tf_tables=doc.get("tf_tables", {}),
+            tf_defaults=doc.get("tf_defaults", {}),
+            thresholds=Thresholds(**doc.get("thresholds", {})),
+            spec_version=int(doc["spec_version"]),
+            seed=doc.get("seed"),
+            training_log=list(doc.get("training_log", [])),
+        )
+        if doc.get("version") and doc["version"] != model.version:
+            raise ValueError("model file is corrupted: its content does not match its version")
+        return model
+
+
+# --- running Splink ----------------------------------------------------------------------
+
+
+def with_tf_columns(frame: pd.DataFrame, tf_tables: Mapping[str, Mapping[str, float]],
+                    tf_defaults: Mapping[str, float]) -> pd.DataFrame:
+    """Add Splink's ``tf_<col>`` columns from the model's tables; Splink then uses them as
+    given instead of computing frequencies from the data at hand (batch == incremental)."""
+    out = frame.copy()
+    for col, table in tf_tables.items():
+        default = tf_defaults.get(col, 1.0)
+        out[f"tf_{col}"] = [None if pd.isna(v) else table.get(str(v), default) for v in frame[col]]
+    return out
+
+
+def register_frames(db_api: DuckDBAPI, frame: pd.DataFrame, tf_cols: Sequence[str],
+                    link_type: LinkType) -> list[Any]:
+    """Register the feature frame (split by ``source_dataset`` for linking) with Splink."""
+    extra = [f"tf_{c}" for c in tf_cols]
+    if link_type == "dedupe_only" or "source_dataset" not in frame.columns:
+        return [db_api.register(to_arrow(frame, extra))]
+    parts = []
+    for name, part in frame.groupby("source_dataset", sort=True):
+        parts.append(db_api.register(to_arrow(part.reset_index(drop=True), extra),
+                                     source_dataset_name=str(name)))
+    return parts
+
+
+def linker_for(settings: SettingsCreator | dict[str, Any], frame: pd.DataFrame, tf_tables: Mapping[str, Any],
+               tf_defaults: Mapping[str, float], *, link_type: LinkType,
+               con: duckdb.DuckDBPyConnection | None = None) -> Linker:
+    db_api = DuckDBAPI(connection=con or new_connection())
+    enriched = with_tf_columns(frame, tf_tables, tf_defaults)
+    sdfs = register_frames(db_api, enriched, list(tf_tables), link_type)
+    # log_level=None: Splink adds no stdout handler of its own; its warnings go to the
+    # "splink" logger like any library's.
+    return Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=None)
+
+
+def model_linker(model: TrainedModel, frame: pd.DataFrame, *,
+                 con: duckdb.DuckDBPyConnection | None = None) -> Linker:
+    """A Splink linker over ``frame`` carrying the stored model's parameters."""
+    _ = model.specs  # refuse a model from another spec version
+    return linker_for(model.settings_json, frame, model.tf_tables, model.tf_defaults,
+                      link_type=model.link_type, con=con)
+
+
+def _resolve_defaults(linker: Linker, settings_json: dict[str, Any]) -> list[str]:
+    """Write the m/u Splink would fall back to into the JSON, so every level is explicit
+    and the incremental scorer reads the very numbers predict() uses."""
+    notes: list[str] = []
+    live = linker._settings_obj.comparisons  # private, but the only way to read resolved m/u
+    for comp, stored in zip(live, settings_json["comparisons"], strict=True):
+        for lvl, sl in zip(comp.comparison_levels, stored["comparison_levels"], strict=True):
+            if lvl.is_null_level:
+                continue
+            if "m_probability" not in sl:
+                sl["m_probability"] = lvl.m_probability
+                notes.append(f"{comp.output_column_name}: level '{sl.get('label_for_charts')}' m not trained")
+            if "u_probability" not in sl:
+                sl["u_probability"] = lvl.u_probability
+                notes.append(f"{comp.output_column_name}: level '{sl.get('label_for_charts')}' u not trained")
+    return notes
+
+
+# Deterministic rules (few false positives) for the prior, and EM blocks that leave every
+# comparison trained by at least one round.
+PRIOR_RULES: tuple[tuple[str, ...], ...] = (
+    ("tazkira", "dob_year"),
+    ("passport",),
+    ("names_phon", "dob_day"),
+    ("full_phon", "father_phon", "grand_phon", "dob_year"),
+)
+EM_RULES: tuple[tuple[str, ...], ...] = (
+    ("full_phon", "father_phon", "names_phon"),
+    ("dob_year", "district_pcode"),
+)
+
+
+def train_model(
+    df: pd.DataFrame,
+    *,
+    seed: int = 42,
+    link_type: LinkType = "dedupe_only",
+    prior_recall: float = 0.6,
+    u_max_pairs: float = 2e6,
+    em_max_pairs: float = 1e6,
+    tf_min_count: int = 5,
+    thresholds: Thresholds | None = None,
+) -> TrainedModel:
+    """Train on a feature frame: prior from deterministic rules, u by seeded random
+    sampling (bounded), m by EM on two sampled blocking rules."""
+    specs = amanat_comparisons()
+    tf_tables, tf_defaults = compute_tf_tables(df, tf_columns(specs), min_count=tf_min_count)
+    linker = linker_for(build_settings(link_type=link_type, specs=specs), df, tf_tables, tf_defaults,
+                        link_type=link_type)
+    log: list[str] = []
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(*cols) for cols in PRIOR_RULES], recall=prior_recall
+    )
+    prior = linker._settings_obj._probability_two_random_records_match  # EM moves it; keep ours
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    for cols in EM_RULES:
+        saved = copy.deepcopy(linker._settings_obj.core_model_settings)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*cols), max_pairs=em_max_pairs, estimate_without_term_frequencies=True
+            )
+        except Exception as exc:  # e.g. too few pairs in a small file: keep the other round's m
+            # A failed round leaves Splink's settings without the comparisons it set aside.
+            linker._settings_obj.core_model_settings = saved
+            log.append(f"EM on {'+'.join(cols)} skipped: {type(exc).__name__}")
+    linker._settings_obj._probability_two_random_records_match = prior
+    settings_json = linker.misc.save_model_to_json()
+    log.extend(_resolve_defaults(linker, settings_json))
+    return TrainedModel(
+        settings_json=settings_json,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        record_count=len(df),
+        tf_tables=tf_tables,
+        tf_defaults=tf_defaults,
+        thresholds=thresholds or Thresholds(),
+        seed=seed,
+        training_log=log,
+    )
