@@ -1,0 +1,203 @@
+"""Batch prediction and clustering with a stored model.
+
+Runs Splink over an in-memory DuckDB connection (model.new_connection: no database
+file, spilling disabled), so plaintext never reaches disk. Outputs carry ids, weights
+and comparison levels, never the compared values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+from amanat.linkage.model import TrainedModel, model_linker, new_connection
+
+PAIR_ID_COLUMNS = ("unique_id_l", "unique_id_r")
+
+
+def predict_pairs(
+    model: TrainedModel,
+    df: pd.DataFrame,
+    *,
+    threshold_match_weight: float | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """Score every blocked pair of ``df`` (a features_frame) at or above the threshold.
+
+    Columns: unique_id_l, unique_id_r, match_weight, match_probability, then per
+    comparison ``gamma_<c>`` (level), ``mw_<c>`` (log2 Bayes factor) and, for name
+    comparisons, ``mw_tf_adj_<c>`` (term-frequency adjustment): a waterfall's bars.
+    Default threshold: the model's review band.
+    """
+    if threshold_match_weight is None:
+        threshold_match_weight = model.thresholds.weight(model.thresholds.review)
+    linker = model_linker(model, df, con=con)
+    pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
+    out = pred.as_pandas_dataframe()
+    keep = [c for c in out.columns if not c.startswith("tf_") and c != "match_key"]
+    out = _with_gamma(model, out[keep])
+    lead = [c for c in ("source_dataset_l", "source_dataset_r") if c in out.columns]
+    first = [*PAIR_ID_COLUMNS, "match_weight", "match_probability"]
+    rest = [c for c in out.columns if c not in first and c not in lead]
+    return out[[*first, *lead, *rest]].reset_index(drop=True)
+
+
+def _with_gamma(model: TrainedModel, out: pd.DataFrame) -> pd.DataFrame:
+    """Add ``gamma_<c>`` (Splink's level number) read back from ``mw_<c>``.
+
+    Splink emits gamma only alongside the compared values (retain_matching_columns); the
+    level weights of a comparison are distinct, so the weight names the level without
+    carrying plaintext into the output.
+    """
+    for comp in model.settings_json["comparisons"]:
+        name = comp["output_column_name"]
+        col = f"mw_{name}"
+        if col not in out.columns:
+            continue
+        lookup: dict[float, int] = {}
+        n_levels = sum(1 for lv in comp["comparison_levels"] if not lv.get("is_null_level"))
+        gamma = n_levels - 1
+        for lv in comp["comparison_levels"]:
+            if lv.get("is_null_level"):
+                lookup.setdefault(0.0, -1)
+                continue
+            w = math.log2(max(lv["m_probability"], 1e-300) / max(lv["u_probability"], 1e-300))
+            lookup[w] = -2 if w in lookup else gamma  # -2: two levels share a weight
+            gamma -= 1
+        out[f"gamma_{name}"] = [lookup.get(float(v), -2) for v in out[col]]
+    return out
+
+
+@dataclass(frozen=True)
+class WeakLink:
+    unique_id_l: str
+    unique_id_r: str
+    match_probability: float
+    reason: str
+
+
+def _bridges(edges: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Bridges of an undirected graph (iterative Tarjan): links whose removal splits a cluster."""
+    adj: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for i, (a, b) in enumerate(edges):
+        adj[a].append((b, i))
+        adj[b].append((a, i))
+    disc: dict[str, int] = {}
+    low: dict[str, int] = {}
+    found: set[tuple[str, str]] = set()
+    timer = 0
+    for root in adj:
+        if root in disc:
+            continue
+        disc[root] = low[root] = timer
+        timer += 1
+        stack: list[tuple[str, int, int]] = [(root, -1, 0)]
+        while stack:
+            node, via, idx = stack[-1]
+            if idx < len(adj[node]):
+                stack[-1] = (node, via, idx + 1)
+                nxt, eid = adj[node][idx]
+                if eid == via:
+                    continue
+                if nxt in disc:
+                    low[node] = min(low[node], disc[nxt])
+                else:
+                    disc[nxt] = low[nxt] = timer
+                    timer += 1
+                    stack.append((nxt, eid, 0))
+            else:
+                stack.pop()
+                if stack:
+                    parent = stack[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                    if low[node] > disc[parent]:
+                        found.add(edges[via])
+    return found
+
+
+def weak_links(pairs: pd.DataFrame, *, threshold: float, strict: float) -> list[WeakLink]:
+    """Links at or above ``threshold`` that alone hold a cluster together.
+
+    A bridge below ``strict`` is weak in any cluster; in a cluster of three or more a bridge
+    is flagged at any strength, because chains (A~B~C with A and C unlike) are how two
+    people end up merged.
+    """
+    kept = pairs[pairs["match_probability"] >= threshold]
+    edges = [(str(a), str(b)) for a, b in zip(kept["unique_id_l"], kept["unique_id_r"], strict=True)]
+    prob = {e: float(p) for e, p in zip(edges, kept["match_probability"], strict=True)}
+    bridges = _bridges(edges)
+    if not bridges:
+        return []
+    size = _component_sizes(edges)
+    out: list[WeakLink] = []
+    for e in sorted(bridges):
+        p = prob[e]
+        if p < strict:
+            out.append(WeakLink(e[0], e[1], p, "held together by a single link below the strict threshold"))
+        elif size[e[0]] >= 3:
+            out.append(WeakLink(e[0], e[1], p, "a single link bridges two groups of records"))
+    return out
+
+
+def _component_sizes(edges: Iterable[tuple[str, str]]) -> dict[str, int]:
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+    counts: dict[str, int] = defaultdict(int)
+    for x in list(parent):
+        counts[find(x)] += 1
+    return {x: counts[find(x)] for x in parent}
+
+
+def cluster(
+    pairs: pd.DataFrame,
+    ids: Iterable[str],
+    threshold: float,
+    *,
+    strict: float | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pd.DataFrame:
+    """Connected components of the links with match_probability ≥ ``threshold`` (Splink's
+    clustering), every id present (singletons are their own cluster).
+
+    Columns: unique_id, cluster_id, cluster_size, weak_link (bool), weak_reason. With
+    ``strict`` given, records on a weak link (see ``weak_links``) are flagged.
+    """
+    nodes = pd.DataFrame({"unique_id": pd.Series([str(i) for i in ids], dtype=object)})
+    edges = pairs.loc[:, ["unique_id_l", "unique_id_r", "match_probability"]].copy()
+    edges["unique_id_l"] = edges["unique_id_l"].astype(str)
+    edges["unique_id_r"] = edges["unique_id_r"].astype(str)
+    db_api = DuckDBAPI(connection=con or new_connection())
+    cc = cluster_pairwise_predictions_at_threshold(
+        nodes, edges, db_api=db_api, node_id_column_name="unique_id",
+        threshold_match_probability=threshold,
+    )
+    out = cc.as_pandas_dataframe()[["unique_id", "cluster_id"]]
+    out = nodes.merge(out, on="unique_id", how="left")
+    out["cluster_id"] = out["cluster_id"].fillna(out["unique_id"]).astype(str)
+    out["cluster_size"] = out.groupby("cluster_id")["unique_id"].transform("size").astype(int)
+    out["weak_link"] = False
+    out["weak_reason"] = ""
+    if strict is not None and len(edges):
+        for wl in weak_links(edges, threshold=threshold, strict=strict):
+            mask = out["unique_id"].isin([wl.unique_id_l, wl.unique_id_r]) & ~out["weak_link"]
+            out.loc[mask, "weak_reason"] = wl.reason
+            out.loc[mask, "weak_link"] = True
+    return out.reset_index(drop=True)
