@@ -1,0 +1,42 @@
+# Development and CI entry points. `make test` is what CI runs (through .ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := test
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# python3.11, or python3 when it is 3.11 or 3.12 (pyproject: requires-python >=3.11,<3.13).
+PYTHON ?= $(shell \
+  if command -v python3.11 >/dev/null 2>&1; then echo python3.11; \
+  elif command -v python3 >/dev/null 2>&1 && python3 -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))'; \
+  then echo python3; fi)
+
+.PHONY: venv demo test lint migrations-check
+
+venv: $(STAMP)
+
+# Re-installs only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "error: Python 3.11 or 3.12 is needed (python3.11, or python3 at 3.11/3.12)" >&2; exit 1; fi
+	@if [ ! -x $(BIN)/python ]; then echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+demo: venv
+	$(BIN)/amanat demo
+
+lint: venv
+	$(BIN)/ruff check amanat tests bench
+
+# Migrations apply from scratch and match the models, on a throwaway SQLite database.
+migrations-check: venv
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	export AMANAT_DATABASE_URL="sqlite:///$$tmp/alembic-check.db"; \
+	$(BIN)/alembic upgrade head && $(BIN)/alembic check
+
+# pytest exits 5 when it collected nothing; that is a failure here, never a pass.
+test: venv lint migrations-check
+	@rc=0; $(BIN)/pytest -q || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
+	exit $$rc
