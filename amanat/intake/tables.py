@@ -270,7 +270,8 @@ class TableReader:
             self._provenance.append(name if kind == "provenance" else None)
             if kind == "field" and name:
                 taken.add(name)
-            self.columns[header] = name if kind == "field" else None
+            if header.strip():
+                self.columns[header] = name if kind == "field" else None
             if kind == "none":
                 self.unmapped.append(header)
 
@@ -302,8 +303,8 @@ class TableReader:
             if text is None:
                 continue
             letter = column_letter(index)
-            if index >= width:
-                raise IntakeError("more cells than the header has columns", source=self.file_name,
+            if index >= width or not self.headers[index].strip():
+                raise IntakeError("a value in a column that has no header", source=self.file_name,
                                   row=row_number, column=letter)
             fld = self._fields[index]
             if text in _SPREADSHEET_ERRORS and self.kind == "xlsx":
