@@ -67,7 +67,8 @@ def _pg_available() -> str | None:
 def pg_url() -> Iterator[str]:
     reason = _pg_available()
     if reason is not None:
-        msg = f"PostgreSQL is not reachable at {PG_ADMIN_URL.split('@')[-1]} ({reason}): PostgreSQL storage tests skipped"
+        where = PG_ADMIN_URL.split("@")[-1]
+        msg = f"PostgreSQL is not reachable at {where} ({reason}): PostgreSQL storage tests skipped"
         if os.environ.get("CI"):
             pytest.fail(msg + " — but CI must run them")
         pytest.skip(msg)
