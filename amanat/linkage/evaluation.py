@@ -48,8 +48,7 @@ def pairs_of(df: pd.DataFrame, left: str = "unique_id_l", right: str = "unique_i
 def threshold_curve(pred: pd.DataFrame, truth: set[Pair], probabilities: Iterable[float],
                     left: str = "unique_id_l", right: str = "unique_id_r") -> list[dict[str, Any]]:
     """Precision/recall/F1 of the pairs at or above each match-probability threshold."""
-    keys = np.array(pairs_of(pred, left, right), dtype=object)
-    is_true = np.array([k in truth for k in keys], dtype=bool)
+    is_true = np.array([k in truth for k in pairs_of(pred, left, right)], dtype=bool)
     prob = pred["match_probability"].to_numpy(dtype=float)
     out = []
     for t in probabilities:

@@ -54,7 +54,9 @@ def new_connection(*, threads: int | None = None, memory_limit: str | None = Non
         config["threads"] = threads
     if memory_limit:
         config["memory_limit"] = memory_limit
-    return duckdb.connect(":memory:", config=config)
+    con = duckdb.connect(":memory:", config=config)
+    con.execute("SET enable_progress_bar = false")  # it draws on the terminal mid-run
+    return con
 
 
 def blocking_rule_creators(rules: Sequence[BlockRule] = BLOCKING_RULES) -> list[BlockingRuleCreator]:
@@ -215,8 +217,10 @@ def register_frames(db_api: DuckDBAPI, frame: pd.DataFrame, tf_cols: Sequence[st
         return [db_api.register(to_arrow(frame, extra))]
     parts = []
     for name, part in frame.groupby("source_dataset", sort=True):
+        if not str(name).isidentifier():  # it names a DuckDB table too
+            raise ValueError("source_dataset values must be simple identifiers such as 'a' or 'batch_2'")
         parts.append(db_api.register(to_arrow(part.reset_index(drop=True), extra),
-                                     source_dataset_name=str(name)))
+                                     dataset_display_name=str(name)))
     return parts
 
 

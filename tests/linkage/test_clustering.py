@@ -1,0 +1,54 @@
+"""Clustering through Splink's connected components, and weak-link flags."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from amanat.linkage.batch import _bridges, cluster, weak_links
+
+
+def _pairs(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["unique_id_l", "unique_id_r", "match_probability"])
+
+
+def test_connected_components_and_singletons() -> None:
+    pairs = _pairs([("a", "b", 0.999), ("b", "c", 0.98), ("d", "e", 0.4), ("f", "g", 0.9999)])
+    out = cluster(pairs, ["a", "b", "c", "d", "e", "f", "g", "h"], 0.95)
+    cid = dict(zip(out["unique_id"], out["cluster_id"], strict=True))
+    assert cid["a"] == cid["b"] == cid["c"]
+    assert cid["d"] != cid["e"]  # below the threshold: not linked
+    assert cid["f"] == cid["g"] != cid["a"]
+    assert len(set(cid.values())) == 5
+    assert dict(zip(out["unique_id"], out["cluster_size"], strict=True))["a"] == 3
+    assert list(out["unique_id"]) == ["a", "b", "c", "d", "e", "f", "g", "h"]
+
+
+def test_bridges_found_in_chain_not_in_cycle() -> None:
+    assert _bridges([("a", "b"), ("b", "c"), ("c", "a")]) == set()
+    assert _bridges([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")]) == {("c", "d")}
+    assert _bridges([("a", "b"), ("b", "c")]) == {("a", "b"), ("b", "c")}
+
+
+def test_weak_links_single_link_below_strict_and_bridges() -> None:
+    pairs = _pairs([
+        ("a", "b", 0.96),  # a pair held by one middling link
+        ("c", "d", 0.99999),  # a strong pair: fine
+        ("e", "f", 0.99999), ("f", "g", 0.99999), ("g", "e", 0.99999),  # a triangle: no bridge
+        ("g", "h", 0.99999),  # h hangs on the triangle by one link: a bridge
+    ])
+    weak = {(w.unique_id_l, w.unique_id_r): w.reason for w in weak_links(pairs, threshold=0.95, strict=0.999)}
+    assert set(weak) == {("a", "b"), ("g", "h")}
+    assert "below the strict threshold" in weak[("a", "b")]
+    assert "bridges" in weak[("g", "h")]
+
+    out = cluster(pairs, list("abcdefgh"), 0.95, strict=0.999).set_index("unique_id")
+    assert out.loc["a", "weak_link"] and out.loc["b", "weak_link"]
+    assert not out.loc["c", "weak_link"] and not out.loc["e", "weak_link"]
+    assert out.loc["h", "weak_link"] and out.loc["g", "weak_link"]
+    assert out.loc["a", "weak_reason"]
+
+
+def test_cluster_with_no_pairs() -> None:
+    out = cluster(_pairs([]), ["x", "y"], 0.9, strict=0.99)
+    assert list(out["cluster_size"]) == [1, 1]
+    assert out["cluster_id"].nunique() == 2
