@@ -115,3 +115,19 @@ def test_tampered_seal_fails_cleanly(client, database):
     with database.reading() as db:
         assert db.scalar(select(func.count()).select_from(Record)) == 0
         assert db.scalars(select(Submission)).one().status == "failed"
+
+
+def test_oversized_upload_is_refused_and_nothing_stored(client, database, app):
+    limit = app.state.settings.max_upload_bytes
+    big = JPEG + b"\x00" * (limit + 1)
+    r = submit(client, form(), files={"doc_tazkira": ("big.jpg", io.BytesIO(big), "image/jpeg")})
+    assert r.status_code == 413
+    assert "larger than" in r.text
+    with database.reading() as db:
+        assert db.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_request_over_the_cap_is_refused_before_parsing(client, database, app):
+    cap = app.state.settings.max_request_bytes
+    r = client.post("/intake", content=b"x" * (cap + 10), headers={"content-type": "application/octet-stream"})
+    assert r.status_code == 413
