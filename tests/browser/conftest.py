@@ -27,10 +27,10 @@ USERS = {"caseworker": "caseworker", "auditor": "auditor"}  # username → role
 
 
 def _missing(what: str) -> None:
-    message = f"{what}: browser tests skipped (install Debian's chromium: apt-get install chromium)"
+    message = f"{what}; the browser tests need Debian's chromium and playwright (apt-get install chromium)"
     if os.environ.get("CI"):
-        pytest.fail(message + " — but CI must run them", pytrace=False)
-    pytest.skip(message)
+        pytest.fail(message + ": CI must run them", pytrace=False)
+    pytest.skip(message + ": skipped")
 
 
 @dataclass(frozen=True)
