@@ -1,0 +1,262 @@
+"""Identity documents: e-tazkira, paper tazkira, passport numbers, passport MRZ (ICAO 9303 TD3).
+
+e-Tazkira numbers are 13 digits, usually written ``NNNN-NNNN-NNNNN``. No checksum is published, so
+the check is the digit count only (lenient on purpose). A paper tazkira is referenced by volume
+(جلد), page (صفحه) and record (ثبت): ``paper:12/34/567``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from mrz.checker.td3 import TD3CodeChecker
+
+from amanat.normalize.errors import NormalizeError, require_text
+from amanat.normalize.script import ARABIC_RE, ascii_digits, fold
+
+__all__ = ["IdNorm", "MrzNorm", "normalize_passport", "normalize_tazkira", "paper_tazkira", "parse_mrz"]
+
+E_TAZKIRA = "e_tazkira"
+PAPER_TAZKIRA = "paper_tazkira"
+PASSPORT = "passport"
+
+_VOLUME = frozenset({"جلد", "ج", "vol", "volume", "v", "jild", "jeld", "book"})
+_PAGE = frozenset({"صفحه", "ص", "page", "p", "pg", "pp", "safha", "safa", "safhe"})
+_RECORD = frozenset({"ثبت", "ث", "record", "rec", "reg", "registration", "no", "nr", "number", "num", "sabt",
+                     "r", "شماره", "نمبر"})
+_IGNORED = frozenset({"تذکره", "تذکرہ", "tazkira", "tazkera", "tazkereh", "taskira", "تذکیره", "نمره",
+                      "عمومی", "general", "id", "nid", "national", "paper", "کاغذی", "ورقی"})
+_PARTS = re.compile(r"\d+|[^\W\d_]+")
+_PASSPORT_SEPARATORS = re.compile(r"[\s\-./_]+")
+_PASSPORT_CHARS = re.compile(r"[A-Z0-9]+")
+_MRZ_FILLERS = str.maketrans({"«": "<", "‹": "<", "＜": "<", "〈": "<"})
+
+
+@dataclass(frozen=True)
+class IdNorm:
+    """A normalised identifier: ``value`` is what gets blind-indexed, ``valid`` the verdict."""
+
+    value: str
+    kind: str
+    valid: bool
+    reasons: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"value": self.value, "kind": self.kind, "valid": self.valid, "reasons": list(self.reasons)}
+
+
+def _paper(volume: str | None, page: str | None, record: str | None, reasons: list[str]) -> IdNorm:
+    parts = [volume, page, record]
+    missing = [name for name, v in zip(("volume", "page", "record"), parts, strict=True) if not v]
+    value = "paper:" + "/".join(str(int(v)) if v else "" for v in parts)
+    if missing:
+        reasons.append("tazkira: paper tazkira lacks its " + " and ".join(missing))
+    elif any(int(v) == 0 for v in parts if v):
+        reasons.append("tazkira: a paper tazkira number cannot be zero")
+    return IdNorm(value, PAPER_TAZKIRA, not reasons, tuple(reasons))
+
+
+def paper_tazkira(volume: str | None, page: str | None, record: str | None) -> IdNorm:
+    """A paper tazkira from the form's separate volume / page / record fields."""
+    digits: list[str | None] = []
+    reasons: list[str] = []
+    for name, raw in (("volume", volume), ("page", page), ("record", record)):
+        if raw is None or not require_text(raw, "tazkira").strip():
+            digits.append(None)
+            continue
+        found = re.findall(r"\d+", ascii_digits(raw))
+        if len(found) != 1:
+            reasons.append(f"tazkira: the {name} should be one number")
+        digits.append(found[0] if found else None)
+    if all(d is None for d in digits) and not reasons:
+        raise NormalizeError("tazkira: empty", field="tazkira")
+    return _paper(*digits, reasons=reasons)
+
+
+def _e_tazkira(digits: str, reasons: list[str]) -> IdNorm:
+    if len(digits) != 13:
+        reasons.append(f"tazkira: an e-tazkira number has 13 digits, not {len(digits)}")
+        return IdNorm(digits, E_TAZKIRA, False, tuple(reasons))
+    return IdNorm(f"{digits[:4]}-{digits[4:8]}-{digits[8:]}", E_TAZKIRA, not reasons, tuple(reasons))
+
+
+@lru_cache(maxsize=16384)
+def _tazkira(raw: str) -> IdNorm:
+    parts = _PARTS.findall(fold(raw))
+    nums = [p for p in parts if p[0].isdigit()]
+    if not nums:
+        raise NormalizeError("tazkira: no digits", field="tazkira")
+    slots: dict[str, str] = {}
+    current: str | None = None
+    keyworded = False
+    reasons: list[str] = []
+    for part in parts:
+        if part[0].isdigit():
+            if current is not None and current not in slots:
+                slots[current] = part
+            current = None
+        elif part in _VOLUME:
+            current, keyworded = "volume", True
+        elif part in _PAGE:
+            current, keyworded = "page", True
+        elif part in _RECORD:
+            current, keyworded = "record", True
+        elif part not in _IGNORED:
+            reasons.append("tazkira: contains letters that are not part of a tazkira reference")
+    if keyworded:
+        return _paper(slots.get("volume"), slots.get("page"), slots.get("record"), reasons)
+    digits = "".join(nums)
+    if len(nums) == 3 and len(digits) < 13 and all(len(n) <= 6 for n in nums):
+        reasons.append("tazkira: read as paper tazkira volume/page/record")
+        note = reasons.pop()
+        result = _paper(nums[0], nums[1], nums[2], reasons)
+        return IdNorm(result.value, result.kind, result.valid, (*result.reasons, note))
+    return _e_tazkira(digits, reasons)
+
+
+def normalize_tazkira(raw: str) -> IdNorm:
+    """An e-tazkira number (13 digits → ``NNNN-NNNN-NNNNN``) or a paper tazkira reference."""
+    return _tazkira(require_text(raw, "tazkira"))
+
+
+@lru_cache(maxsize=16384)
+def _passport(raw: str) -> IdNorm:
+    text = _PASSPORT_SEPARATORS.sub("", ascii_digits(raw)).upper()
+    if not text:
+        raise NormalizeError("passport: empty", field="passport")
+    reasons: list[str] = []
+    if ARABIC_RE.search(text):
+        reasons.append("passport: contains Arabic-script letters; passport numbers use Latin letters and digits")
+    elif not _PASSPORT_CHARS.fullmatch(text):
+        reasons.append("passport: contains characters other than Latin letters and digits")
+    if not any(c.isdigit() for c in text):
+        reasons.append("passport: contains no digits")
+    if not 6 <= len(text) <= 9:
+        reasons.append(f"passport: has {len(text)} characters; passport numbers have 6 to 9")
+    return IdNorm(text, PASSPORT, not reasons, tuple(reasons))
+
+
+def normalize_passport(raw: str) -> IdNorm:
+    """Upper-case, separators removed, Persian digits to ASCII; 6–9 Latin letters and digits."""
+    return _passport(require_text(raw, "passport"))
+
+
+@dataclass(frozen=True)
+class MrzNorm:
+    """A parsed TD3 MRZ. ``checks`` holds each check digit's verdict; ``valid`` is all of them."""
+
+    valid: bool
+    document_type: str
+    issuing_country: str
+    surname: str
+    given_names: str
+    number: str
+    nationality: str
+    birth_date: str | None
+    sex: str | None
+    expiry_date: str | None
+    personal_number: str
+    checks: tuple[tuple[str, bool], ...] = ()
+    reasons: tuple[str, ...] = ()
+    passport: IdNorm | None = field(default=None)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "valid": self.valid, "document_type": self.document_type, "issuing_country": self.issuing_country,
+            "surname": self.surname, "given_names": self.given_names, "number": self.number,
+            "nationality": self.nationality, "birth_date": self.birth_date, "sex": self.sex,
+            "expiry_date": self.expiry_date, "personal_number": self.personal_number,
+            "checks": dict(self.checks), "reasons": list(self.reasons),
+            "passport": self.passport.to_dict() if self.passport else None,
+        }
+
+
+# The mrz package's report names -> ours; its messages can carry field contents, so we never pass them on.
+_CHECK_NAMES = {
+    "document number hash": "number",
+    "birth date hash": "birth_date",
+    "expiry date hash": "expiry_date",
+    "optional data hash": "personal_number",
+    "final hash": "composite",
+}
+_CHECK_LABELS = {"number": "document number", "birth_date": "birth date", "expiry_date": "expiry date",
+                 "personal_number": "personal number", "composite": "composite (final)"}
+_FIELD_REASONS = {
+    "document type format": "mrz: the document type is not a passport (P)",
+    "valid country code": "mrz: the issuing country code is unknown",
+    "valid nationality code": "mrz: the nationality code is unknown",
+    "birth date": "mrz: the birth date is not a real date or is after the expiry date",
+    "expiry date": "mrz: the expiry date is not a real date or is before the birth date",
+    "valid genre format": "mrz: the sex field must be M, F or <",
+    "identifier": "mrz: the name field is malformed",
+    "document number format": "mrz: the document number is malformed",
+    "optional data format": "mrz: the personal number field is malformed",
+}
+
+
+def _mrz_lines(raw: str) -> tuple[str, str]:
+    text = ascii_digits(raw).translate(_MRZ_FILLERS).upper()
+    lines = [re.sub(r"\s+", "", line) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) == 1 and len(lines[0]) == 88:
+        lines = [lines[0][:44], lines[0][44:]]
+    if len(lines) != 2:
+        raise NormalizeError(f"mrz: a passport MRZ has 2 lines, found {len(lines)}", field="mrz")
+    for i, line in enumerate(lines, start=1):
+        if len(line) != 44:
+            raise NormalizeError(f"mrz: line {i} has {len(line)} characters, expected 44", field="mrz")
+        if not re.fullmatch(r"[A-Z0-9<]{44}", line):
+            raise NormalizeError(f"mrz: line {i} contains characters other than A-Z, 0-9 and <", field="mrz")
+    return lines[0], lines[1]
+
+
+def _mrz_date(yymmdd: str, *, future: bool) -> str | None:
+    if not yymmdd.isdigit():
+        return None
+    yy, mm, dd = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])
+    this_year = _dt.date.today().year % 100
+    # Birth dates are in the past; expiry dates up to a decade or so ahead.
+    century = 2000 if (yy <= this_year + 20 if future else yy <= this_year) else 1900
+    try:
+        return _dt.date(century + yy, mm, dd).isoformat()
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _mrz(raw: str) -> MrzNorm:
+    line1, line2 = _mrz_lines(raw)
+    names = line1[5:].rstrip("<").split("<<", 1)
+    surname = names[0].replace("<", " ").strip()
+    given = names[1].replace("<", " ").strip() if len(names) > 1 else ""
+    number = line2[0:9].replace("<", "")
+    reasons: list[str] = []
+    checks: list[tuple[str, bool]] = []
+    try:
+        checker = TD3CodeChecker(f"{line1}\n{line2}")
+        ok = bool(checker)
+        for desc, result in checker.report.fields:
+            if desc in _CHECK_NAMES:
+                checks.append((_CHECK_NAMES[desc], bool(result)))
+                if not result:
+                    reasons.append(f"mrz: the {_CHECK_LABELS[_CHECK_NAMES[desc]]} check digit is wrong")
+            elif not result:
+                reasons.append(_FIELD_REASONS.get(desc, "mrz: a field failed its format check"))
+    except Exception:  # the mrz package raises its own error types, with the content in them
+        ok = False
+        reasons.append("mrz: could not be checked")
+    sex = {"M": "m", "F": "f", "<": "x", "X": "x"}.get(line2[20])
+    birth = _mrz_date(line2[13:19], future=False)
+    expiry = _mrz_date(line2[21:27], future=True)
+    passport = _passport(number) if number else None
+    return MrzNorm(ok and not reasons, line1[:2].replace("<", ""), line1[2:5].replace("<", ""), surname, given,
+                   number, line2[10:13].replace("<", ""), birth, sex, expiry, line2[28:42].replace("<", ""),
+                   tuple(checks), tuple(dict.fromkeys(reasons)), passport)
+
+
+def parse_mrz(raw: str) -> MrzNorm:
+    """Parse a two-line TD3 MRZ (or its 88 characters on one line) and verify its check digits."""
+    return _mrz(require_text(raw, "mrz"))

@@ -1,0 +1,180 @@
+"""Names: a same-script key, a romanisation and a cross-script phonetic key.
+
+``normalize_name`` works on one name field (given name, father's, grandfather's or family name, or a
+full name). Titles and honorifics (حاجی/Haji, انجنیر/Eng., داکتر/Dr., مرحوم/Late, ranks used as
+titles) are kept in ``display`` and listed in ``titles``, and left out of every key, because the
+same person is registered with and without them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from amanat.normalize.errors import require_text
+from amanat.normalize.phonetic import (
+    join_latin,
+    lookup_arabic,
+    lookup_latin,
+    token_keys,
+)
+from amanat.normalize.script import ARABIC_RE, fold, join_compounds
+
+__all__ = ["TITLES", "NameNorm", "name_variants", "normalize_name"]
+
+# Canonical title code -> spellings in Dari/Pashto and Latin (folded on load).
+TITLES: dict[str, tuple[str, ...]] = {
+    "haji": ("حاجی", "الحاج", "حاج", "haji", "hajji", "haaji", "alhaj", "alhajj", "hajj", "haj", "alhaji"),
+    "eng": ("انجنیر", "انجینیر", "انجینر", "مهندس", "eng", "engr", "engineer", "injinir", "enjinir",
+            "engeneer", "mohandis", "muhandis"),
+    "dr": ("داکتر", "دکتر", "دوکتور", "dr", "doctor", "doktor", "daktar"),
+    "prof": ("prof", "professor", "پروفیسور"),
+    "pohand": ("پوهاند", "pohand", "puhand"),
+    "pohanwal": ("پوهنوال", "pohanwal"),
+    "pohandoy": ("پوهندوی", "pohandoy", "pohandui"),
+    "pohanyar": ("پوهنیار", "pohanyar"),
+    "pohyalai": ("پوهیالی", "pohyalai"),
+    "ustad": ("استاد", "ustad", "ustaz", "ostad", "ustadh"),
+    "mawlawi": ("مولوی", "mawlawi", "maulvi", "molvi", "mawlavi", "moulavi", "maulawi", "mowlawi",
+                "moulvi", "molavi", "mawlawee", "maulavi"),
+    "mawlana": ("مولانا", "mawlana", "maulana", "molana", "moulana"),
+    "mullah": ("ملا", "mullah", "mulla", "mola", "molla", "mulah", "mullo"),
+    "qari": ("قاری", "qari", "qaree", "kari"),
+    "hafiz": ("حافظ", "hafiz", "hafez", "hafiz-e"),
+    "sheikh": ("شیخ", "sheikh", "shaikh", "shaykh", "sheik", "shekh"),
+    "qazi": ("قاضی", "qazi", "qadi", "kazi", "qaazi"),
+    "gen": ("جنرال", "gen", "general", "jenral", "jgrl"),
+    "col": ("دگروال", "col", "colonel", "dagarwal", "dagarwal"),
+    "ltc": ("دگرمن", "ltc", "dagarman"),
+    "maj": ("جگرن", "maj", "major", "jagran"),
+    "capt": ("تورن", "capt", "captain", "cpt", "toran", "turan"),
+    "lt": ("بریدمن", "lt", "lieutenant", "bridman", "lieut"),
+    "sgt": ("بریدمل", "sgt", "sergeant", "bridmal"),
+    "late": ("مرحوم", "مرحومه", "late", "marhoom", "marhum", "marhooma", "marhoma"),
+    "mr": ("اقای", "mr", "mister"),
+    "mrs": ("خانم", "mrs", "ms", "miss", "khanum", "khanom", "khanim"),
+    "mohtaram": ("محترم", "محترمه", "mohtaram", "muhtaram", "mohtarama"),
+    "janab": ("جناب", "janab", "jenab"),
+}
+# Only ever a suffix ("Haji Sahib"); as a first token صاحب is also a given name (صاحب خان).
+_SUFFIX_TITLES = {"صاحب": "sahib", "sahib": "sahib", "saheb": "sahib", "sahab": "sahib", "saab": "sahib"}
+# Qualifiers that belong to a following title: لومړی بریدمن (first lieutenant), برید جنرال.
+_QUALIFIERS = frozenset({"لومری", "دوهم", "دریم", "برید", "ستر", "دگر", "first", "second", "third", "1st", "2nd",
+                         "3rd", "brig", "brigadier", "lieutenant", "lt", "maj", "major", "senior"})
+_AL = frozenset({"al", "el", "ال"})
+
+
+def _title_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for code, spellings in TITLES.items():
+        for s in spellings:
+            index[fold(s).replace("-", "")] = code
+    return index
+
+
+_TITLE_INDEX = _title_index()
+_APOSTROPHES = re.compile(r"['`´‘’ʹ′]")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True)
+class NameNorm:
+    """One name field, normalised.
+
+    ``folded`` is the same-script key, ``latin`` a canonical romanisation (Latin input: its
+    house-style form), ``phonetic`` the cross-script key, ``tokens`` its space-separated parts.
+    """
+
+    display: str
+    titles: tuple[str, ...]
+    folded: str
+    latin: str
+    phonetic: str
+    tokens: tuple[str, ...]
+    script: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "display": self.display,
+            "titles": list(self.titles),
+            "folded": self.folded,
+            "latin": self.latin,
+            "phonetic": self.phonetic,
+            "tokens": list(self.tokens),
+            "script": self.script,
+        }
+
+
+def _strip_titles(tokens: list[str]) -> tuple[tuple[str, ...], list[str]]:
+    titles: list[str] = []
+    i = 0
+    while i < len(tokens) - 1:
+        tok = tokens[i]
+        nxt = tokens[i + 1]
+        if tok in _AL and _TITLE_INDEX.get(nxt) == "haji" and i + 2 < len(tokens):
+            titles.append("haji")
+            i += 2
+        elif tok in _TITLE_INDEX:
+            titles.append(_TITLE_INDEX[tok])
+            i += 1
+        elif tok in _QUALIFIERS and nxt in _TITLE_INDEX and i + 2 < len(tokens):
+            titles.append(_TITLE_INDEX[nxt])
+            i += 2
+        else:
+            break
+    rest = tokens[i:]
+    while len(rest) > 1 and rest[-1] in _SUFFIX_TITLES:
+        titles.append(_SUFFIX_TITLES[rest.pop()])
+    return tuple(titles), rest
+
+
+def _tokenise(raw: str) -> list[str]:
+    text = _NON_WORD.sub(" ", _APOSTROPHES.sub("", fold(raw))).strip()
+    if ARABIC_RE.search(text):
+        text = join_compounds(text)
+    return join_latin(text.split())
+
+
+@lru_cache(maxsize=131072)
+def _normalize(raw: str) -> NameNorm:
+    display = " ".join(raw.split())
+    titles, tokens = _strip_titles(_tokenise(raw))
+    folded: list[str] = []
+    latin: list[str] = []
+    phon: list[str] = []
+    n_ar = n_lat = 0
+    for tok in tokens:
+        arabic = ARABIC_RE.search(tok) is not None
+        if arabic:
+            n_ar += 1
+        elif not tok.isdigit():
+            n_lat += 1
+        keys = token_keys(tok, arabic)
+        folded.extend(keys.folded)
+        latin.extend(keys.latin)
+        phon.extend(keys.phonetic)
+    script = "empty" if not tokens else "mixed" if n_ar and n_lat else "arabic" if n_ar else "latin"
+    return NameNorm(display, titles, " ".join(folded), " ".join(latin), " ".join(phon), tuple(phon), script)
+
+
+def normalize_name(raw: str) -> NameNorm:
+    """Normalise one name field; total on any text (an empty name gives script "empty")."""
+    return _normalize(require_text(raw, "name"))
+
+
+def name_variants(raw: str) -> frozenset[str]:
+    """Alias set of a name for intersection matching: each token's folded and Latin forms, plus the
+    spellings the lexicon knows for it in both scripts (variant sets, not one forced canonical form)."""
+    norm = normalize_name(raw)
+    out: set[str] = set()
+    for tok in norm.folded.split():
+        out.add(tok)
+        arabic = ARABIC_RE.search(tok) is not None
+        entry = lookup_arabic(tok) if arabic else lookup_latin(tok)
+        if entry is not None:
+            out.update(entry.arabic)
+            out.add(entry.latin)
+            out.update(entry.variants)
+    out.update(norm.latin.split())
+    return frozenset(out)

@@ -1,0 +1,234 @@
+"""One service-record form, normalised field by field.
+
+A field that fails to normalise becomes an entry in ``issues`` (field name, reason) and the rest of
+the record is kept: one bad date must not lose a person. ``normalize_record`` never raises on a
+mapping of strings; values of other types are recorded as issues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from amanat.errors import AmanatError
+from amanat.normalize.dates import DateNorm, parse_date
+from amanat.normalize.ids import IdNorm, normalize_passport, normalize_tazkira, paper_tazkira, parse_mrz
+from amanat.normalize.names import NameNorm, normalize_name
+from amanat.normalize.phones import normalize_phone
+from amanat.normalize.places import PlaceMatch, lookup_country, lookup_district, lookup_province
+from amanat.normalize.ranks import lookup_rank, lookup_unit
+from amanat.normalize.script import fold
+
+__all__ = ["NAME_FIELDS", "NormalizedRecord", "normalize_gender", "normalize_record"]
+
+NAME_FIELDS: tuple[str, ...] = ("full_name", "father_name", "grandfather_name", "family_name")
+_MIN_PLACE_CONFIDENCE = 0.5
+T = TypeVar("T")
+
+_GENDER: dict[str, str] = {}
+for _code, _words in {
+    "m": "m male man boy mr مرد نر ذکور ذکر مذکر نارینه سړی پسر آقا",
+    "f": "f female woman girl mrs ms زن ماده اناث مونث مؤنث ښځه زنانه ښځینه دختر خانم بانو نجلۍ",
+    "x": "x other nonbinary non-binary دیگر سایر نور",
+}.items():
+    for _w in _words.split():
+        _GENDER[fold(_w)] = _code
+
+
+@dataclass(frozen=True)
+class NormalizedRecord:
+    names: dict[str, NameNorm] = field(default_factory=dict)
+    dob: DateNorm | None = None
+    gender: str | None = None
+    tazkira: IdNorm | None = None
+    passport: IdNorm | None = None
+    phones: tuple[str, ...] = ()
+    province_pcode: str | None = None
+    district_pcode: str | None = None
+    birth_pcode: str | None = None
+    country_iso2: str | None = None
+    refuge_entry: DateNorm | None = None
+    service_start: DateNorm | None = None
+    service_end: DateNorm | None = None
+    rank_code: str | None = None
+    unit_code: str | None = None
+    service_code: str | None = None
+    issues: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        def opt(v: DateNorm | IdNorm | None) -> dict[str, object] | None:
+            return v.to_dict() if v is not None else None
+
+        return {
+            "names": {k: v.to_dict() for k, v in self.names.items()},
+            "dob": opt(self.dob), "gender": self.gender, "tazkira": opt(self.tazkira),
+            "passport": opt(self.passport), "phones": list(self.phones), "province_pcode": self.province_pcode,
+            "district_pcode": self.district_pcode, "birth_pcode": self.birth_pcode,
+            "country_iso2": self.country_iso2, "refuge_entry": opt(self.refuge_entry),
+            "service_start": opt(self.service_start), "service_end": opt(self.service_end),
+            "rank_code": self.rank_code, "unit_code": self.unit_code, "service_code": self.service_code,
+            "issues": [list(i) for i in self.issues],
+        }
+
+    def exact_keys(self) -> dict[str, list[str]]:
+        """Valid normalised identifiers to blind-index for exact lookup."""
+        return {
+            "tazkira": [self.tazkira.value] if self.tazkira is not None and self.tazkira.valid else [],
+            "passport": [self.passport.value] if self.passport is not None and self.passport.valid else [],
+            "phone": list(self.phones),
+        }
+
+
+def _text(fields: Mapping[str, object], name: str, issues: list[tuple[str, str]]) -> str | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        issues.append((name, f"{name}: expected text"))
+        return None
+    value = value.strip()
+    return value or None
+
+
+def normalize_gender(raw: str) -> str | None:
+    """"m", "f" or "x" from free text in English, Dari or Pashto; None if not recognised."""
+    return _GENDER.get(fold(raw).strip(" ."))
+
+
+def _merge_names(script: NameNorm | None, latin: NameNorm | None) -> NameNorm | None:
+    """One name from the form's Dari field and its Latin field: keys from both, romanisation from Latin."""
+    if script is None or script.script == "empty":
+        return latin if latin is not None and latin.script != "empty" else None
+    if latin is None or latin.script == "empty":
+        return script
+    tokens = tuple(dict.fromkeys((*script.tokens, *latin.tokens)))
+    titles = tuple(dict.fromkeys((*script.titles, *latin.titles)))
+    return NameNorm(script.display, titles, script.folded, latin.latin, script.phonetic, tokens,
+                    "mixed" if script.script != latin.script else script.script)
+
+
+def _place(match: PlaceMatch | None) -> str | None:
+    return match.pcode if match is not None and match.confidence >= _MIN_PLACE_CONFIDENCE else None
+
+
+def normalize_record(fields: Mapping[str, object]) -> NormalizedRecord:
+    """Normalise a form's canonical fields; unknown keys are ignored, failures become issues."""
+    issues: list[tuple[str, str]] = []
+    try:
+        return _normalize(fields, issues)
+    except Exception:  # a bug in one normaliser must not lose the record either
+        issues.append(("record", "record: normalisation failed unexpectedly"))
+        return NormalizedRecord(issues=tuple(issues))
+
+
+def _try(name: str, issues: list[tuple[str, str]], fn: Callable[..., T], *args: str | None) -> T | None:
+    try:
+        return fn(*args)
+    except AmanatError as exc:
+        issues.append((name, exc.public_message))
+        return None
+
+
+def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> NormalizedRecord:
+    def text(name: str) -> str | None:
+        return _text(fields, name, issues)
+
+    names: dict[str, NameNorm] = {}
+    for part in NAME_FIELDS:
+        raw, raw_latin = text(part), text(f"{part}_latin")
+        merged = _merge_names(normalize_name(raw) if raw else None,
+                              normalize_name(raw_latin) if raw_latin else None)
+        if merged is not None:
+            names[part] = merged
+
+    def date(name: str) -> DateNorm | None:
+        raw = text(name)
+        return _try(name, issues, parse_date, raw) if raw else None
+
+    gender = None
+    raw_gender = text("gender")
+    if raw_gender:
+        gender = normalize_gender(raw_gender)
+        if gender is None:
+            issues.append(("gender", "gender: not recognised"))
+
+    tazkira = None
+    raw_tazkira = text("tazkira_number")
+    if raw_tazkira:
+        tazkira = _try("tazkira_number", issues, normalize_tazkira, raw_tazkira)
+    paper = [text("tazkira_volume"), text("tazkira_page"), text("tazkira_record")]
+    if any(paper):
+        paper_id = _try("tazkira_volume", issues, paper_tazkira, *paper)
+        if tazkira is None or not tazkira.valid:
+            tazkira = paper_id
+    if tazkira is not None and not tazkira.valid:
+        issues.extend(("tazkira_number", r) for r in tazkira.reasons)
+
+    passport = None
+    raw_passport = text("passport_number")
+    if raw_passport:
+        passport = _try("passport_number", issues, normalize_passport, raw_passport)
+        if passport is not None and not passport.valid:
+            issues.extend(("passport_number", r) for r in passport.reasons)
+    raw_mrz = text("passport_mrz")
+    if raw_mrz:
+        mrz = _try("passport_mrz", issues, parse_mrz, raw_mrz)
+        if mrz is not None:
+            issues.extend(("passport_mrz", r) for r in mrz.reasons)
+            if mrz.valid and mrz.passport is not None:
+                if passport is not None and passport.valid and passport.value != mrz.passport.value:
+                    issues.append(("passport_number", "passport: the number differs from the one in the MRZ"))
+                if passport is None or not passport.valid:
+                    passport = mrz.passport
+
+    phones: list[str] = []
+    for name in ("phone", "whatsapp_phone"):
+        raw = text(name)
+        if raw:
+            phone = _try(name, issues, normalize_phone, raw)
+            if phone is not None and phone.valid and phone.e164:
+                if phone.e164 not in phones:
+                    phones.append(phone.e164)
+            elif phone is not None:
+                issues.extend((name, r) for r in phone.reasons)
+
+    province = district = birth = None
+    raw = text("province")
+    if raw:
+        province = _place(lookup_province(raw))
+        if province is None:
+            issues.append(("province", "province: not found in the gazetteer"))
+    raw = text("district")
+    if raw:
+        district = _place(lookup_district(raw, province))
+        if district is None:
+            issues.append(("district", "district: not found in the gazetteer"))
+        elif province is None:
+            province = district[:4]
+    raw = text("place_of_birth")
+    if raw:
+        birth = _place(lookup_district(raw)) or _place(lookup_province(raw))
+
+    country = None
+    raw = text("country_of_refuge")
+    if raw:
+        hit = lookup_country(raw)
+        country = hit.iso2 if hit is not None else None
+        if country is None:
+            issues.append(("country_of_refuge", "country: not recognised"))
+
+    rank = text("rank")
+    rank_hit = lookup_rank(rank) if rank else None
+    unit_raw, branch_raw = text("unit"), text("service_branch")
+    unit_hit = lookup_unit(unit_raw) if unit_raw else None
+    branch_hit = lookup_unit(branch_raw) if branch_raw else None
+    service = (branch_hit.service if branch_hit else None) or (unit_hit.service if unit_hit else None)
+
+    return NormalizedRecord(
+        names=names, dob=date("date_of_birth"), gender=gender, tazkira=tazkira, passport=passport,
+        phones=tuple(phones), province_pcode=province, district_pcode=district, birth_pcode=birth,
+        country_iso2=country, refuge_entry=date("refuge_entry_date"), service_start=date("service_start"),
+        service_end=date("service_end"), rank_code=rank_hit.code if rank_hit else None,
+        unit_code=unit_hit.code if unit_hit else None, service_code=service, issues=tuple(issues),
+    )
