@@ -193,6 +193,8 @@ class TableReader:
         self.columns: dict[str, str | None] = {}
         self.unmapped: list[str] = []
         self._map_columns(mapping or {}, LabelMatcher(extra_labels))
+        self._letters = [column_letter(i) for i in range(len(self.headers))]
+        self._named = [bool(h.strip()) for h in self.headers]
 
     # -- opening ------------------------------------------------------------------------------------
     def _open_csv(self) -> Iterator[list[str]]:
@@ -297,26 +299,27 @@ class TableReader:
         fields: dict[str, object] = {}
         sources: dict[str, str] = {}
         provenance: dict[str, object] = {"source": self.file_name, "row": row_number}
-        width = len(self.headers)
+        named, letters, field_of, provenance_of = self._named, self._letters, self._fields, self._provenance
+        width = len(named)
         for index, value in enumerate(row):
-            text = _cell_text(value)
+            # CSV cells are already str: skip the type dispatch for them (this loop is the hot path).
+            text = (value.strip() or None) if type(value) is str else _cell_text(value)
             if text is None:
                 continue
-            letter = column_letter(index)
-            if index >= width or not self.headers[index].strip():
+            if index >= width or not named[index]:
                 raise IntakeError("a value in a column that has no header", source=self.file_name,
-                                  row=row_number, column=letter)
-            fld = self._fields[index]
-            if text in _SPREADSHEET_ERRORS and self.kind == "xlsx":
+                                  row=row_number, column=column_letter(index))
+            fld = field_of[index]
+            if self.kind == "xlsx" and text in _SPREADSHEET_ERRORS:
                 raise IntakeError("the cell holds a spreadsheet error instead of a value",
-                                  source=self.file_name, row=row_number, column=letter, field=fld)
+                                  source=self.file_name, row=row_number, column=letters[index], field=fld)
             if len(text) > MAX_CELL:
                 raise IntakeError(f"the cell is longer than {MAX_CELL} characters", source=self.file_name,
-                                  row=row_number, column=letter, field=fld)
+                                  row=row_number, column=letters[index], field=fld)
             if fld is not None:
                 fields[fld] = text
-                sources[fld] = f"row {row_number}, column {letter}"
-            elif (prov := self._provenance[index]) is not None:
+                sources[fld] = f"row {row_number}, column {letters[index]}"
+            elif (prov := provenance_of[index]) is not None:
                 provenance[prov] = text
         if not fields:
             return None  # blank row, or only bookkeeping columns
