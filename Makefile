@@ -27,7 +27,7 @@ demo: venv
 	$(BIN)/amanat demo
 
 lint: venv
-	$(BIN)/ruff check amanat tests bench
+	$(BIN)/ruff check amanat tests $(wildcard bench)
 
 # Migrations apply from scratch and match the models, on a throwaway SQLite database.
 migrations-check: venv
