@@ -58,12 +58,18 @@ def from_accept_language(header: str | None) -> Language:
 
 @lru_cache(maxsize=8)
 def translations(code: str) -> NullTranslations:
+    """The compiled catalog for `code`. English has one too: it gives codes such as `in_review` their
+    labels. Another language falls back to it, so an untranslated code still reads as English, not as a
+    code."""
     po = CATALOGS / code / "LC_MESSAGES" / "messages.po"
-    if code == DEFAULT or not po.exists():
-        return NullTranslations()
+    if not po.exists():
+        return NullTranslations() if code == DEFAULT else translations(DEFAULT)
     with po.open("rb") as fh:
         catalog = read_po(fh, locale=code)
     buf = io.BytesIO()
     write_mo(buf, catalog)
     buf.seek(0)
-    return Translations(buf)
+    trans = Translations(buf)
+    if code != DEFAULT:
+        trans.add_fallback(translations(DEFAULT))
+    return trans
