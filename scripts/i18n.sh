@@ -24,11 +24,9 @@ case "${1:-}" in
   *) echo "usage: $0 [--check]" >&2; exit 2 ;;
 esac
 
-out=$POT
-if [ "$CHECK" = 1 ]; then
-  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-  out=$tmp/messages.pot
-fi
+# Extract into a scratch file first: when nothing but the date would change, nothing is written.
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+out=$tmp/messages.pot
 
 "$PYBABEL" -q extract -F babel.cfg --add-location=file --no-wrap --project=Amanat \
   --copyright-holder="Amanat contributors" -o "$out" .
@@ -90,6 +88,19 @@ for source, comment, ids in GROUPS:
 with open(path, "wb") as fh:
     write_po(fh, catalog, width=None, include_lineno=False)
 PY
+
+undated() { grep -v '^"POT-Creation-Date: ' "$1"; }
+if [ "$CHECK" = 0 ]; then
+  if [ -f "$POT" ] && cmp -s <(undated "$out") <(undated "$POT") \
+     && "$0" --check >/dev/null 2>&1; then
+    echo "catalogs are up to date"
+    exit 0
+  fi
+  cp "$out" "$POT"
+elif ! cmp -s <(undated "$out") <(undated "$POT"); then
+  echo "$POT is out of date: run $0, then translate" >&2
+  exit 1
+fi
 
 for locale in "${LOCALES[@]}"; do
   if [ "$CHECK" = 1 ]; then
