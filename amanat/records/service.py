@@ -15,7 +15,7 @@ from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
 from amanat.errors import InvalidInput, NotFound, PermissionDenied
 from amanat.intake.service import OpenedSubmission
-
+from amanat.normalize.record import normalize_record
 from amanat.records.models import Document, Person, Record, RecordLookup
 
 # Fields shown in clear to anyone who may read the record; everything else is masked until revealed.
@@ -72,8 +72,6 @@ def _display_name(fields: dict[str, Any]) -> str | None:
 
 def store_submission(db: Session, keys: KeyHolder, opened: OpenedSubmission) -> StoreResult:
     """Normalise and store one opened submission in the caller's transaction."""
-    from amanat.normalize.record import normalize_record  # TEMP-LAZY
-
     parsed = opened.parsed
     norm = normalize_record({k: v for k, v in parsed.fields.items() if isinstance(v, str)})
     exact = norm.exact_keys()

@@ -68,19 +68,19 @@ def test_caseworker_reveal_is_audited(client, database):
     drain(database)
     login(client, "caseworker")
     with database.reading() as db:
-        case = db.scalars(select(Case)).one()
-        rec = db.scalars(select(Record)).one()
-    page = client.get(f"/cases/{case.id}")
+        case_id = db.scalars(select(Case.id)).one()
+        rec_id = db.scalars(select(Record.id)).one()
+    page = client.get(f"/cases/{case_id}")
     assert page.status_code == 200
     assert "۱۳۹۹" not in page.text and "1399-0123" not in page.text  # masked
-    r = client.post(f"/cases/{case.id}/reveal", data={"record_id": rec.id, "field": "tazkira_number",
+    r = client.post(f"/cases/{case_id}/reveal", data={"record_id": rec_id, "field": "tazkira_number",
                                                       "csrf_token": csrf(client)})
     assert r.status_code == 200
     assert "۱۳۹۹-۰۱۲۳-۴۵۶۷۸" in r.text
     assert r.headers["cache-control"] == "no-store"
     with database.reading() as db:
         ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "record:reveal")).one()
-        assert ev.subject_id == rec.id and '"field":"tazkira_number"' in ev.details
+        assert ev.subject_id == rec_id and '"field":"tazkira_number"' in ev.details
         assert "۱۳۹۹" not in ev.details
 
 

@@ -1,4 +1,4 @@
-from tests.conftest import csrf, login
+from tests.conftest import login
 
 
 def test_home_and_form_render(client):
