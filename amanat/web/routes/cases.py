@@ -39,13 +39,18 @@ def _case_page(request: Request, db: DB, lang_form: str, user: CurrentUser, case
                revealed: dict[str, dict[str, str]] | None = None, status: int = 200) -> HTMLResponse:
     case = cases.get_case(db, case_id)
     spec = load_form()
-    order = [f.name for f in spec.fields()]
+    order = [f.name for f in spec.fields() if not f.is_attachment]
     labels = {f.name: f.label_in(lang_form) for f in spec.fields()}
+    labels.pop("consent", None)  # its label is the whole consent text; the template names it briefly
+    # Coded answers (province, branch, gender…) are shown by their label in the reader's language.
+    choice_labels = {f.name: {c.name: c.label_in(lang_form) for c in f.choices} for f in spec.fields() if f.is_select}
+    hidden = {f.name for f in spec.fields() if f.is_attachment}
     can_special = user.can(Permission.RECORD_REVEAL_SPECIAL)
     views = []
     for rec in cases.case_records(db, case):
         shown = (revealed or {}).get(rec.id, {})
         view = records.record_view(db, rec.id, revealed=(), can_special=can_special, field_order=order)
+        view.fields = [fv for fv in view.fields if fv.name not in hidden]
         for fv in view.fields:
             if fv.name in shown:
                 fv.value, fv.masked = shown[fv.name], False
@@ -58,6 +63,7 @@ def _case_page(request: Request, db: DB, lang_form: str, user: CurrentUser, case
         assignee = row.username if row else None
     return render(request, "cases/detail.html", {
         "case": case, "label": cases.case_label(case.number), "records": views, "labels": labels,
+        "choice_labels": choice_labels,
         "notes": cases.case_notes(db, case), "transitions": cases.TRANSITIONS.get(case.status, ()),
         "can_reveal": user.can(Permission.RECORD_REVEAL), "can_write": user.can(Permission.CASE_WRITE),
         "can_docs": user.can(Permission.DOCUMENT_READ), "assignee": assignee,
