@@ -260,13 +260,20 @@ class LabelMatcher:
 
     def __init__(self, extra: Mapping[str, Iterable[str]] | None = None) -> None:
         self._table: dict[str, str] = dict(_base_table())
+        self._first_words: set[str] = set(_base_first_words())
         for field, labels in (extra or {}).items():
             # The form's own labels win over the built-in guesses: they are what the applicant saw.
             self._table[_key(field)] = field
-            for label in labels:
+            for label in (field, *labels):
                 folded = _key(label)
                 if folded:
                     self._table[folded] = field
+                    self._first_words.update({*fold_label(label).split()[:1], folded})
+
+    def first_word_known(self, text: str) -> bool:
+        """Whether some label starts with the text's first word: a cheap test before trying prefixes."""
+        words = fold_label(strip_enumeration(text)).split(maxsplit=1)
+        return bool(words) and words[0] in self._first_words
 
     def match(self, text: str) -> str | None:
         folded = _key(strip_enumeration(text))
@@ -291,6 +298,13 @@ def _base_table() -> dict[str, str]:
                 raise AssertionError(f"label table: {field} and {table[folded]} share a label")
             table[folded] = field
     return table
+
+
+@lru_cache(maxsize=1)
+def _base_first_words() -> frozenset[str]:
+    labels = [*CANONICAL_FIELDS, *FAMILY_MEMBER_FIELDS, *(lb for lbs in LABELS.values() for lb in lbs)]
+    # The first word of each label, and the whole label run together ("نامپدر احمد").
+    return frozenset(w for label in labels for w in (*fold_label(label).split()[:1], _key(label)))
 
 
 _DEFAULT_MATCHER: LabelMatcher | None = None

@@ -7,6 +7,7 @@ message it came from, so a caseworker can check it against the chat.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,6 +99,8 @@ def _label_value(line: str, matcher: LabelMatcher) -> tuple[str, str, bool] | No
             if hit is not None:
                 return hit, body[m.end():].strip(), True
     # "۱- نام احمد": no separator; the longest run of leading words that is a label.
+    if not matcher.first_word_known(body):
+        return None
     words = body.split()
     for n in range(min(len(words), _MAX_LABEL_WORDS), 0, -1):
         hit = matcher.match(" ".join(words[:n]))
@@ -150,10 +153,10 @@ def extract_submissions(export: ChatExport, *, intermediary: str,
     in_form = {m.index for f in kept for m in f.messages}
     photos = _assign_photos(export.messages, kept, in_form)
     # A photo that went with one form is not context for another.
-    taken = in_form | {m.index for ms in photos.values() for m in ms}
+    photo_owner = {m.index: number for number, ms in photos.items() for m in ms}
     for number, form in enumerate(kept):
-        own = in_form | (taken - {m.index for m in photos[number]})
-        submissions.append(_to_submission(form, number, export, intermediary, sender_ids, photos, own))
+        context = _context(export.messages, form, number, in_form, photo_owner)
+        submissions.append(_to_submission(form, number, export, intermediary, sender_ids, photos, context))
     skipped.sort(key=lambda s: int(s["message"]))  # type: ignore[call-overload]
     return ExtractionResult(submissions=submissions, skipped=skipped, messages=export.messages)
 
@@ -207,30 +210,52 @@ def _add_fields(form: _Form, m: Message, lines: list[tuple[str, str, int]]) -> N
 
 
 def _assign_photos(messages: list[Message], forms: list[_Form], in_form: set[int]) -> dict[int, list[Message]]:
-    """Form number → the sender's photo messages that belong to it (just after it, else just before
-    the next)."""
+    """Form number → the sender's photo messages that belong to it: just after a form goes to that
+    form, else just before one goes to the next; whichever is nearer when both are in reach."""
     result: dict[int, list[Message]] = {i: [] for i in range(len(forms))}
     by_sender: dict[str, list[int]] = {}
     for i, f in enumerate(forms):
-        by_sender.setdefault(f.sender, []).append(i)
+        by_sender.setdefault(f.sender, []).append(i)   # in chat order, as forms are
+    starts = {sender: [forms[i].messages[0].index for i in ids] for sender, ids in by_sender.items()}
     for m in messages:
         if not m.attachments or m.index in in_form or m.sender not in by_sender:
             continue
-        candidates = by_sender[m.sender]
-        before = [i for i in candidates if forms[i].messages[0].index < m.index]
-        after = [i for i in candidates if forms[i].messages[0].index > m.index]
-        if before and m.timestamp - forms[before[-1]].end <= PHOTO_WINDOW and (
-                not after or m.timestamp - forms[before[-1]].end <= forms[after[0]].start - m.timestamp
-                or forms[after[0]].start - m.timestamp > PHOTO_WINDOW):
-            result[before[-1]].append(m)
-        elif after and forms[after[0]].start - m.timestamp <= PHOTO_WINDOW:
-            result[after[0]].append(m)
+        ids = by_sender[m.sender]
+        pos = bisect.bisect_left(starts[m.sender], m.index)
+        before = forms[ids[pos - 1]] if pos > 0 else None
+        after = forms[ids[pos]] if pos < len(ids) else None
+        gap_before = m.timestamp - before.end if before else None
+        gap_after = after.start - m.timestamp if after else None
+        if gap_before is not None and gap_before <= PHOTO_WINDOW and (
+                gap_after is None or gap_after > PHOTO_WINDOW or gap_before <= gap_after):
+            result[ids[pos - 1]].append(m)
+        elif gap_after is not None and gap_after <= PHOTO_WINDOW:
+            result[ids[pos]].append(m)
     return result
+
+
+def _context(messages: list[Message], form: _Form, number: int, in_form: set[int],
+             photo_owner: Mapping[int, int]) -> list[dict[str, object]]:
+    """The sender's other messages within CONTEXT_WINDOW of the form, not part of any form and not
+    another form's photos. Walks outwards from the form (chat order is time order), so a long chat
+    costs only the messages near each form. Message indexes are list positions (parse_chat_text)."""
+    first, last = form.messages[0].index, form.messages[-1].index
+    lo, hi = first, last
+    while lo > 0 and messages[lo - 1].timestamp >= form.start - CONTEXT_WINDOW:
+        lo -= 1
+    while hi + 1 < len(messages) and messages[hi + 1].timestamp <= form.end + CONTEXT_WINDOW:
+        hi += 1
+    return [
+        {"index": m.index, "timestamp": m.timestamp.isoformat(), "sender": m.sender, "text": m.text,
+         "attachments": list(m.attachments)}
+        for m in messages[lo:hi + 1]
+        if m.sender == form.sender and m.index not in in_form and photo_owner.get(m.index, number) == number
+    ]
 
 
 def _to_submission(form: _Form, number: int, export: ChatExport, intermediary: str,
                    sender_ids: Mapping[str, int], photos: Mapping[int, list[Message]],
-                   exclude: set[int]) -> ParsedSubmission:
+                   context: list[dict[str, object]]) -> ParsedSubmission:
     sid = sender_ids[form.sender]
     field_sources = {f: _where(m, sid, line) for f, (m, line) in form.sources.items()}
     fields = dict(form.fields)
@@ -250,13 +275,6 @@ def _to_submission(form: _Form, number: int, export: ChatExport, intermediary: s
                 attachments.append(make_attachment(name, export.media[name]))
             else:
                 missing.append(name)
-    context = [
-        {"index": m.index, "timestamp": m.timestamp.isoformat(), "sender": m.sender, "text": m.text,
-         "attachments": list(m.attachments)}
-        for m in export.messages
-        if m.sender == form.sender and m.index not in exclude
-        and form.start - CONTEXT_WINDOW <= m.timestamp <= form.end + CONTEXT_WINDOW
-    ]
     provenance: dict[str, object] = {
         "source": export.file_name, "intermediary": intermediary, "sender_id": sid,
         "messages": [m.index for m in form.messages],

@@ -100,6 +100,12 @@ def test_label_on_its_own_line_and_family_members() -> None:
                                     {"member_name": "Omid", "member_relationship": "son"}]
 
 
+def test_enumerated_lines_without_separator() -> None:
+    chat = "28/04/2021, 10:00 - Ali: ۱- نام احمد\n۲- نامپدر محمود\n۳- رتبه دگروال\n"
+    (sub,) = extract_submissions(parse_chat_text(chat, file_name="c.txt"), intermediary="u").submissions
+    assert sub.fields == {"full_name": "احمد", "father_name": "محمود", "rank": "دگروال"}
+
+
 def test_preview_json_shape() -> None:
     preview = preview_json(_result())
     assert set(preview) == {"messages", "submissions", "skipped"}
