@@ -1,15 +1,18 @@
 """The intake flow in a real browser against a real server: an applicant fills the Dari form on a phone,
 a caseworker finds the case, sees the tazkira masked and reveals it, and an auditor sees the reveal.
 
-Writes docs/screenshots/intake-form-dari.png (phone, full page) and docs/screenshots/case-page.png
-(desktop, after the reveal). Synthetic data only.
+Takes screenshots of the Dari form (phone, full page) and of the case page (desktop, after the reveal): into
+docs/screenshots/ when AMANAT_UPDATE_SCREENSHOTS=1 (the README shows them), otherwise into a temp dir so
+that a test run leaves the checkout clean. Synthetic data only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
+import tempfile
 import time
 import urllib.request
 import zlib
@@ -19,7 +22,9 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (DOCS_SCREENSHOTS if os.environ.get("AMANAT_UPDATE_SCREENSHOTS")
+               else Path(tempfile.gettempdir()) / "amanat-screenshots")
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "device_scale_factor": 1}
 TIMEOUT_MS = 15_000
