@@ -40,3 +40,18 @@ class LoginThrottle(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of "user:<name>" or "ip:<addr>"
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DeviceCredential(Base):
+    """An ODK Collect / KoboCollect login for a referrer. Digest authentication needs HA1 =
+    MD5(username:realm:password) on the server, so it is kept encrypted, never as a bare hash."""
+
+    __tablename__ = "device_credentials"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    ha1: Mapped[str] = mapped_column(EncryptedString("device_credentials.ha1"))
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, for Basic over https on sealed-only nodes
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from amanat.core.db import Base, new_id, utcnow
@@ -26,7 +26,10 @@ class Submission(Base):
     instance_id: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # emptied once opened and stored
     part_count: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="sealed")  # sealed | stored | failed
+    # receiving (OpenRosa parts still coming) | held (import awaiting confirmation) | sealed | stored | failed
+    status: Mapped[str] = mapped_column(String(20), default="sealed")
+    batch_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)  # one import, all-or-nothing
+    content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # OpenRosa: same XML or not
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -43,3 +46,19 @@ class SubmissionPart(Base):
     position: Mapped[int] = mapped_column(Integer)
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     size: Mapped[int] = mapped_column(Integer)  # sealed size; the plaintext size is inside the seal
+
+
+class FormVersion(Base):
+    """An uploaded XLSForm version (the shipped form is used until one is uploaded). Holds no personal data."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (Index("ix_form_versions_form_version", "form_id", "version", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    form_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[str] = mapped_column(String(40))
+    xlsx: Mapped[bytes] = mapped_column(LargeBinary)
+    md5: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

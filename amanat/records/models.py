@@ -65,3 +65,20 @@ class Document(Base):
     filename: Mapped[str] = mapped_column(EncryptedString("documents.filename"))
     content: Mapped[bytes] = mapped_column(EncryptedBytes("documents.content"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PersonMerge(Base):
+    """One accepted merge: every record of ``from_person`` moved to ``into_person``. Undoing it moves exactly
+    those records back (``record_ids``), so unmerge restores what was there."""
+
+    __tablename__ = "person_merges"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    from_person: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    into_person: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    record_ids: Mapped[str] = mapped_column(String(4000))  # comma-separated ids: no values
+    pair_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    undone_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
