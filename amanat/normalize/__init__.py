@@ -25,6 +25,17 @@ from amanat.normalize.ranks import RankMatch, UnitMatch, lookup_rank, lookup_uni
 from amanat.normalize.record import NormalizedRecord, normalize_record
 from amanat.normalize.script import ascii_digits, fold, is_perso_arabic
 
+
+def clear_caches() -> None:
+    """Empty the per-value caches (the packaged tables stay loaded); benchmarks use it for cold runs."""
+    from amanat.normalize import dates, ids, names, phones, phonetic, places, ranks, record
+
+    for fn in (dates._parse, dates._build_plain, dates._to_gregorian, ids._tazkira, ids._passport, ids._mrz,
+               names._normalize, phonetic.token_keys, phones._normalize, places._province, places._district,
+               places._country, ranks._rank, ranks._unit, record._name_pair, record.normalize_gender):
+        fn.cache_clear()
+
+
 __all__ = [
     "CountryMatch",
     "DateNorm",
@@ -39,6 +50,7 @@ __all__ = [
     "RankMatch",
     "UnitMatch",
     "ascii_digits",
+    "clear_caches",
     "districts",
     "fold",
     "is_perso_arabic",

@@ -90,6 +90,7 @@ _APPROX = frozenset({"حدود", "تقریبا", "about", "approx", "approximate
 _TIME = re.compile(r"(?:(?<=\d)t)?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?")
 _ORDINAL = re.compile(r"(?<=\d) ?(?:st|nd|rd|th|ام)(?![^\W\d_])")
 _PARTS = re.compile(r"\d+|[^\W\d_]+")
+_SIMPLE = re.compile(r"(\d{1,4})(?:[/.-](\d{1,2})(?:[/.-](\d{1,4}))?)?")
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def _calendar_of_year(year: int, hint: str | None) -> str:
     raise _fail("the year is neither Solar Hijri (1200-1499) nor Gregorian (1800-2199)")
 
 
+@lru_cache(maxsize=4096)
 def _days_in(cal: str, year: int, month: int) -> int:
     if cal == GREGORIAN:
         return _cal.monthrange(year, month)[1]
@@ -161,34 +163,49 @@ def _check(cal: str, year: int, month: int | None, day: int | None) -> None:
             raise _fail(f"day {day} does not exist in that month (it has {last} days)")
 
 
+@lru_cache(maxsize=65536)
 def _to_gregorian(cal: str, y: int, m: int, d: int) -> _dt.date:
     if cal == GREGORIAN:
         return _dt.date(y, m, d)
-    return jdatetime.date(y, m, d).togregorian()
+    # jdatetime's converter without building a jdatetime.date (whose locale lookup dominates the cost).
+    return _dt.date(*jdatetime.JalaliToGregorian(y, m, d).getGregorianList())
 
 
 def _build(cal: str, y: int, m: int | None, d: int | None, reasons: list[str],
            alternatives: tuple[str, ...] = ()) -> DateNorm:
+    if not reasons and not alternatives:
+        return _build_plain(cal, y, m, d)
+    return _make(cal, y, m, d, tuple(reasons), alternatives)
+
+
+@lru_cache(maxsize=65536)
+def _build_plain(cal: str, y: int, m: int | None, d: int | None) -> DateNorm:
+    """The same date written differently (۱۳۶۵/۴/۱۲, 12 Saratan 1365, …) shares one result."""
+    return _make(cal, y, m, d, (), ())
+
+
+def _make(cal: str, y: int, m: int | None, d: int | None, reasons: tuple[str, ...],
+          alternatives: tuple[str, ...]) -> DateNorm:
     _check(cal, y, m, d)
     original = f"{y:04d}" + (f"-{m:02d}" if m else "") + (f"-{d:02d}" if d else "")
     ambiguous = bool(alternatives)
     if m is not None and d is not None:
         g = _to_gregorian(cal, y, m, d)
         return DateNorm(g.isoformat(), "day", cal, g.year, g.month, g.day, original, ambiguous, alternatives,
-                        tuple(reasons))
+                        reasons)
     if m is not None:
         first = _to_gregorian(cal, y, m, 1)
         last = _to_gregorian(cal, y, m, _days_in(cal, y, m))
         head = _cal.monthrange(first.year, first.month)[1] - first.day + 1
         main = first if first.month == last.month or head > last.day else last
         return DateNorm(f"{main.year:04d}-{main.month:02d}", "month", cal, main.year, main.month, None,
-                        original, ambiguous, alternatives, tuple(reasons), (first.year, last.year),
+                        original, ambiguous, alternatives, reasons, (first.year, last.year),
                         (first.isoformat(), last.isoformat()))
     first = _to_gregorian(cal, y, 1, 1)
     last = _to_gregorian(cal, y, 12, _days_in(cal, y, 12))
     # A Solar Hijri year starts on 20/21 March, so most of it lies in the first Gregorian year.
     return DateNorm(f"{first.year:04d}", "year", cal, first.year, None, None, original, False, (),
-                    tuple(reasons), (first.year, last.year), (first.isoformat(), last.isoformat()))
+                    reasons, (first.year, last.year), (first.isoformat(), last.isoformat()))
 
 
 def _numeric(nums: list[str], hint: str | None, reasons: list[str]) -> DateNorm:
@@ -252,7 +269,13 @@ def _named(nums: list[str], cal: str, month: int, hint: str | None, reasons: lis
 
 @lru_cache(maxsize=65536)
 def _parse(raw: str, calendar: str | None) -> DateNorm:
-    text = _ORDINAL.sub("", _TIME.sub(" ", fold(raw)))
+    text = fold(raw)
+    simple = _SIMPLE.fullmatch(text)
+    if simple is not None:  # the common all-numeric forms skip the word loop
+        return _numeric([g for g in simple.groups() if g], calendar, [])
+    if ":" in text:
+        text = _TIME.sub(" ", text)
+    text = _ORDINAL.sub("", text)
     parts = _PARTS.findall(text)
     if not parts:
         raise _fail("empty")

@@ -9,11 +9,15 @@ same person is registered with and without them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
 from amanat.normalize.errors import require_text
 from amanat.normalize.phonetic import (
+    LEXICON_SWITCH,
+    TRIBAL_SUFFIXES_AR,
     join_latin,
     lookup_arabic,
     lookup_latin,
@@ -21,7 +25,7 @@ from amanat.normalize.phonetic import (
 )
 from amanat.normalize.script import ARABIC_RE, fold, join_compounds
 
-__all__ = ["TITLES", "NameNorm", "name_variants", "normalize_name"]
+__all__ = ["TITLES", "NameNorm", "lexicon_disabled", "name_variants", "normalize_name"]
 
 # Canonical title code -> spellings in Dari/Pashto and Latin (folded on load).
 TITLES: dict[str, tuple[str, ...]] = {
@@ -129,11 +133,25 @@ def _strip_titles(tokens: list[str]) -> tuple[tuple[str, ...], list[str]]:
     return tuple(titles), rest
 
 
+def _join_arabic(tokens: list[str]) -> list[str]:
+    """Join what Dari writes apart but is one name: "احمد زی", "نبی زاده", "بی بی" (as in بیبی)."""
+    out: list[str] = []
+    for tok in tokens:
+        if out and ARABIC_RE.search(tok) and (
+            tok in TRIBAL_SUFFIXES_AR or (lookup_arabic(out[-1] + tok) and not lookup_arabic(out[-1]))
+        ):
+            out[-1] += tok
+        else:
+            out.append(tok)
+    return out
+
+
 def _tokenise(raw: str) -> list[str]:
     text = _NON_WORD.sub(" ", _APOSTROPHES.sub("", fold(raw))).strip()
+    tokens = text.split()
     if ARABIC_RE.search(text):
-        text = join_compounds(text)
-    return join_latin(text.split())
+        tokens = _join_arabic(join_compounds(text).split())
+    return join_latin(tokens)
 
 
 @lru_cache(maxsize=131072)
@@ -178,3 +196,20 @@ def name_variants(raw: str) -> frozenset[str]:
             out.update(entry.variants)
     out.update(norm.latin.split())
     return frozenset(out)
+
+
+@contextmanager
+def lexicon_disabled() -> Iterator[None]:
+    """Keys from the rules alone, without the name lexicon: for measuring what the lexicon adds.
+
+    Not for production use: it changes results process-wide while active (caches are cleared).
+    """
+    LEXICON_SWITCH["enabled"] = False
+    _normalize.cache_clear()
+    token_keys.cache_clear()
+    try:
+        yield
+    finally:
+        LEXICON_SWITCH["enabled"] = True
+        _normalize.cache_clear()
+        token_keys.cache_clear()

@@ -131,7 +131,7 @@ def _slow(text: str, regions: tuple[str, ...]) -> PhoneNorm:
 
 @lru_cache(maxsize=16384)
 def _normalize(raw: str, regions: tuple[str, ...]) -> PhoneNorm:
-    text = _SEPARATORS.sub("", ascii_digits(raw).strip())
+    text = raw if raw.isascii() and raw.isdigit() else _SEPARATORS.sub("", ascii_digits(raw).strip())
     if not any(c.isdigit() for c in text):
         raise NormalizeError("phone: no digits", field="phone")
     reasons: tuple[str, ...] = ()

@@ -32,7 +32,12 @@ _TYPE_WORDS = frozenset({"province", "prov", "wilayat", "welayat", "velayat", "Ù
 _EZAFE = frozenset({"e", "i", "y", "ye", "wa", "o", "va", "u", "al", "ul", "us"})
 _WORDS = re.compile(r"[^\W_]+")
 _PCODE = re.compile(r"af\d{2}(?:\d{2})?")
-_FUZZY_CUTOFF = 80.0
+_FUZZY_CUTOFF = 85.0
+
+
+def _cutoff(key: str) -> float:
+    # Short keys are one typo away from other names ("iran" ~ "pirwan"), so ask more of them.
+    return 92.0 if len(key) <= 5 else _FUZZY_CUTOFF
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,7 @@ def _lookup(raw: str, level: str, scope: str) -> PlaceMatch | None:
     bucket = g.choices.get((level, scope, ARABIC_RE.search(key) is not None))
     if not bucket:
         return None
-    best = process.extractOne(key, bucket[0], scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
+    best = process.extractOne(key, bucket[0], scorer=fuzz.ratio, score_cutoff=_cutoff(key))
     if best is None:
         return None
     return _match(g, bucket[1][best[2]], round(min(best[1], 99.0) / 100.0, 3), "fuzzy")
@@ -285,7 +290,7 @@ def _country(raw: str) -> CountryMatch | None:
     if len(key) < 4:
         return None
     names, codes = choices[ARABIC_RE.search(key) is not None]
-    best = process.extractOne(key, names, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
+    best = process.extractOne(key, names, scorer=fuzz.ratio, score_cutoff=_cutoff(key))
     if best is None:
         return None
     return _country_match(codes[best[2]], round(min(best[1], 99.0) / 100.0, 3), "fuzzy")

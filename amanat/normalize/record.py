@@ -9,20 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TypeVar
 
 from amanat.errors import AmanatError
-from amanat.normalize.dates import DateNorm, parse_date
+from amanat.normalize.dates import DateNorm
+from amanat.normalize.dates import _parse as _date
 from amanat.normalize.ids import IdNorm, normalize_passport, normalize_tazkira, paper_tazkira, parse_mrz
-from amanat.normalize.names import NameNorm, normalize_name
-from amanat.normalize.phones import normalize_phone
+from amanat.normalize.names import NameNorm
+from amanat.normalize.names import _normalize as _name
+from amanat.normalize.phones import DEFAULT_REGIONS
+from amanat.normalize.phones import _normalize as _phone
 from amanat.normalize.places import PlaceMatch, lookup_country, lookup_district, lookup_province
 from amanat.normalize.ranks import lookup_rank, lookup_unit
 from amanat.normalize.script import fold
 
-__all__ = ["NAME_FIELDS", "NormalizedRecord", "normalize_gender", "normalize_record"]
+__all__ = ["FORM_FIELDS", "NAME_FIELDS", "NormalizedRecord", "normalize_gender", "normalize_record"]
 
 NAME_FIELDS: tuple[str, ...] = ("full_name", "father_name", "grandfather_name", "family_name")
+_NAME_PAIRS = tuple((part, f"{part}_latin") for part in NAME_FIELDS)
+# The form's canonical field names (shared across the product); other keys are ignored.
+FORM_FIELDS: tuple[str, ...] = (
+    "full_name", "full_name_latin", "father_name", "father_name_latin", "grandfather_name", "grandfather_name_latin",
+    "family_name", "family_name_latin", "gender", "date_of_birth", "place_of_birth", "province", "district",
+    "tazkira_number", "tazkira_volume", "tazkira_page", "tazkira_record", "passport_number", "passport_mrz",
+    "phone", "whatsapp_phone", "rank", "unit", "service_branch", "service_start", "service_end", "last_duty",
+    "country_of_refuge", "refuge_entry_date", "current_city", "religion", "ethnicity",
+)
 _MIN_PLACE_CONFIDENCE = 0.5
 T = TypeVar("T")
 
@@ -80,17 +93,7 @@ class NormalizedRecord:
         }
 
 
-def _text(fields: Mapping[str, object], name: str, issues: list[tuple[str, str]]) -> str | None:
-    value = fields.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        issues.append((name, f"{name}: expected text"))
-        return None
-    value = value.strip()
-    return value or None
-
-
+@lru_cache(maxsize=1024)
 def normalize_gender(raw: str) -> str | None:
     """"m", "f" or "x" from free text in English, Dari or Pashto; None if not recognised."""
     return _GENDER.get(fold(raw).strip(" ."))
@@ -108,6 +111,11 @@ def _merge_names(script: NameNorm | None, latin: NameNorm | None) -> NameNorm | 
                     "mixed" if script.script != latin.script else script.script)
 
 
+@lru_cache(maxsize=65536)
+def _name_pair(raw: str | None, raw_latin: str | None) -> NameNorm | None:
+    return _merge_names(_name(raw) if raw else None, _name(raw_latin) if raw_latin else None)
+
+
 def _place(match: PlaceMatch | None) -> str | None:
     return match.pcode if match is not None and match.confidence >= _MIN_PLACE_CONFIDENCE else None
 
@@ -122,7 +130,7 @@ def normalize_record(fields: Mapping[str, object]) -> NormalizedRecord:
         return NormalizedRecord(issues=tuple(issues))
 
 
-def _try(name: str, issues: list[tuple[str, str]], fn: Callable[..., T], *args: str | None) -> T | None:
+def _try(name: str, issues: list[tuple[str, str]], fn: Callable[..., T], *args: object) -> T | None:
     try:
         return fn(*args)
     except AmanatError as exc:
@@ -131,20 +139,38 @@ def _try(name: str, issues: list[tuple[str, str]], fn: Callable[..., T], *args: 
 
 
 def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> NormalizedRecord:
-    def text(name: str) -> str | None:
-        return _text(fields, name, issues)
+    values: dict[str, str] = {}
+    get = fields.get
+    for key in FORM_FIELDS:
+        value = get(key)
+        if not value:  # None, "" (an empty CSV cell) and other empty values carry nothing
+            continue
+        if value.__class__ is not str and not isinstance(value, str):
+            issues.append((key, f"{key}: expected text"))
+            continue
+        value = value.strip()
+        if value:
+            values[key] = value
+    text = values.get
 
     names: dict[str, NameNorm] = {}
-    for part in NAME_FIELDS:
-        raw, raw_latin = text(part), text(f"{part}_latin")
-        merged = _merge_names(normalize_name(raw) if raw else None,
-                              normalize_name(raw_latin) if raw_latin else None)
+    for part, latin_field in _NAME_PAIRS:
+        raw, raw_latin = text(part), text(latin_field)
+        if raw is None and raw_latin is None:
+            continue
+        merged = _name_pair(raw, raw_latin)
         if merged is not None:
             names[part] = merged
 
     def date(name: str) -> DateNorm | None:
         raw = text(name)
-        return _try(name, issues, parse_date, raw) if raw else None
+        if raw is None:
+            return None
+        try:
+            return _date(raw, None)
+        except AmanatError as exc:
+            issues.append((name, exc.public_message))
+            return None
 
     gender = None
     raw_gender = text("gender")
@@ -186,7 +212,7 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
     for name in ("phone", "whatsapp_phone"):
         raw = text(name)
         if raw:
-            phone = _try(name, issues, normalize_phone, raw)
+            phone = _try(name, issues, _phone, raw, DEFAULT_REGIONS)
             if phone is not None and phone.valid and phone.e164:
                 if phone.e164 not in phones:
                     phones.append(phone.e164)
