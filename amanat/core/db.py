@@ -6,6 +6,7 @@ IMMEDIATE so a read-then-write transaction can never deadlock on upgrading its l
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,6 +85,11 @@ class Database:
                 else:
                     conn.exec_driver_sql("BEGIN")
 
+        # SQLite admits one writer at a time. Threads of this process queue for their turn here, where waiting
+        # is a blocking wait, rather than in SQLite's busy handler, which polls with back-off sleeps of up to
+        # 100 ms and lets a thread lose the race again and again under load. Re-entrant, so a thread that
+        # nests transactions behaves as before; other processes are still held off by SQLite's own lock.
+        self._writer: threading.RLock | None = threading.RLock() if self.is_sqlite else None
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
         self._write = sessionmaker(bind=self.engine.execution_options(amanat_write=True),
                                    expire_on_commit=False, autoflush=True)
@@ -97,15 +103,29 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One write transaction for a command or job: commits on success, rolls back on error."""
-        session = self._write()
+        with self._write_turn():
+            session = self._write()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self._writer is None:
+            yield
+            return
+        # After the busy timeout, go ahead anyway: SQLite's own lock then decides, exactly as without this.
+        acquired = self._writer.acquire(timeout=30)
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            yield
         finally:
-            session.close()
+            if acquired:
+                self._writer.release()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
