@@ -284,7 +284,7 @@ def _parse(raw: str, calendar: str | None) -> DateNorm:
     nums: list[str] = []
     months: list[tuple[str, int]] = []
     for part in parts:
-        if part[0].isdigit():
+        if "0" <= part[0] <= "9":  # fold made every decimal digit ASCII; ² is not one
             nums.append(part)
             continue
         if part in _MONTHS:

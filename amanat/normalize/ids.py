@@ -91,7 +91,7 @@ def _e_tazkira(digits: str, reasons: list[str]) -> IdNorm:
 @lru_cache(maxsize=16384)
 def _tazkira(raw: str) -> IdNorm:
     parts = _PARTS.findall(fold(raw))
-    nums = [p for p in parts if p[0].isdigit()]
+    nums = [p for p in parts if "0" <= p[0] <= "9"]
     if not nums:
         raise NormalizeError("tazkira: no digits", field="tazkira")
     slots: dict[str, str] = {}
@@ -99,7 +99,7 @@ def _tazkira(raw: str) -> IdNorm:
     keyworded = False
     reasons: list[str] = []
     for part in parts:
-        if part[0].isdigit():
+        if "0" <= part[0] <= "9":
             if current is not None and current not in slots:
                 slots[current] = part
             current = None
@@ -137,7 +137,7 @@ def _passport(raw: str) -> IdNorm:
         reasons.append("passport: contains Arabic-script letters; passport numbers use Latin letters and digits")
     elif not _PASSPORT_CHARS.fullmatch(text):
         reasons.append("passport: contains characters other than Latin letters and digits")
-    if not any(c.isdigit() for c in text):
+    if not any("0" <= c <= "9" for c in text):
         reasons.append("passport: contains no digits")
     if not 6 <= len(text) <= 9:
         reasons.append(f"passport: has {len(text)} characters; passport numbers have 6 to 9")

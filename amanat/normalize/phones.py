@@ -132,7 +132,7 @@ def _slow(text: str, regions: tuple[str, ...]) -> PhoneNorm:
 @lru_cache(maxsize=16384)
 def _normalize(raw: str, regions: tuple[str, ...]) -> PhoneNorm:
     text = raw if raw.isascii() and raw.isdigit() else _SEPARATORS.sub("", ascii_digits(raw).strip())
-    if not any(c.isdigit() for c in text):
+    if not any("0" <= c <= "9" for c in text):
         raise NormalizeError("phone: no digits", field="phone")
     reasons: tuple[str, ...] = ()
     if _DIGITS.fullmatch(text):

@@ -200,13 +200,19 @@ def lookup_rank(raw: str) -> RankMatch | None:
     return _rank(require_text(raw, "rank"))
 
 
+_GENERIC = frozenset({"ANA", "ANP"})
+
+
 def _find(words: list[str], index: dict[str, TableRow]) -> TableRow | None:
+    """The longest phrase that names a row; a specific service beats ANA/ANP ("ANA Commando")."""
+    found: list[TableRow] = []
     for size in range(min(len(words), 5), 0, -1):
         for start in range(len(words) - size + 1):
             row = index.get(" ".join(words[start:start + size]))
             if row is not None:
-                return row
-    return None
+                found.append(row)
+    specific = [r for r in found if r.code not in _GENERIC]
+    return (specific or found or [None])[0]
 
 
 @lru_cache(maxsize=4096)
@@ -218,7 +224,7 @@ def _unit(raw: str) -> UnitMatch | None:
     words = key.split()
     service = _find(words, idx["service"])
     unit_type = _find(words, idx["unit"])
-    numbers = [w for w in words if w.isdigit()]
+    numbers = [w for w in words if w.isascii() and w.isdigit()]
     formation = None
     for number, names in _CORPS.items():
         if number in numbers or any(_key(n) in words for n in names):

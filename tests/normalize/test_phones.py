@@ -1,0 +1,79 @@
+"""Phones: AF, IR and PK by default, Persian digits, E.164 out; the fast path agrees with phonenumbers."""
+
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amanat.normalize.errors import NormalizeError
+from amanat.normalize.phones import _fast, normalize_phone
+
+PHONES = [
+    ("۰۷۹۹۱۲۳۴۵۶", "+93799123456", "AF"),
+    ("٠٧٩٩١٢٣٤٥٦", "+93799123456", "AF"),
+    ("0799123456", "+93799123456", "AF"),
+    ("0799 123 456", "+93799123456", "AF"),
+    ("0799-123-456", "+93799123456", "AF"),
+    ("(0799) 123456", "+93799123456", "AF"),
+    ("+93 799 123 456", "+93799123456", "AF"),
+    ("+93799123456", "+93799123456", "AF"),
+    ("0093799123456", "+93799123456", "AF"),
+    ("93799123456", "+93799123456", "AF"),
+    ("799123456", "+93799123456", "AF"),
+    ("+93 0799 123 456", "+93799123456", "AF"),
+    ("+۹۳ ۷۰۰ ۱۲۳ ۴۵۶", "+93700123456", "AF"),
+    ("0202201234", "+93202201234", "AF"),
+    ("09123456789", "+989123456789", "IR"),
+    ("۰۹۱۲۳۴۵۶۷۸۹", "+989123456789", "IR"),
+    ("+98 912 345 6789", "+989123456789", "IR"),
+    ("00989353456789", "+989353456789", "IR"),
+    ("03001234567", "+923001234567", "PK"),
+    ("0300-1234567", "+923001234567", "PK"),
+    ("+92 300 1234567", "+923001234567", "PK"),
+    ("+1 202 555 0143", "+12025550143", "US"),
+    ("+49 30 901820", "+4930901820", "DE"),
+    ("+90 532 123 45 67", "+905321234567", "TR"),
+]
+
+
+@pytest.mark.parametrize(("raw", "e164", "region"), PHONES)
+def test_phone(raw: str, e164: str, region: str) -> None:
+    p = normalize_phone(raw)
+    assert (p.e164, p.region, p.valid) == (e164, region, True)
+
+
+@pytest.mark.parametrize("raw", ["12345", "0799", "+93 12", "0000000000"])
+def test_invalid_phone_has_reasons(raw: str) -> None:
+    p = normalize_phone(raw)
+    assert not p.valid
+    assert p.reasons and all(r.startswith("phone: ") for r in p.reasons)
+
+
+@pytest.mark.parametrize("raw", ["", "call me", "+", "--"])
+def test_phone_without_digits_raises(raw: str) -> None:
+    with pytest.raises(NormalizeError):
+        normalize_phone(raw)
+
+
+def test_region_order_decides_and_is_reported() -> None:
+    assert normalize_phone("0799123456", ("PK", "AF")).region == "AF"
+    with pytest.raises(NormalizeError):
+        normalize_phone("0799123456", ("XX",))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from(["0", "", "+93", "+98", "+92", "0093", "0098", "0092", "93"]),
+    body=st.text(alphabet="0123456789", min_size=7, max_size=11),
+)
+def test_fast_path_agrees_with_phonenumbers(prefix: str, body: str) -> None:
+    text = prefix + body
+    fast = _fast(text, ("AF", "IR", "PK"))
+    if fast is None:
+        return
+    num = phonenumbers.parse(fast.e164, None)
+    assert phonenumbers.is_valid_number(num)
+    assert phonenumbers.region_code_for_number(num) == fast.region
+    assert phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164) == fast.e164
