@@ -42,7 +42,7 @@ def predict_pairs(
     pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
     out = pred.as_pandas_dataframe()
     keep = [c for c in out.columns if not c.startswith("tf_") and c != "match_key"]
-    out = _with_gamma(model, out[keep])
+    out = _with_gamma(model, out[keep].copy())
     lead = [c for c in ("source_dataset_l", "source_dataset_r") if c in out.columns]
     first = [*PAIR_ID_COLUMNS, "match_weight", "match_probability"]
     rest = [c for c in out.columns if c not in first and c not in lead]
@@ -56,6 +56,7 @@ def _with_gamma(model: TrainedModel, out: pd.DataFrame) -> pd.DataFrame:
     level weights of a comparison are distinct, so the weight names the level without
     carrying plaintext into the output.
     """
+    gammas: dict[str, list[int]] = {}
     for comp in model.settings_json["comparisons"]:
         name = comp["output_column_name"]
         col = f"mw_{name}"
@@ -71,8 +72,8 @@ def _with_gamma(model: TrainedModel, out: pd.DataFrame) -> pd.DataFrame:
             w = math.log2(max(lv["m_probability"], 1e-300) / max(lv["u_probability"], 1e-300))
             lookup[w] = -2 if w in lookup else gamma  # -2: two levels share a weight
             gamma -= 1
-        out[f"gamma_{name}"] = [lookup.get(float(v), -2) for v in out[col]]
-    return out
+        gammas[f"gamma_{name}"] = [lookup.get(float(v), -2) for v in out[col]]
+    return pd.concat([out, pd.DataFrame(gammas, index=out.index)], axis=1)
 
 
 @dataclass(frozen=True)

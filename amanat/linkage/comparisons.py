@@ -189,7 +189,9 @@ def _name(prefix: str, what: str, *, partial_levels: bool) -> ComparisonSpec:
     levels = [
         null(f"{prefix}_phon", f"{what} missing"),
         exact(f"{prefix}_fold", f"same {what} as written", f"same {what} as written", tf=True),
-        exact(f"{prefix}_phon", f"{what} agree across scripts", f"{what} agree across scripts", tf=True),
+        # The romanisation tells محمد (mohammad) from محمود (mahmood); the consonant key does not.
+        exact(f"{prefix}_latin", f"{what} agree across scripts", f"{what} agree across scripts", tf=True),
+        exact(f"{prefix}_phon", f"{what} sound alike", f"{what} sound alike", tf=True),
         jaro_winkler(f"{prefix}_latin", 0.92, f"{what} spelt alike", f"{what} spelt alike"),
     ]
     if partial_levels:
@@ -206,6 +208,33 @@ def _name(prefix: str, what: str, *, partial_levels: bool) -> ComparisonSpec:
     return ComparisonSpec(f"{prefix}_name", tuple(levels))
 
 
+def _agree(prefix: str) -> Level:
+    """Same name as written or the same romanisation (not just the consonant key)."""
+    return either(exact(f"{prefix}_fold", "", None), exact(f"{prefix}_latin", "", None), "", None)
+
+
+def _paternal() -> ComparisonSpec:
+    """Father's and grandfather's names as one comparison: brothers and cousins share both,
+    so counting them as independent evidence would add their weight twice."""
+    return ComparisonSpec(
+        "paternal",
+        (
+            null("father_phon", "father's name missing"),
+            both(_agree("father"), _agree("grand"), "father's and grandfather's names agree",
+                 "father's and grandfather's names agree"),
+            both(_agree("father"), missing("grand_phon"), "father's name agrees (no grandfather)",
+                 "father's name agrees"),
+            either(exact("father_fold", "", None), exact("father_latin", "", None),
+                   "father's name agrees, grandfathers' differ", "father's name agrees"),
+            either(exact("father_phon", "", None), jaro_winkler("father_latin", 0.92, "", None),
+                   "fathers' names sound or are spelt alike", "fathers' names sound alike"),
+            either(intersect("father_tok", 1, "", None), jaro_winkler("father_latin", 0.8, "", None),
+                   "fathers' names partly agree", "fathers' names partly agree"),
+            otherwise("fathers' names differ", "fathers' names differ"),
+        ),
+    )
+
+
 def _dob() -> ComparisonSpec:
     return ComparisonSpec(
         "dob",
@@ -213,12 +242,12 @@ def _dob() -> ComparisonSpec:
             null("dob_year", "date of birth missing"),
             exact("dob_day", "same date of birth", "same date of birth"),
             intersect("dob_day_alts", 1, "date of birth agrees read another way",
-                      "date of birth agrees read another way"),
-            both(exact("dob_year", "", None), exact("dob_month", "", None),
-                 "same year and month of birth", "same year and month of birth"),
-            both(exact("dob_year", "", None), missing("dob_month"),
+                      "date of birth agrees with day and month swapped"),
+            levenshtein("dob_day", 1, "date of birth one digit apart", "date of birth one digit apart"),
+            intersect("dob_months", 1, "same month of birth", "same month and year of birth"),
+            both(intersect("dob_years", 1, "", None), missing("dob_day"),
                  "same year of birth (partial date)", "same year of birth"),
-            exact("dob_year", "same year of birth", "same year of birth"),
+            intersect("dob_years", 1, "same year, different month", "same year of birth"),
             within("dob_year", 1, "date of birth ±1 year", "date of birth ±1 year"),
             otherwise("dates of birth differ", "dates of birth differ"),
         ),
@@ -299,8 +328,7 @@ def _gender() -> ComparisonSpec:
 def amanat_comparisons() -> tuple[ComparisonSpec, ...]:
     return (
         _name("full", "names", partial_levels=True),
-        _name("father", "fathers' names", partial_levels=True),
-        _name("grand", "grandfathers' names", partial_levels=False),
+        _paternal(),
         _name("family", "family names", partial_levels=False),
         _dob(),
         _origin(),

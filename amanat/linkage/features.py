@@ -43,9 +43,9 @@ STRING_COLUMNS: tuple[str, ...] = (
     "passport",
     "gender",
 )
-INT_COLUMNS: tuple[str, ...] = ("dob_year", "dob_month")
+INT_COLUMNS: tuple[str, ...] = ("dob_year",)
 LIST_COLUMNS: tuple[str, ...] = (*(f"{p}_tok" for p in NAME_PARTS.values()), "names_tok", "dob_day_alts",
-                                 "phones")
+                                 "dob_months", "dob_years", "phones")
 FEATURE_COLUMNS: tuple[str, ...] = (*STRING_COLUMNS, *INT_COLUMNS, *LIST_COLUMNS)
 
 # Arrow schema used wherever rows cross into DuckDB/Spark, so an all-null or all-empty
@@ -101,45 +101,82 @@ def _tokens(value: object) -> list[str]:
     return sorted({t for t in (_clean(i) for i in items) if t})
 
 
-def _name_columns(prefix: str, name: Any) -> dict[str, Any]:
+def _name_columns(prefix: str, name: Any, family: Any = None) -> dict[str, Any]:
     if name is None:
         return {f"{prefix}_fold": None, f"{prefix}_latin": None, f"{prefix}_phon": None,
                 f"{prefix}_first": None, f"{prefix}_tok": []}
-    phon = _clean(getattr(name, "phonetic", None))
-    tokens = list(getattr(name, "tokens", ()) or ())
-    ordered = [t for t in (_clean(t) for t in tokens) if t] or (phon.split() if phon else [])
+    keys = {k: _clean(getattr(name, attr, None)) for k, attr in
+            (("fold", "folded"), ("latin", "latin"), ("phon", "phonetic"))}
+    tokens = [t for t in (_clean(t) for t in (getattr(name, "tokens", ()) or ())) if t]
+    if family is not None:
+        keys, tokens = _without_family(keys, tokens, family)
+    ordered = keys["phon"].split() if keys["phon"] else tokens
     return {
-        f"{prefix}_fold": _clean(getattr(name, "folded", None)),
-        f"{prefix}_latin": _clean(getattr(name, "latin", None)),
-        f"{prefix}_phon": phon,
+        f"{prefix}_fold": keys["fold"],
+        f"{prefix}_latin": keys["latin"],
+        f"{prefix}_phon": keys["phon"],
         f"{prefix}_first": ordered[0] if ordered else None,
-        f"{prefix}_tok": _tokens(ordered),
+        f"{prefix}_tok": _tokens(tokens or ordered),
     }
+
+
+def _without_family(keys: dict[str, str | None], tokens: list[str], family: Any) -> tuple[
+        dict[str, str | None], list[str]]:
+    """Drop a trailing family name from a full name ("Aminullah Zamani" with family name
+    Zamani): forms write it there about one time in five, and it would hide the given name."""
+    out = dict(keys)
+    stripped = False
+    for k, attr in (("fold", "folded"), ("latin", "latin"), ("phon", "phonetic")):
+        own, fam = (keys[k] or "").split(), (_clean(getattr(family, attr, None)) or "").split()
+        if fam and len(own) > len(fam) and own[-len(fam):] == fam:
+            out[k] = " ".join(own[: -len(fam)])
+            stripped = True
+    if stripped:
+        fam_tokens = set(getattr(family, "tokens", ()) or ())
+        kept = [t for t in tokens if t not in fam_tokens]
+        tokens = kept or tokens
+    return out, tokens
 
 
 def _dob_columns(dob: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"dob_iso": None, "dob_day": None, "dob_precision": None, "dob_year": None,
-                           "dob_month": None, "dob_day_alts": []}
+                           "dob_day_alts": [], "dob_months": [], "dob_years": []}
     if dob is None or not getattr(dob, "iso", None):
         return out
     iso = str(dob.iso)
-    year = getattr(dob, "year", None)
-    month = getattr(dob, "month", None)
-    if year is None:
-        year = int(iso[:4])
-    if month is None and len(iso) >= 7:
-        month = int(iso[5:7])
+    year = getattr(dob, "year", None) or int(iso[:4])
     precision = _clean(getattr(dob, "precision", None)) or {4: "year", 7: "month"}.get(len(iso), "day")
     alts = [str(a) for a in (getattr(dob, "alternatives", ()) or ()) if a and len(str(a)) == 10]
+    # A partial Solar Hijri date spans two Gregorian years (1350 = 1971-03-21 … 1972-03-20)
+    # and a Hijri month two Gregorian months: compare on every value the date can take.
+    rng = getattr(dob, "date_range", None)
+    if len(iso) == 10:
+        months, years = sorted({iso[:7], *(a[:7] for a in alts)}), sorted({iso[:4], *(a[:4] for a in alts)})
+    elif rng:
+        months = _months_between(str(rng[0]), str(rng[1])) if len(iso) == 7 else []
+        years = [str(y) for y in range(int(str(rng[0])[:4]), int(str(rng[1])[:4]) + 1)]
+    else:
+        months, years = ([iso[:7]] if len(iso) == 7 else []), [iso[:4]]
     out.update(
         dob_iso=iso,
         dob_day=iso if len(iso) == 10 else None,
         dob_precision=precision,
         dob_year=int(year),
-        dob_month=int(month) if month else None,
-        # A full date and its other readings (day/month swapped, other calendar).
+        # A full date and its other readings (day/month swapped).
         dob_day_alts=sorted({iso, *alts}) if len(iso) == 10 else [],
+        dob_months=months,
+        dob_years=years,
     )
+    return out
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:7])
+    ey, em = int(last[:4]), int(last[5:7])
+    out = []
+    while (y, m) <= (ey, em) and len(out) < 24:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
 
 
@@ -160,8 +197,9 @@ def features_from_normalized(record_id: str, norm: NormalizedRecord) -> dict[str
     """The flat linkage row for one normalised record."""
     row: dict[str, Any] = {"unique_id": str(record_id)}
     names: Mapping[str, Any] = getattr(norm, "names", {}) or {}
+    family = names.get("family_name")
     for field, prefix in NAME_PARTS.items():
-        row.update(_name_columns(prefix, names.get(field)))
+        row.update(_name_columns(prefix, names.get(field), family if field == "full_name" else None))
     whole = [row[f"{p}_phon"] for p in ("full", "father") if row[f"{p}_phon"]]
     # The whole name (own + father's) as one key: common combinations get their own frequency.
     row["names_phon"] = " / ".join(whole) if len(whole) == 2 else None

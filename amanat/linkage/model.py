@@ -243,6 +243,23 @@ def model_linker(model: TrainedModel, frame: pd.DataFrame, *,
                       link_type=model.link_type, con=con)
 
 
+M_FLOOR = 1e-6
+
+
+def _floor_m(linker: Linker, floor: float = M_FLOOR) -> None:
+    """Raise trained m below ``floor`` to it. EM drives a level seen only among non-matches
+    towards m = 0 (weights of -400 bits); the next EM round then underflows a pair's match
+    probability to exactly 0 and Splink 5.0 refuses the resulting m = 0.0. The floor also
+    caps how hard one disagreeing field (a mistyped gender) can veto a match: log2(1e-6/u)."""
+    for comp in linker._settings_obj.comparisons:
+        for lvl in comp.comparison_levels:
+            if lvl.is_null_level or not lvl._m_is_trained:
+                continue
+            m = lvl.m_probability
+            if m is not None and m < floor:
+                lvl.m_probability = floor
+
+
 def _resolve_defaults(linker: Linker, settings_json: dict[str, Any]) -> list[str]:
     """Write the m/u Splink would fall back to into the JSON, so every level is explicit
     and the incremental scorer reads the very numbers predict() uses."""
@@ -271,7 +288,9 @@ PRIOR_RULES: tuple[tuple[str, ...], ...] = (
 )
 EM_RULES: tuple[tuple[str, ...], ...] = (
     ("full_phon", "father_phon", "names_phon"),
-    ("dob_year", "district_pcode"),
+    # Pairs sharing a tazkira are nearly all one person: a block on names, dates or places
+    # would be full of brothers and teach the model that a differing given name is common.
+    ("tazkira",),
 )
 
 
@@ -304,11 +323,13 @@ def train_model(
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*cols), max_pairs=em_max_pairs, estimate_without_term_frequencies=True
             )
+            _floor_m(linker)
         except Exception as exc:  # e.g. too few pairs in a small file: keep the other round's m
             # A failed round leaves Splink's settings without the comparisons it set aside.
             linker._settings_obj.core_model_settings = saved
             log.append(f"EM on {'+'.join(cols)} skipped: {type(exc).__name__}")
     linker._settings_obj._probability_two_random_records_match = prior
+    _floor_m(linker)
     settings_json = linker.misc.save_model_to_json()
     log.extend(_resolve_defaults(linker, settings_json))
     return TrainedModel(
