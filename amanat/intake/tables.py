@@ -23,7 +23,7 @@ from amanat.intake.labels import CANONICAL_FIELDS, LabelMatcher
 from amanat.intake.parsed import ParsedSubmission
 from amanat.intake.spreadsheet_safety import escape_formula
 
-__all__ = ["PROVENANCE_COLUMNS", "TableReader", "escape_formula", "load_mapping", "read_table"]
+__all__ = ["PROVENANCE_COLUMNS", "TableReader", "escape_formula", "load_mapping", "parse_mapping", "read_table"]
 
 # Export bookkeeping that identifies the submission, not the person: kept in provenance.
 PROVENANCE_COLUMNS = frozenset({
@@ -63,13 +63,25 @@ def load_mapping(path: str | os.PathLike[str]) -> dict[str, str | None]:
     A field of "", "-", "ignore" or null means: leave this column out.
     """
     p = Path(path)
-    name = p.name
     try:
-        raw = p.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise IntakeError("mapping file cannot be read", source=p.name) from exc
+    return parse_mapping(data, file_name=p.name)
+
+
+def parse_mapping(data: bytes, *, file_name: str) -> dict[str, str | None]:
+    """The same as `load_mapping`, from bytes already in memory (an upload: nothing goes to disk).
+
+    The kind (CSV, JSON or YAML) comes from the file name's extension, as for `load_mapping`.
+    """
+    name = Path(file_name).name
+    try:
+        raw = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise IntakeError("mapping file cannot be read as UTF-8 text", source=name) from exc
     pairs: list[tuple[int | None, object, object]] = []
-    suffix = p.suffix.lower()
+    suffix = Path(name).suffix.lower()
     if suffix in {".json", ".yaml", ".yml"}:
         try:
             if suffix == ".json":
