@@ -139,3 +139,33 @@ def assign(db: Session, actor: Actor, case_id: str, user_id: str | None) -> Case
     case.assigned_to, case.updated_at = user_id, utcnow()
     record_event(db, actor, "case:assign", "case", case.id, assignee=user_id)
     return case
+
+
+def reconcile_merge(db: Session, actor: Actor, from_person: str, into_person: str) -> None:
+    """After two people were found to be one: one open case remains, the other is closed with a note."""
+    src, dst = open_case_of_person(db, from_person), open_case_of_person(db, into_person)
+    if src is None:
+        return
+    if dst is None:
+        src.person_id, src.updated_at = into_person, utcnow()
+        record_event(db, actor, "case:moved", "case", src.id, person=into_person)
+        return
+    src.status, src.closed_at, src.updated_at = "closed", utcnow(), utcnow()
+    db.add(CaseNote(case_id=src.id, kind="system", body=f"Merged into {case_label(dst.number)}."))
+    db.add(CaseNote(case_id=dst.id, kind="system", body=f"{case_label(src.number)} was merged into this case."))
+    dst.updated_at = utcnow()
+    record_event(db, actor, "case:merge", "case", dst.id, source=src.id)
+
+
+def reconcile_unmerge(db: Session, actor: Actor, restored_person: str) -> Case:
+    """After an unmerge the restored person has an open case again: their old one reopened, or a new one."""
+    case = open_case_of_person(db, restored_person)
+    if case is not None:
+        return case
+    last = db.scalars(select(Case).where(Case.person_id == restored_person).order_by(Case.opened_at.desc())).first()
+    if last is None:
+        return open_case(db, actor, restored_person)
+    last.status, last.closed_at, last.updated_at = "in_review", None, utcnow()
+    db.add(CaseNote(case_id=last.id, kind="system", body="Reopened: the merge that closed this case was undone."))
+    record_event(db, actor, "case:reopen", "case", last.id, reason="unmerge")
+    return last

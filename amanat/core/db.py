@@ -133,8 +133,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # ends the read transaction; loaded objects stay readable (detached, not expired)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,12 +5,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from amanat.cases.service import ensure_case
 from amanat.core.audit import Actor
 from amanat.core.db import Database
 from amanat.errors import AmanatError
 from amanat.intake.service import mark_failed, mark_stored, next_sealed, open_submission
-from amanat.records.service import store_submission
+from amanat.linkage.models import MatchPair
+from amanat.linkage.service import match_new_record
+from amanat.records.models import Record
+from amanat.records.service import StoreResult, merge_persons, store_submission
 
 log = logging.getLogger("amanat.worker")
 WORKER = Actor("system:worker")
@@ -40,9 +45,10 @@ def process_next(database: Database) -> StepResult | None:
             sub_id = sub.id
             opened = open_submission(db, database.keys, sub)
             stored = store_submission(db, database.keys, opened)
-            ensure_case(db, WORKER, stored.person_id, record_id=stored.record_id, reason=stored.link_reason)
+            person_id, reason = link_new_record(db, database, stored)
+            ensure_case(db, WORKER, person_id, record_id=stored.record_id, reason=reason)
             mark_stored(db, sub, stored.record_id)
-            return StepResult(sub_id, True, stored.record_id, stored.person_id)
+            return StepResult(sub_id, True, stored.record_id, person_id)
     except AmanatError as exc:
         if sub_id is None:
             raise
@@ -51,6 +57,24 @@ def process_next(database: Database) -> StepResult | None:
         with database.transaction() as db:
             mark_failed(db, sub_id, exc.code)
         return StepResult(sub_id, False, error_code=exc.code)
+
+
+def link_new_record(db: Session, database: Database, stored: StoreResult) -> tuple[str, str | None]:
+    """Score the new record against everyone known. A new person whose best candidate passes the auto-link
+    threshold is merged into that person (reversibly); anything between the thresholds waits for review."""
+    record = db.get(Record, stored.record_id)
+    assert record is not None and stored.norm is not None
+    outcome = match_new_record(db, database.keys, record, stored.norm)
+    if outcome.auto_pair is None:
+        return stored.person_id, stored.link_reason
+    pair = db.get(MatchPair, outcome.auto_pair)
+    assert pair is not None and outcome.auto_person is not None
+    if not stored.new_person:  # already joined someone by ID: a second person is for a human to judge
+        pair.status = "pending"
+        return stored.person_id, stored.link_reason
+    merge_persons(db, WORKER, stored.person_id, outcome.auto_person, pair_id=pair.id, reason="auto")
+    record.link_reason = "probable_match"
+    return outcome.auto_person, "probable_match"
 
 
 def drain(database: Database, limit: int | None = None) -> list[StepResult]:

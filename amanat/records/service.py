@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
+from amanat.core.db import utcnow
 from amanat.errors import InvalidInput, NotFound, PermissionDenied
 from amanat.intake.service import OpenedSubmission
-from amanat.normalize.record import normalize_record
-from amanat.records.models import Document, Person, Record, RecordLookup
+from amanat.normalize.record import NormalizedRecord, normalize_record
+from amanat.records.models import Document, Person, PersonMerge, Record, RecordLookup
 
 # Fields shown in clear to anyone who may read the record; everything else is masked until revealed.
 CLEAR_FIELDS = frozenset({"gender", "service_branch", "country_of_refuge", "province", "consent"})
@@ -34,6 +35,7 @@ class StoreResult:
     link_reason: str | None
     matched_kinds: tuple[str, ...] = ()
     conflict_person_ids: tuple[str, ...] = ()
+    norm: NormalizedRecord | None = None
 
 
 def _person_root(db: Session, person_id: str) -> str:
@@ -116,7 +118,7 @@ def store_submission(db: Session, keys: KeyHolder, opened: OpenedSubmission) -> 
     if conflict:
         record_event(db, actor, "record:conflict", "record", record.id, persons=list(conflict))
     db.flush()
-    return StoreResult(record.id, person_id, new_person, link_reason, tuple(sorted(matches)), conflict)
+    return StoreResult(record.id, person_id, new_person, link_reason, tuple(sorted(matches)), conflict, norm)
 
 
 # --- reading, with masking ---
@@ -215,3 +217,52 @@ def records_of_person(db: Session, person_id: str) -> list[Record]:
 
 def get_person_root(db: Session, person_id: str) -> str:
     return _person_root(db, person_id)
+
+
+# --- merge and unmerge (review decisions land here) ---
+
+
+def merge_persons(db: Session, actor: Actor, from_person: str, into_person: str, *, pair_id: str | None = None,
+                  reason: str = "review") -> str:
+    """Move every record of ``from_person`` to ``into_person`` and remember exactly which, for unmerge."""
+    from_person, into_person = _person_root(db, from_person), _person_root(db, into_person)
+    if from_person == into_person:
+        raise InvalidInput("These records already belong to the same person.", code="already_merged")
+    moved = [r.id for r in records_of_person(db, from_person)]
+    for rec in records_of_person(db, from_person):
+        rec.person_id = into_person
+    source = db.get(Person, from_person)
+    assert source is not None
+    source.merged_into = into_person
+    merge = PersonMerge(from_person=from_person, into_person=into_person, record_ids=",".join(moved),
+                        pair_id=pair_id, decided_by=actor.user_id)
+    db.add(merge)
+    db.flush()
+    record_event(db, actor, "person:merge", "person", into_person, source=from_person, records=len(moved),
+                 merge=merge.id, pair=pair_id, reason=reason)
+    return merge.id
+
+
+def unmerge(db: Session, actor: Actor, merge_id: str) -> tuple[str, str]:
+    """Undo one merge: the records it moved go back to the person they came from."""
+    merge = db.get(PersonMerge, merge_id)
+    if merge is None:
+        raise NotFound("No such merge.")
+    if merge.undone_at is not None:
+        raise InvalidInput("This merge was already undone.", code="already_unmerged")
+    ids = [i for i in merge.record_ids.split(",") if i]
+    for rec in db.scalars(select(Record).where(Record.id.in_(ids))):
+        rec.person_id = merge.from_person
+    source = db.get(Person, merge.from_person)
+    assert source is not None
+    source.merged_into = None
+    merge.undone_at, merge.undone_by = utcnow(), actor.user_id
+    db.flush()
+    record_event(db, actor, "person:unmerge", "person", merge.from_person, target=merge.into_person,
+                 records=len(ids), merge=merge.id)
+    return merge.from_person, merge.into_person
+
+
+def merges_of_person(db: Session, person_id: str) -> list[Any]:
+    return list(db.scalars(select(PersonMerge).where(PersonMerge.into_person == person_id)
+                           .order_by(PersonMerge.created_at.desc())))

@@ -53,7 +53,9 @@ def test_same_tazkira_joins_the_known_person(client, database):
     # The same man through another intermediary: Latin script, ASCII digits without dashes.
     assert submit(client, form(full_name="Muhammad Nabee", tazkira_number="13990123 45678".replace(" ", "")),
                   lang="en").status_code == 201
-    assert submit(client, form(full_name="احمد شاه", tazkira_number="1400-9999-11111")).status_code == 201
+    assert submit(client, form(full_name="احمد شاه", full_name_latin="Ahmad Shah", father_name="غلام حیدر",
+                               date_of_birth="1370", phone="0700111222",
+                               tazkira_number="1400-9999-11111")).status_code == 201
     assert all(r.ok for r in drain(database))
     with database.reading() as db:
         recs = db.scalars(select(Record).order_by(Record.created_at)).all()

@@ -67,6 +67,8 @@ def _case_page(request: Request, db: DB, lang_form: str, user: CurrentUser, case
         "notes": cases.case_notes(db, case), "transitions": cases.TRANSITIONS.get(case.status, ()),
         "can_reveal": user.can(Permission.RECORD_REVEAL), "can_write": user.can(Permission.CASE_WRITE),
         "can_docs": user.can(Permission.DOCUMENT_READ), "assignee": assignee,
+        "merges": [m for m in records.merges_of_person(db, case.person_id) if m.undone_at is None],
+        "can_review": user.can(Permission.REVIEW_DECIDE),
     }, status=status)
 
 

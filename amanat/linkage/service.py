@@ -1,0 +1,218 @@
+"""Linkage against the store: index each record's blocking keys as blind indexes, score a new record
+against its candidates with the active model as it arrives, re-score everyone in batch, and keep the
+stored models. Only ids and scores are written; plaintext exists in memory while a record is scored."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from amanat.core.audit import Actor, record_event
+from amanat.core.crypto import KeyHolder
+from amanat.linkage.batch import cluster, predict_pairs, weak_links
+from amanat.linkage.dedupe import bundled_model
+from amanat.linkage.features import blocking_keys, features_frame, features_from_fields, features_from_normalized
+from amanat.linkage.incremental import ScoredPair, score_candidates
+from amanat.linkage.model import TrainedModel, train_model
+from amanat.linkage.models import LinkageModel, MatchPair
+from amanat.normalize.record import NormalizedRecord
+from amanat.records.models import Record, RecordLookup
+from amanat.records.service import get_person_root
+
+BLOCK_KIND = "block"
+MAX_CANDIDATES = 500  # a key shared by more records than this (a common name + year) stops being evidence
+
+_models: dict[str, TrainedModel] = {}
+_models_lock = threading.Lock()
+
+
+def active_model(db: Session) -> TrainedModel:
+    """The newest active stored model, else the model trained on synthetic data that ships with Amanat."""
+    row = db.scalars(select(LinkageModel).where(LinkageModel.active).order_by(LinkageModel.id.desc())).first()
+    if row is None:
+        key = "bundled"
+        loader: Callable[[], TrainedModel] = bundled_model
+    else:
+        key, text = row.version, row.model_json
+        def loader() -> TrainedModel:
+            return TrainedModel.from_json(text)
+    with _models_lock:
+        model = _models.get(key)
+        if model is None:
+            model = _models[key] = loader()
+    return model
+
+
+def store_model(db: Session, actor: Actor, model: TrainedModel, metrics: dict[str, Any] | None = None) -> str:
+    if db.scalar(select(LinkageModel.id).where(LinkageModel.version == model.version)) is None:
+        db.execute(update(LinkageModel).values(active=False))
+        db.add(LinkageModel(version=model.version, model_json=model.to_json(), record_count=model.record_count,
+                            metrics=json.dumps(metrics or {}), active=True))
+        db.flush()
+    record_event(db, actor, "linkage:model", "linkage_model", model.version, records=model.record_count)
+    return model.version
+
+
+def index_record(db: Session, keys: KeyHolder, record_id: str, features: dict[str, Any]) -> int:
+    """Blind-index the record's blocking keys so later records find it as a candidate."""
+    digests = keys.blind_indexes(BLOCK_KIND, blocking_keys(features))
+    for digest in digests:
+        db.add(RecordLookup(record_id=record_id, kind=BLOCK_KIND, digest=digest))
+    return len(digests)
+
+
+def _candidate_records(db: Session, keys: KeyHolder, features: dict[str, Any], person_id: str) -> list[Record]:
+    digests = keys.blind_indexes(BLOCK_KIND, blocking_keys(features))
+    if not digests:
+        return []
+    ids = db.scalars(select(RecordLookup.record_id).where(RecordLookup.kind == BLOCK_KIND,
+                                                          RecordLookup.digest.in_(digests))
+                     .distinct().limit(MAX_CANDIDATES)).all()
+    if not ids:
+        return []
+    return [r for r in db.scalars(select(Record).where(Record.id.in_(ids))) if get_person_root(db, r.person_id)
+            != person_id]
+
+
+@dataclass(frozen=True)
+class MatchOutcome:
+    candidates: int
+    auto_person: str | None  # the person to merge into, when one candidate passes the auto-link threshold
+    auto_pair: str | None
+    queued: int
+    best: ScoredPair | None
+
+
+def _save_pair(db: Session, left: str, right: str, *, weight: float, probability: float,
+               contributions: dict[str, float], reasons: list[str], status: str, version: str) -> MatchPair:
+    l_id, r_id = sorted((left, right))
+    pair = db.scalars(select(MatchPair).where(MatchPair.record_l == l_id, MatchPair.record_r == r_id)).first()
+    if pair is None:
+        pair = MatchPair(record_l=l_id, record_r=r_id, status=status, model_version=version)
+        db.add(pair)
+    elif pair.status in ("accepted", "rejected"):
+        status = pair.status  # a person's decision is remembered across re-scoring
+    pair.match_weight, pair.match_probability = weight, probability
+    pair.contributions, pair.reasons = json.dumps(contributions), json.dumps(reasons[:6])
+    pair.status, pair.model_version = status, version
+    db.flush()
+    return pair
+
+
+def match_new_record(db: Session, keys: KeyHolder, record: Record, norm: NormalizedRecord) -> MatchOutcome:
+    """Score a just-stored record against everyone it shares a blocking key with (inside intake)."""
+    model = active_model(db)
+    features = features_from_normalized(record.id, norm)
+    person = get_person_root(db, record.person_id)
+    candidates = _candidate_records(db, keys, features, person)
+    index_record(db, keys, record.id, features)
+    if not candidates:
+        return MatchOutcome(0, None, None, 0, None)
+    rows = [features_from_fields(c.id, {k: v for k, v in c.data.items() if isinstance(v, str)}) for c in candidates]
+    scored = score_candidates(model, features, rows)
+    person_of = {c.id: get_person_root(db, c.person_id) for c in candidates}
+    th = model.thresholds
+    auto_person = auto_pair = None
+    queued = 0
+    for s in scored:
+        if s.match_probability < th.review:
+            break
+        status = "auto" if s.match_probability >= th.auto_link else "pending"
+        pair = _save_pair(db, s.record_id, record.id, weight=s.match_weight, probability=s.match_probability,
+                          contributions={c.comparison: round(c.match_weight, 4) for c in s.contributions},
+                          reasons=list(s.reasons), status=status, version=model.version)
+        if pair.status == "auto" and auto_person is None:
+            auto_person, auto_pair = person_of[s.record_id], pair.id
+        elif pair.status == "pending":
+            queued += 1
+    return MatchOutcome(len(candidates), auto_person, auto_pair, queued, scored[0])
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    records: int
+    pairs_scored: int
+    auto: int
+    pending: int
+    clusters: int
+    weak_clusters: int
+    model_version: str
+
+
+def _all_features(db: Session, progress: Callable[[int, int], None] | None
+                  ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    rows: list[dict[str, Any]] = []
+    person_of: dict[str, str] = {}
+    recs = db.scalars(select(Record).order_by(Record.created_at)).all()
+    for i, rec in enumerate(recs):
+        rows.append(features_from_fields(rec.id, {k: v for k, v in rec.data.items() if isinstance(v, str)}))
+        person_of[rec.id] = rec.person_id
+        if progress:
+            progress(i + 1, len(recs))
+    return rows, person_of
+
+
+def train(db: Session, actor: Actor, *, seed: int = 1,
+          progress: Callable[[int, int], None] | None = None) -> TrainedModel:
+    """Train a new model on everyone known (unsupervised) and make it the active one."""
+    rows, _ = _all_features(db, progress)
+    if len(rows) < 50:
+        from amanat.errors import InvalidInput
+
+        raise InvalidInput("Too few records to train a model (need at least 50); the shipped model stays in use.",
+                           code="too_few_records")
+    model = train_model(features_frame(rows), seed=seed)
+    store_model(db, actor, model)
+    return model
+
+
+def run_batch(db: Session, keys: KeyHolder, actor: Actor, *,
+              progress: Callable[[str, int, int], None] | None = None) -> BatchResult:
+    """Re-score everyone with the active model, refresh the blocking index, store pairs, cluster."""
+    model = active_model(db)
+    rows, person_of = _all_features(db, (lambda i, n: progress("features", i, n)) if progress else None)
+    db.execute(delete(RecordLookup).where(RecordLookup.kind == BLOCK_KIND))
+    for i, row in enumerate(rows):
+        index_record(db, keys, str(row["unique_id"]), row)
+        if progress:
+            progress("index", i + 1, len(rows))
+    if len(rows) < 2:
+        return BatchResult(len(rows), 0, 0, 0, len(rows), 0, model.version)
+    th = model.thresholds
+    pairs = predict_pairs(model, features_frame(rows), threshold_match_weight=th.weight(th.review))
+    auto = pending = 0
+    if progress:
+        progress("pairs", 0, len(pairs))
+    mw_cols = [c for c in pairs.columns if c.startswith("mw_")]
+    for i, p in enumerate(pairs.itertuples(index=False)):
+        prob = float(p.match_probability)
+        row = p._asdict()
+        status = "auto" if prob >= th.auto_link else "pending"
+        same = get_person_root(db, person_of[p.unique_id_l]) == get_person_root(db, person_of[p.unique_id_r])
+        if same:
+            status = "accepted" if status == "auto" else status
+        contributions = {c[3:]: round(float(row[c]), 4) for c in mw_cols if row[c] == row[c]}  # skip NaN
+        pair = _save_pair(db, str(p.unique_id_l), str(p.unique_id_r), weight=float(p.match_weight),
+                          probability=prob, contributions=contributions, reasons=[], status=status,
+                          version=model.version)
+        auto += pair.status == "auto"
+        pending += pair.status == "pending"
+        if progress and i % 200 == 0:
+            progress("pairs", i + 1, len(pairs))
+    clusters = cluster(pairs, [r["unique_id"] for r in rows], th.auto_link)
+    weak = weak_links(pairs, threshold=th.auto_link, strict=th.strict)
+    record_event(db, actor, "linkage:batch", "linkage_model", model.version, records=len(rows), pairs=len(pairs),
+                 auto=auto, pending=pending, weak=len(weak))
+    return BatchResult(len(rows), len(pairs), auto, pending, int(clusters["cluster_id"].nunique()), len(weak),
+                       model.version)
+
+
+def pairs_between(db: Session, record_ids: Iterable[str]) -> list[MatchPair]:
+    ids = list(record_ids)
+    return list(db.scalars(select(MatchPair).where(MatchPair.record_l.in_(ids) | MatchPair.record_r.in_(ids))))
