@@ -1,8 +1,8 @@
-"""Commands that belong to the pipeline's stages (normalise, intake, link, …), registered on `amanat`."""
 
 from __future__ import annotations
 
 from amanat.cli.dedupe import dedupe_command
+from amanat.cli.link import link_app
 from amanat.cli.main import app
 from amanat.cli.normalize import normalize_app
 from amanat.cli.odk import odk_app
@@ -10,3 +10,4 @@ from amanat.cli.odk import odk_app
 app.add_typer(normalize_app, name="normalize")
 app.add_typer(odk_app, name="odk")
 app.command("dedupe")(dedupe_command)
+app.add_typer(link_app, name="link")

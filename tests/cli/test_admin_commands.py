@@ -71,3 +71,14 @@ def test_key_rotation_keeps_data_readable(env):
     assert runner.invoke(app, ["users", "add", "after", "--role", "auditor", "--totp"]).exit_code == 0
     listed = runner.invoke(app, ["users", "list"])  # decrypts both TOTP secrets
     assert listed.exit_code == 0 and "before" in listed.output and "after" in listed.output
+
+
+def test_link_run_on_the_demo_data(env, monkeypatch):
+    result = runner.invoke(app, ["demo", "--no-serve", "--applicants", "24"])
+    assert result.exit_code == 0, result.output
+    assert "Sign in at" in result.output
+    monkeypatch.setenv("AMANAT_PASSPHRASE", "amanat demo passphrase")
+    linked = runner.invoke(app, ["link", "run"])
+    assert linked.exit_code == 0, linked.output
+    assert "24 records" in linked.output
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

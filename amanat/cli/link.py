@@ -1,0 +1,50 @@
+"""`amanat link`: train the linkage model on everyone known, and re-score everyone in batch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from amanat.cli.admin import open_unlocked
+from amanat.cli.main import console, friendly, progress, settings_of
+from amanat.core.audit import Actor
+
+link_app = typer.Typer(help="Find people who arrived more than once.", no_args_is_help=True)
+CLI = Actor("system:cli")
+
+
+@link_app.command("run")
+@friendly
+def link_run(ctx: typer.Context) -> None:
+    """Re-score every record with the active model, refresh the blocking index and cluster (connected
+    components); pairs between the thresholds go to the review queue, weak clusters are counted."""
+    from amanat.linkage.service import run_batch
+
+    database = open_unlocked(settings_of(ctx))
+    with progress() as bar, database.transaction() as db:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task({"features": "Normalising records", "index": "Indexing blocking keys",
+                                             "pairs": "Storing scored pairs"}.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = run_batch(db, database.keys, CLI, progress=report)
+    console.print(f"{result.records} records, {result.pairs_scored} scored pairs: {result.auto} linked, "
+                  f"{result.pending} for review; {result.clusters} clusters, {result.weak_clusters} weak links "
+                  f"(model {result.model_version}).")
+
+
+@link_app.command("train")
+@friendly
+def link_train(ctx: typer.Context, seed: Annotated[int, typer.Option(help="Random seed for sampling.")] = 1) -> None:
+    """Train a new model on everyone known (unsupervised: EM, u by random sampling) and make it active."""
+    from amanat.linkage.service import train
+
+    database = open_unlocked(settings_of(ctx))
+    with progress() as bar, database.transaction() as db:
+        task = bar.add_task("Normalising records", total=None)
+        model = train(db, CLI, seed=seed, progress=lambda i, n: bar.update(task, completed=i, total=n))
+    console.print(f"Active model is now {model.version} ({model.record_count} records).")
