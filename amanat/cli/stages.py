@@ -1,7 +1,9 @@
+"""Commands that belong to the pipeline's stages (normalise, intake, link, …), registered on `amanat`."""
 
 from __future__ import annotations
 
 from amanat.cli.dedupe import dedupe_command
+from amanat.cli.intake import intake_app
 from amanat.cli.link import link_app
 from amanat.cli.main import app
 from amanat.cli.normalize import normalize_app
@@ -11,3 +13,4 @@ app.add_typer(normalize_app, name="normalize")
 app.add_typer(odk_app, name="odk")
 app.command("dedupe")(dedupe_command)
 app.add_typer(link_app, name="link")
+app.add_typer(intake_app, name="intake")

@@ -1,0 +1,176 @@
+"""``amanat intake …``: import WhatsApp chat exports and CSV/XLSX tables as sealed submissions.
+
+An import needs only the organisation's public key (as `serve --sealed-only` does), so it runs on an intake
+node that cannot read what it stores; ``--preview`` needs no keys and no database at all. Without
+``--preview`` a file is imported all or nothing, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from amanat.cli.admin import CLI
+from amanat.cli.main import console, friendly, progress, settings_of
+from amanat.config import Settings
+from amanat.core.crypto import public_ring
+from amanat.core.db import Database, open_database
+from amanat.core.keystore import load_keystore
+from amanat.errors import AmanatError
+from amanat.intake.errors import IntakeError
+from amanat.intake.imports import (
+    ImportResult,
+    import_table,
+    import_whatsapp,
+    preview_table,
+    preview_whatsapp,
+    whatsapp_preview_document,
+)
+from amanat.intake.tables import load_mapping
+
+intake_app = typer.Typer(help="Import WhatsApp chat exports and CSV/XLSX tables (Kobo, ODK Central, lists).",
+                         no_args_is_help=True)
+out = Console()  # previews go to stdout; progress and errors to stderr
+
+ExistingFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, resolve_path=True)]
+Preview = Annotated[bool, typer.Option("--preview", help="Show what would be imported and why messages or rows "
+                                                         "are left out; store nothing (needs no keys).")]
+
+
+def open_sealing(settings: Settings) -> Database:
+    """The database with the public key only: enough to seal, nothing can be opened."""
+    database = open_database(settings)
+    with database.reading() as db:
+        keystore = load_keystore(db)
+    if keystore is None:
+        raise AmanatError("This database has no keys yet: run `amanat init` first.", code="not_initialised")
+    database.keys.set(public_ring(keystore))
+    return database
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise IntakeError("file cannot be read", source=path.name) from exc
+
+
+def _print_preview(result: ImportResult) -> None:
+    where = "messages" if result.channel == "whatsapp" else "rows"
+    read = result.messages if result.channel == "whatsapp" else result.rows
+    out.print(f"{escape(result.file_name)}: {read} {where} read, [bold]{result.submissions}[/bold] submissions with "
+              f"{result.attachments} attachments would be created; {len(result.skipped)} skipped; "
+              f"{len(result.errors)} row errors.")
+    if result.columns:
+        cols = Table("column", "field", title="Columns")
+        for header, fld in result.columns.items():
+            unmatched = header in result.unmapped
+            cols.add_row(escape(header), fld or ("[yellow]not matched[/yellow]" if unmatched else "not imported"))
+        out.print(cols)
+    if result.samples:
+        subs = Table("#", "from", "fields found", "attachments", title="Submissions (field names only)")
+        for s in result.samples:
+            subs.add_row(str(s.number), s.ref, ", ".join(s.fields), str(s.attachments))
+        out.print(subs)
+        if result.submissions > len(result.samples):
+            out.print(f"… and {result.submissions - len(result.samples)} more.")
+    if result.field_counts:
+        out.print("Fields found: " + ", ".join(f"{k} ({v})" for k, v in result.field_counts.items()))
+    if result.skipped:
+        skipped = Table("message" if result.channel == "whatsapp" else "row", "line", "why skipped", title="Skipped")
+        for s in result.skipped:
+            skipped.add_row(str(s.get("message", s.get("row", ""))), str(s.get("line", "")), escape(str(s["reason"])))
+        out.print(skipped)
+    for err in result.errors[:50]:
+        out.print(f"[red]row error:[/red] {escape(err.public_message)}")
+    if len(result.errors) > 50:
+        out.print(f"… and {len(result.errors) - 50} more row errors.")
+
+
+def _done(result: ImportResult) -> None:
+    console.print(f"[green]Sealed[/green] {result.submissions} submissions ({result.attachments} attachments) "
+                  f"from {escape(result.file_name)} as batch {result.batch_id}; {len(result.skipped)} skipped. "
+                  "The worker opens them next.")
+
+
+@intake_app.command("whatsapp")
+@friendly
+def whatsapp(ctx: typer.Context, export: ExistingFile,
+             intermediary: Annotated[str, typer.Option(help="Who collected these forms and sent the chat.")],
+             preview: Preview = False,
+             as_json: Annotated[bool, typer.Option("--json", help="With --preview: print one JSON document "
+                                                                  "{messages, submissions, skipped}.")] = False,
+             ) -> None:
+    """Import the forms typed into a WhatsApp chat export (.zip with media, or the .txt)."""
+    data = _read(export)
+    if preview:
+        if as_json:
+            doc = whatsapp_preview_document(data, file_name=export.name, intermediary=intermediary)
+            typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        else:
+            _print_preview(preview_whatsapp(data, file_name=export.name, intermediary=intermediary))
+        return
+    if as_json:
+        raise AmanatError("--json goes with --preview.", code="usage")
+    database = open_sealing(settings_of(ctx))
+    with progress() as bar:
+        task = bar.add_task("Sealing submissions", total=None)
+        with database.transaction() as db:
+            result = import_whatsapp(db, database.keys, data, file_name=export.name, intermediary=intermediary,
+                                     actor=CLI, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                       total=total))
+            if result.submissions == 0:
+                raise IntakeError("no typed forms found in the chat; nothing stored (see --preview)",
+                                  source=result.file_name)
+    _done(result)
+
+
+@intake_app.command("table")
+@friendly
+def table(ctx: typer.Context, file: ExistingFile,
+          mapping: Annotated[Path | None, typer.Option(
+              exists=True, dir_okay=False, readable=True,
+              help="column → field mapping (CSV with two columns, JSON or YAML); unnamed columns are matched by "
+                   "XLSForm name or label in English, Dari or Pashto.")] = None,
+          preview: Preview = False) -> None:
+    """Import a CSV or XLSX table (Kobo or ODK Central export, or a list kept by hand): one submission per row."""
+    columns = load_mapping(mapping) if mapping else None
+    try:
+        stream = file.open("rb")
+    except OSError as exc:
+        raise IntakeError("file cannot be read", source=file.name) from exc
+    with stream, progress() as bar:
+        task = bar.add_task("Reading rows" if preview else "Sealing rows", total=None)
+
+        def tick(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=max(total, done) if total else None)
+
+        if preview:
+            result = preview_table(stream, file_name=file.name, mapping=columns, progress=tick)
+        else:
+            database = open_sealing(settings_of(ctx))
+            with database.transaction() as db:
+                result = import_table(db, database.keys, stream, file_name=file.name, mapping=columns, actor=CLI,
+                                      progress=tick)
+                if result.submissions == 0 and not result.skipped:
+                    raise IntakeError("no row holds a value in a matched column; nothing stored (see --preview)",
+                                      source=result.file_name)
+        bar.update(task, completed=result.submissions, total=result.submissions)
+    if preview:
+        _print_preview(result)
+        if result.errors:
+            raise typer.Exit(1)
+    elif result.submissions == 0:
+        console.print(f"Nothing new: all {len(result.skipped)} rows of {escape(result.file_name)} were already "
+                      "received (same instance ID).")
+    else:
+        _done(result)
+
+
+__all__ = ["intake_app", "open_sealing"]

@@ -1,0 +1,496 @@
+"""Imports of whole files: a WhatsApp chat export or a CSV/XLSX table becomes one batch of sealed submissions.
+
+All or nothing. Every submission of a file is sealed in the caller's transaction under one ``batch_id``; a
+parse error or any row error raises an IntakeError that names the file, line or row, and column, and the
+caller's rollback leaves nothing behind. Tables are streamed row by row and sealed in chunks, so a large
+export is never held in memory whole.
+
+The web edge previews before it stores: an upload is sealed at once with ``status="held"`` (nothing is ever
+written in clear, not even to a temp file), the uploader confirms (held → sealed, the worker takes them) or
+discards (deleted). Held batches older than ``HOLD_HOURS`` are deleted when the next web upload arrives.
+
+The original file is not kept. It holds every other applicant in the chat or list, so keeping it beside one
+person's record would show all of them to whoever may open that record's documents, and would outlive the
+erasure of the others. Instead every submission's provenance (sealed) names the file, its size and its
+SHA-256, and points each field at its message or row; a copy the intermediary still holds can be checked
+against the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import IO
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from amanat.accounts import models as _accounts  # noqa: F401 (submissions.submitted_by refers to users)
+from amanat.core.audit import Actor, record_event
+from amanat.core.crypto import KeyHolder
+from amanat.core.db import new_id, utcnow
+from amanat.errors import Conflict, NotFound
+from amanat.forms.spec import FormSpec, load_form
+from amanat.intake.errors import IntakeError
+from amanat.intake.labels import CANONICAL_FIELDS, match_label
+from amanat.intake.models import Submission, SubmissionPart
+from amanat.intake.parsed import ParsedSubmission, safe_file_name
+from amanat.intake.service import seal_submission
+from amanat.intake.tables import TableReader, read_table
+from amanat.intake.whatsapp import ExtractionResult, extract_submissions, parse_chat, preview_json
+
+HOLD_HOURS = 24            # a held (previewed, unconfirmed) web import is deleted after this
+CHUNK = 500                # submissions sealed between flushes of batch metadata and progress reports
+SAMPLE_LIMIT = 50          # submissions described one by one in a result; the rest only counted
+MAX_ERRORS = 100           # row errors collected before a table is given up
+ORIGINAL_KEPT = False      # see the module docstring
+
+Progress = Callable[[int, int | None], None]   # (done, total or an upper estimate, None when unknown)
+
+# The export's own id of a submission: a duplicate row (same instance) is skipped, not stored twice.
+_INSTANCE_COLUMNS = ("meta/instanceID", "meta-instanceID", "instanceID", "KEY", "_uuid")
+_BARE_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
+_PASHTO_LETTERS = re.compile(r"[ټډړږښګڼېۍځڅ]")
+
+
+@dataclass(frozen=True)
+class SubmissionSummary:
+    """One submission of an import, described without its values."""
+
+    number: int                            # 1-based, in file order
+    fields: tuple[str, ...]                # field names found
+    attachments: int
+    messages: tuple[int, ...] = ()         # WhatsApp: the messages the form was typed in
+    row: int | None = None                 # tables: the row as the spreadsheet numbers it
+
+    @property
+    def ref(self) -> str:
+        return f"row {self.row}" if self.row is not None else "messages " + ", ".join(map(str, self.messages))
+
+
+@dataclass
+class ImportResult:
+    """What an import created (or, for a preview, would create). Holds counts and names, never values."""
+
+    channel: str
+    file_name: str
+    status: str = "preview"                 # preview | held | sealed
+    batch_id: str | None = None
+    submissions: int = 0
+    attachments: int = 0
+    field_counts: dict[str, int] = field(default_factory=dict)
+    samples: list[SubmissionSummary] = field(default_factory=list)
+    skipped: list[dict[str, object]] = field(default_factory=list)
+    messages: int = 0                        # WhatsApp: messages in the chat
+    rows: int = 0                            # tables: data rows read (blank ones included)
+    columns: dict[str, str | None] = field(default_factory=dict)   # tables: header → field (None: left out)
+    unmapped: list[str] = field(default_factory=list)
+    errors: list[IntakeError] = field(default_factory=list)       # previews only; an import raises instead
+    file_sha256: str = ""
+    file_size: int = 0
+
+    def __repr__(self) -> str:
+        return (f"ImportResult(channel={self.channel!r}, status={self.status!r}, batch_id={self.batch_id!r}, "
+                f"submissions={self.submissions}, errors={len(self.errors)})")
+
+
+class ImportRejected(IntakeError):
+    """A table had row errors: nothing is stored. ``errors`` lists them (up to MAX_ERRORS)."""
+
+    code = "import_rejected"
+
+    def __init__(self, errors: list[IntakeError], *, more: bool = False) -> None:
+        first = errors[0]
+        extra = len(errors) - 1
+        problem = first.problem
+        if extra or more:
+            problem += f" (and {extra}{'+' if more else ''} more row errors)"
+        super().__init__(problem, source=first.source, line=first.line, row=first.row, column=first.column,
+                         field=first.field)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class HeldBatch:
+    batch_id: str
+    channel: str
+    submissions: int
+    received_at: datetime
+
+
+# --- the form, labels and provenance --------------------------------------------------------------------
+
+def _current_form(db: Session) -> FormSpec:
+    """The form whose id and version the imported submissions carry: the shipped one (uploaded versions are
+    not read here yet)."""
+    return load_form()
+
+
+def _form_labels(spec: FormSpec) -> dict[str, list[str]]:
+    """The form's labels (three languages) for the canonical fields, where they do not collide with a
+    built-in label of another field ("Full name" is also the family member's label in the repeat)."""
+    out: dict[str, list[str]] = {}
+    for name, labels in spec.labels_by_field().items():
+        if name not in CANONICAL_FIELDS or name == "family":
+            continue
+        kept = [lb for lb in labels if match_label(lb) in (None, name)]
+        if kept:
+            out[name] = kept
+    return out
+
+
+def _guess_language(fields: Mapping[str, object]) -> str:
+    """The form-language code the values are written in: Pashto letters, else Arabic script (Dari), else en."""
+    text = " ".join(v for v in fields.values() if isinstance(v, str))
+    if _PASHTO_LETTERS.search(text):
+        return "ps"
+    return "prs" if _ARABIC_SCRIPT.search(text) else "en"
+
+
+def _instance_id(provenance: Mapping[str, object]) -> str | None:
+    for column in _INSTANCE_COLUMNS:
+        value = provenance.get(column)
+        if isinstance(value, str) and value.strip():
+            value = value.strip()
+            if _BARE_UUID.match(value):
+                value = f"uuid:{value}"
+            return value if len(value) <= 100 else None
+    return None
+
+
+@dataclass
+class _Batch:
+    """Seals one file's submissions under one batch id, in chunks, and keeps the counts."""
+
+    db: Session
+    keys: KeyHolder
+    result: ImportResult
+    actor: Actor
+    submitted_by: str | None
+    hold: bool
+    spec: FormSpec
+    origin: dict[str, object]
+    progress: Progress | None = None
+    total: int | None = None
+    _pending: list[str] = field(default_factory=list)
+    _fields: Counter[str] = field(default_factory=Counter)
+
+    def add(self, parsed: ParsedSubmission, instance_id: str | None = None) -> None:
+        parsed.provenance["import"] = self.origin
+        receipt = seal_submission(self.db, self.keys, parsed, actor=self.actor, form_id=self.spec.form_id,
+                                  form_version=self.spec.version, language=_guess_language(parsed.fields),
+                                  submitted_by=self.submitted_by, instance_id=instance_id)
+        self._pending.append(receipt.submission_id)
+        r = self.result
+        r.submissions += 1
+        r.attachments += len(parsed.attachments)
+        self._fields.update(parsed.fields.keys())
+        if len(r.samples) < SAMPLE_LIMIT:
+            r.samples.append(_summary(r.submissions, parsed))
+        if len(self._pending) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            values: dict[str, object] = {"batch_id": self.result.batch_id}
+            if self.hold:
+                values["status"] = "held"
+            self.db.execute(update(Submission).where(Submission.id.in_(self._pending)).values(**values),
+                            execution_options={"synchronize_session": False})
+            self._pending.clear()
+        self.result.field_counts = dict(self._fields.most_common())
+        if self.progress is not None:
+            self.progress(self.result.submissions, self.total)
+
+    def finish(self) -> ImportResult:
+        self.flush()
+        r = self.result
+        r.status = "held" if self.hold else "sealed"
+        counts: dict[str, object] = {"channel": r.channel, "submissions": r.submissions,
+                                     "attachments": r.attachments, "skipped": len(r.skipped),
+                                     "messages": r.messages, "rows": r.rows}
+        # The file name can carry a person's name: it lives only inside the seals, never in the audit log.
+        record_event(self.db, self.actor, "import:preview" if self.hold else "import:store", "import",
+                     r.batch_id, **counts)
+        self.db.flush()
+        return r
+
+
+def _origin(channel: str, file_name: str, digest: str, size: int, batch_id: str, actor: Actor,
+            submitted_by: str | None, intermediary: str | None) -> dict[str, object]:
+    origin: dict[str, object] = {
+        "channel": channel, "batch": batch_id, "at": utcnow().isoformat(timespec="seconds"),
+        "file": file_name, "file_size": size, "file_sha256": digest, "original_kept": ORIGINAL_KEPT,
+        "by": submitted_by or actor.label,
+    }
+    if intermediary is not None:
+        origin["intermediary"] = intermediary
+    return origin
+
+
+# --- WhatsApp ----------------------------------------------------------------------------------------------
+
+def _extract_whatsapp(data: bytes, file_name: str, intermediary: str, spec: FormSpec) -> ExtractionResult:
+    export = parse_chat(data, file_name=file_name)
+    return extract_submissions(export, intermediary=intermediary, extra_labels=_form_labels(spec))
+
+
+def _whatsapp_result(data: bytes, file_name: str, extraction: ExtractionResult) -> ImportResult:
+    return ImportResult(channel="whatsapp", file_name=file_name, skipped=list(extraction.skipped),
+                        messages=len(extraction.messages), file_sha256=hashlib.sha256(data).hexdigest(),
+                        file_size=len(data))
+
+
+def _summary(number: int, parsed: ParsedSubmission) -> SubmissionSummary:
+    messages = parsed.provenance.get("messages")
+    row = parsed.provenance.get("row")
+    return SubmissionSummary(number, tuple(parsed.fields), len(parsed.attachments),
+                             tuple(int(n) for n in messages) if isinstance(messages, list) else (),
+                             row if isinstance(row, int) else None)
+
+
+def preview_whatsapp(data: bytes, *, file_name: str, intermediary: str) -> ImportResult:
+    """What `import_whatsapp` would create, and which messages it would skip and why; touches nothing."""
+    name = safe_file_name(file_name)
+    extraction = _extract_whatsapp(data, name, intermediary, load_form())
+    result = _whatsapp_result(data, name, extraction)
+    counts: Counter[str] = Counter()
+    for i, sub in enumerate(extraction.submissions, start=1):
+        counts.update(sub.fields.keys())
+        result.attachments += len(sub.attachments)
+        if i <= SAMPLE_LIMIT:
+            result.samples.append(_summary(i, sub))
+    result.submissions = len(extraction.submissions)
+    result.field_counts = dict(counts.most_common())
+    return result
+
+
+def whatsapp_preview_document(data: bytes, *, file_name: str, intermediary: str) -> dict[str, object]:
+    """The preview as one JSON-serialisable document: {"messages": […], "submissions": […], "skipped": […]}.
+
+    It holds what the chat says (the person asking holds the file); the edge prints it and stores nothing.
+    """
+    name = safe_file_name(file_name)
+    return preview_json(_extract_whatsapp(data, name, intermediary, load_form()))
+
+
+def import_whatsapp(db: Session, keys: KeyHolder, data: bytes, *, file_name: str, intermediary: str, actor: Actor,
+                    submitted_by: str | None = None, hold: bool = False,
+                    progress: Progress | None = None) -> ImportResult:
+    """Seal every form typed into a chat export as one batch (held for confirmation when ``hold``).
+
+    Photos sent just before or after a form are its attachments; the sender's other messages around it are
+    its context; every field names its message. A chat without forms stores nothing (submissions == 0).
+    """
+    if hold:
+        purge_stale_batches(db, actor)
+    name = safe_file_name(file_name)
+    spec = _current_form(db)
+    extraction = _extract_whatsapp(data, name, intermediary, spec)
+    result = _whatsapp_result(data, name, extraction)
+    if not extraction.submissions:
+        return result
+    result.batch_id = new_id()
+    batch = _Batch(db, keys, result, actor, submitted_by, hold, spec,
+                   _origin("whatsapp", name, result.file_sha256, len(data), result.batch_id, actor, submitted_by,
+                           intermediary),
+                   progress=progress, total=len(extraction.submissions))
+    for sub in extraction.submissions:
+        batch.add(sub)
+    return batch.finish()
+
+
+# --- tables -------------------------------------------------------------------------------------------------
+
+def _rewindable(stream: IO[bytes]) -> tuple[IO[bytes], str, int, int]:
+    """(a stream at its start, SHA-256, size, newline count). One pass of hashing, then back to the start;
+    the newline count is an upper estimate of a CSV's rows for the progress bar."""
+    if not stream.seekable():
+        stream = io.BytesIO(stream.read())
+    start = stream.tell()
+    digest = hashlib.sha256()
+    size = lines = 0
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+    stream.seek(start)
+    return stream, digest.hexdigest(), size, lines
+
+
+def _open_table(stream: IO[bytes], file_name: str, mapping: Mapping[str, str | None] | None,
+                spec: FormSpec) -> tuple[TableReader, ImportResult, int | None]:
+    stream, digest, size, lines = _rewindable(stream)
+    reader = read_table(stream, file_name=file_name, mapping=mapping, extra_labels=_form_labels(spec),
+                        on_error="collect")
+    result = ImportResult(channel="table", file_name=file_name, columns=dict(reader.columns),
+                          unmapped=list(reader.unmapped), file_sha256=digest, file_size=size)
+    estimate = max(lines - 1, 1) if reader.kind == "csv" else None
+    return reader, result, estimate
+
+
+def preview_table(stream: IO[bytes], *, file_name: str, mapping: Mapping[str, str | None] | None = None,
+                  progress: Progress | None = None) -> ImportResult:
+    """What `import_table` would create, with every row error (up to MAX_ERRORS); touches nothing."""
+    name = safe_file_name(file_name)
+    reader, result, estimate = _open_table(stream, name, mapping, load_form())
+    counts: Counter[str] = Counter()
+    last = 1
+    try:
+        for row, sub in reader:
+            last = row
+            counts.update(sub.fields.keys())
+            result.submissions += 1
+            if result.submissions <= SAMPLE_LIMIT:
+                result.samples.append(_summary(result.submissions, sub))
+            if progress is not None and result.submissions % CHUNK == 0:
+                progress(result.submissions, estimate)
+            if len(reader.errors) >= MAX_ERRORS:
+                break
+    finally:
+        reader.close()
+    result.rows = max(last, *(e.row or 0 for e in reader.errors)) - 1
+    result.errors = reader.errors[:MAX_ERRORS]
+    result.field_counts = dict(counts.most_common())
+    if progress is not None:
+        progress(result.submissions, result.submissions)
+    return result
+
+
+def import_table(db: Session, keys: KeyHolder, stream: IO[bytes], *, file_name: str,
+                 mapping: Mapping[str, str | None] | None, actor: Actor, submitted_by: str | None = None,
+                 hold: bool = False, progress: Progress | None = None) -> ImportResult:
+    """Seal one submission per non-blank row as one batch (held for confirmation when ``hold``).
+
+    Rows are streamed and sealed as they are read. At the first row error sealing stops (parsing goes on
+    to collect up to MAX_ERRORS of them) and ImportRejected is raised: the caller rolls back. A row whose
+    export instance id was already received is skipped and reported, so a grown export can be imported again.
+    """
+    if hold:
+        purge_stale_batches(db, actor)
+    name = safe_file_name(file_name)
+    spec = _current_form(db)
+    reader, result, estimate = _open_table(stream, name, mapping, spec)
+    result.batch_id = new_id()
+    batch = _Batch(db, keys, result, actor, submitted_by, hold, spec,
+                   _origin("table", name, result.file_sha256, result.file_size, result.batch_id, actor,
+                           submitted_by, None),
+                   progress=progress, total=estimate)
+    row = 1
+    seen: set[str] = set()
+    try:
+        for row, sub in reader:
+            if reader.errors:
+                if len(reader.errors) >= MAX_ERRORS:
+                    break
+                continue  # nothing will be stored: only look for more errors to report at once
+            instance_id = _instance_id(sub.provenance)
+            if instance_id is not None:
+                if instance_id in seen or db.scalar(select(Submission.id)
+                                                    .where(Submission.instance_id == instance_id)):
+                    result.skipped.append({"row": row, "reason": "already received (same instance ID)"})
+                    continue
+                seen.add(instance_id)
+            batch.add(sub, instance_id)
+    finally:
+        reader.close()
+    if reader.errors:
+        raise ImportRejected(reader.errors[:MAX_ERRORS], more=len(reader.errors) >= MAX_ERRORS)
+    result.rows = row - 1
+    if result.submissions == 0:
+        result.batch_id = None
+        return result
+    return batch.finish()
+
+
+# --- held batches (web preview → confirm or discard) ------------------------------------------------------
+
+def _held(db: Session, batch_id: str, user_id: str) -> HeldBatch:
+    """The user's own held batch; anyone else's, or none, is NotFound (no hint that it exists)."""
+    row = db.execute(
+        select(func.min(Submission.channel), func.count(), func.min(Submission.received_at))
+        .where(Submission.batch_id == batch_id, Submission.status == "held", Submission.submitted_by == user_id)
+    ).one()
+    channel, count, received = row
+    if not count:
+        raise NotFound("No import with this id is waiting for your confirmation.", code="import_not_found")
+    return HeldBatch(batch_id, str(channel), int(count), received)
+
+
+def get_held_batch(db: Session, batch_id: str, *, user_id: str) -> HeldBatch:
+    return _held(db, batch_id, user_id)
+
+
+def list_held_batches(db: Session, *, user_id: str) -> list[HeldBatch]:
+    rows = db.execute(
+        select(Submission.batch_id, func.min(Submission.channel), func.count(), func.min(Submission.received_at))
+        .where(Submission.status == "held", Submission.submitted_by == user_id)
+        .group_by(Submission.batch_id).order_by(func.min(Submission.received_at).desc()).limit(50)
+    ).all()
+    return [HeldBatch(str(b), str(c), int(n), at) for b, c, n, at in rows if b is not None]
+
+
+def _expired(batch: HeldBatch, now: datetime | None = None) -> bool:
+    return batch.received_at < (now or utcnow()) - timedelta(hours=HOLD_HOURS)
+
+
+def confirm_batch(db: Session, actor: Actor, batch_id: str, *, user_id: str) -> int:
+    """Release the user's held batch to the worker (held → sealed), audited as ``import:confirm``."""
+    batch = _held(db, batch_id, user_id)
+    if _expired(batch):
+        raise Conflict(f"This import waited more than {HOLD_HOURS} hours and has expired; upload the file again.",
+                       code="import_expired")
+    db.execute(update(Submission)
+               .where(Submission.batch_id == batch_id, Submission.status == "held",
+                      Submission.submitted_by == user_id)
+               .values(status="sealed"), execution_options={"synchronize_session": False})
+    record_event(db, actor, "import:confirm", "import", batch_id, channel=batch.channel,
+                 submissions=batch.submissions)
+    db.flush()
+    return batch.submissions
+
+
+def _delete_held(db: Session, *where: ColumnElement[bool]) -> None:
+    ids = select(Submission.id).where(Submission.status == "held", *where)
+    db.execute(delete(SubmissionPart).where(SubmissionPart.submission_id.in_(ids)),
+               execution_options={"synchronize_session": False})
+    db.execute(delete(Submission).where(Submission.status == "held", *where),
+               execution_options={"synchronize_session": False})
+
+
+def discard_batch(db: Session, actor: Actor, batch_id: str, *, user_id: str) -> int:
+    """Delete the user's held batch (its sealed parts with it), audited as ``import:discard``."""
+    batch = _held(db, batch_id, user_id)
+    _delete_held(db, Submission.batch_id == batch_id, Submission.submitted_by == user_id)
+    record_event(db, actor, "import:discard", "import", batch_id, channel=batch.channel,
+                 submissions=batch.submissions)
+    db.flush()
+    return batch.submissions
+
+
+def purge_stale_batches(db: Session, actor: Actor, *, now: datetime | None = None) -> int:
+    """Delete held batches older than HOLD_HOURS, each audited as ``import:expire``; called on each web upload."""
+    cutoff = (now or utcnow()) - timedelta(hours=HOLD_HOURS)
+    stale = db.execute(
+        select(Submission.batch_id, func.count()).where(Submission.status == "held")
+        .group_by(Submission.batch_id).having(func.min(Submission.received_at) < cutoff)
+    ).all()
+    for batch_id, count in stale:
+        if batch_id is None:
+            continue
+        _delete_held(db, Submission.batch_id == batch_id)
+        record_event(db, actor, "import:expire", "import", batch_id, submissions=int(count))
+    db.flush()
+    return sum(int(n) for b, n in stale if b is not None)
+
+
+__all__ = ["CHUNK", "HOLD_HOURS", "HeldBatch", "ImportRejected", "ImportResult", "SubmissionSummary",
+           "confirm_batch", "discard_batch", "get_held_batch", "import_table", "import_whatsapp",
+           "list_held_batches", "preview_table", "preview_whatsapp", "purge_stale_batches",
+           "whatsapp_preview_document"]
