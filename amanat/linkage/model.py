@@ -278,6 +278,20 @@ def _resolve_defaults(linker: Linker, settings_json: dict[str, Any]) -> list[str
     return notes
 
 
+def _round_params(settings_json: dict[str, Any], digits: int = 12) -> None:
+    """Round m, u and the prior to ``digits`` significant figures: DuckDB's parallel sums
+    differ in the last bit from run to run, and a model's version is a hash of its content."""
+    def r(x: float) -> float:
+        return float(f"{x:.{digits}g}")
+
+    settings_json["probability_two_random_records_match"] = r(settings_json["probability_two_random_records_match"])
+    for comp in settings_json["comparisons"]:
+        for level in comp["comparison_levels"]:
+            for key in ("m_probability", "u_probability"):
+                if isinstance(level.get(key), float):
+                    level[key] = r(level[key])
+
+
 # Deterministic rules (few false positives) for the prior, and EM blocks that leave every
 # comparison trained by at least one round.
 PRIOR_RULES: tuple[tuple[str, ...], ...] = (
@@ -316,7 +330,9 @@ def train_model(
         [block_on(*cols) for cols in PRIOR_RULES], recall=prior_recall
     )
     prior = linker._settings_obj._probability_two_random_records_match  # EM moves it; keep ours
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    # One pass over the sample: chunked early stopping never fires when a level is rare
+    # (tazkira two typos apart) and then costs ten passes per comparison.
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed, num_chunks=1)
     for cols in EM_RULES:
         saved = copy.deepcopy(linker._settings_obj.core_model_settings)
         try:
@@ -332,6 +348,8 @@ def train_model(
     _floor_m(linker)
     settings_json = linker.misc.save_model_to_json()
     log.extend(_resolve_defaults(linker, settings_json))
+    _round_params(settings_json)
+    settings_json.pop("linker_uid", None)  # a random per-run id, not part of the model
     return TrainedModel(
         settings_json=settings_json,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),

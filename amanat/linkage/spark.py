@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from splink import Linker
 
 
-def local_spark(*, cores: int = 2, memory: str = "4g", app_name: str = "amanat-linkage") -> SparkSession:
+def local_spark(*, cores: int = 2, memory: str = "4g", app_name: str = "amanat-linkage",
+                shuffle_partitions: int | None = None) -> SparkSession:
     """A local-mode session with Splink's similarity UDF jar. In a cluster, put the same jar
     (``splink.internals.spark.jar_location.similarity_jar_location()``) on ``spark.jars``."""
     from pyspark.sql import SparkSession
@@ -39,8 +40,10 @@ def local_spark(*, cores: int = 2, memory: str = "4g", app_name: str = "amanat-l
         .appName(app_name)
         .config("spark.driver.memory", memory)
         .config("spark.jars", similarity_jar_location())
-        .config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or max(2, cores * 2)))
+        .config("spark.default.parallelism", str(shuffle_partitions or max(2, cores * 2)))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
 

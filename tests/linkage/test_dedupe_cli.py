@@ -1,0 +1,108 @@
+"""`amanat dedupe` end to end on small CSV and XLSX files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import typer
+from openpyxl import Workbook, load_workbook
+from typer.testing import CliRunner
+
+from amanat.cli.dedupe import dedupe_command
+from amanat.linkage.dedupe import OUTPUT_LEAD
+
+HEADERS = ["full_name", "full_name_latin", "father_name", "date_of_birth", "district", "tazkira_number",
+           "phone", "gender"]
+SHEET_ROWS = [
+    ["محمد نبی", "", "عبدالکریم", "۱۳۶۰/۰۵/۱۲", "Kabul", "1399-1234-56789", "0799123456", "مرد"],
+    ["احمد شاه", "Ahmad Shah", "عبدالکریم", "1365", "Kabul", "1399-7654-32100", "0700111222", "مرد"],
+    ["Nasir", "", "Someone", "1990", "", "", "", ""],
+]
+CSV_ROWS = [
+    ["Mohammad Nabi", "", "Abdul Karim", "1981-08-03", "Kabul", "1399 1234 56789", "+93 799 123 456", "male"],
+    ["Muhammad Nabee", "", "Abdulkarim", "3 August 1981", "", "", "", "M"],
+    ["Zarghuna", "", "Rahim", "1970", "Herat", "", "", "female"],
+    ["=HYPERLINK(\"http://x\")", "", "Someone else", "", "", "", "", ""],
+]
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("dedupe")(dedupe_command)
+
+    @app.command("other")
+    def other() -> None:  # a second command keeps "dedupe" a subcommand, as in the real app
+        """Placeholder."""
+
+    return app
+
+
+def _inputs(tmp_path: Path) -> tuple[Path, Path]:
+    xlsx = tmp_path / "commander.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    for r in SHEET_ROWS:
+        ws.append(r)
+    wb.save(xlsx)
+    path = tmp_path / "veterans.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(HEADERS)
+        w.writerows(CSV_ROWS)
+    return xlsx, path
+
+
+def test_dedupe_csv_and_xlsx_to_csv(tmp_path: Path) -> None:
+    xlsx, path = _inputs(tmp_path)
+    out = tmp_path / "clusters.csv"
+    result = CliRunner().invoke(_app(), ["dedupe", str(xlsx), str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "7 rows" in result.output
+    assert "محمد" not in result.output and "Nabi" not in result.output  # counts only, no values
+    with out.open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 7 and list(rows[0])[: len(OUTPUT_LEAD)] == list(OUTPUT_LEAD)
+    by = {(r["source_file"], r["source_row"]): r for r in rows}
+    dari, brother, formula = by[("commander.xlsx", "2")], by[("commander.xlsx", "3")], by[("veterans.csv", "5")]
+    passport, sheet = by[("veterans.csv", "2")], by[("veterans.csv", "3")]
+    # The man from the commander's sheet and from his passport: one cluster, with reasons.
+    assert dari["cluster_id"] == passport["cluster_id"] and dari["cluster_size"] != "1"
+    assert dari["status"] == "linked" and float(dari["match_weight"]) > 10
+    assert "same tazkira" in dari["reasons"] and dari["linked_to"] == "veterans.csv row 2"
+    # The spreadsheet copy without IDs has weaker evidence but is not lost.
+    assert sheet["status"] in {"linked", "review"} and sheet["linked_to"]
+    # The brother shares father and district, not the person.
+    assert brother["cluster_id"] != dari["cluster_id"] and brother["status"] == ""
+    # Cells a spreadsheet would run are escaped; phone numbers starting with + too.
+    assert formula["full_name"].startswith("'=")
+    assert passport["phone"].startswith("'+")
+    singles = [by[("commander.xlsx", "3")], by[("commander.xlsx", "4")], by[("veterans.csv", "4")], formula]
+    assert all(r["cluster_size"] == "1" for r in singles)
+    assert len({r["cluster_id"] for r in rows}) == 7 - (int(dari["cluster_size"]) - 1)
+
+
+def test_dedupe_to_xlsx_with_saved_model(tmp_path: Path) -> None:
+    xlsx, path = _inputs(tmp_path)
+    out, model_out = tmp_path / "clusters.xlsx", tmp_path / "model.json"
+    result = CliRunner().invoke(_app(), ["dedupe", str(xlsx), str(path), "-o", str(out), "--save-model",
+                                         str(model_out), "--threshold", "0.5"])
+    assert result.exit_code == 0, result.output
+    ws = load_workbook(out, read_only=True).active
+    values = list(ws.iter_rows(values_only=True))
+    assert values[0][: len(OUTPUT_LEAD)] == OUTPUT_LEAD and len(values) == 8
+    assert all(not (isinstance(v, str) and v.startswith("=")) for row in values for v in row)
+    # The saved model can be given back.
+    again = CliRunner().invoke(_app(), ["dedupe", str(path), "-o", str(tmp_path / "b.csv"), "--model",
+                                        str(model_out)])
+    assert again.exit_code == 0, again.output
+    assert "(given)" in again.output
+
+
+def test_bad_output_name_is_one_line_error(tmp_path: Path) -> None:
+    _, path = _inputs(tmp_path)
+    result = CliRunner().invoke(_app(), ["dedupe", str(path), "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1
+    assert "must end in .csv or .xlsx" in result.output
+    assert not (tmp_path / "x.pdf").exists()

@@ -1,0 +1,78 @@
+"""The flat linkage row and its blocking keys."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from amanat.linkage.features import (
+    BLOCKING_RULES,
+    FEATURE_COLUMNS,
+    FEATURE_SCHEMA,
+    blocking_keys,
+    empty_row,
+    features_frame,
+    features_from_fields,
+    to_arrow,
+)
+from tests.linkage._shared import BROTHER, NABI_DARI, NABI_PASSPORT, NABI_SHEET
+
+
+def test_one_man_in_three_scripts_gets_one_cross_script_key() -> None:
+    rows = [features_from_fields(str(i), f) for i, f in enumerate((NABI_DARI, NABI_PASSPORT, NABI_SHEET))]
+    assert {r["full_latin"] for r in rows} == {"mohammad nabi"}
+    assert len({r["full_phon"] for r in rows}) == 1
+    assert len({r["father_latin"] for r in rows}) == 1
+    # Same-script keys stay apart: that is the stronger, separate level.
+    assert rows[0]["full_fold"] != rows[1]["full_fold"]
+    assert {r["dob_day"] for r in rows} == {"1981-08-03"}  # Solar Hijri 1360/05/12
+    shared = set(blocking_keys(rows[0])) & set(blocking_keys(rows[1])) & set(blocking_keys(rows[2]))
+    assert any(k.startswith("nf:") for k in shared)
+
+
+def test_brother_shares_father_but_not_name() -> None:
+    me, brother = features_from_fields("a", NABI_DARI), features_from_fields("b", BROTHER)
+    assert me["father_phon"] == brother["father_phon"] and me["grand_phon"] == brother["grand_phon"]
+    assert me["full_phon"] != brother["full_phon"]
+
+
+def test_family_name_written_into_the_full_name_is_set_aside() -> None:
+    row = features_from_fields("x", {"full_name": "Aminullah Zamani", "family_name": "Zamani"})
+    assert row["full_latin"] == features_from_fields("y", {"full_name": "امین‌الله"})["full_latin"]
+    assert row["family_latin"] is not None
+    # A one-word name that happens to equal the family name is left alone.
+    assert features_from_fields("z", {"full_name": "Zamani", "family_name": "Zamani"})["full_phon"]
+
+
+def test_partial_hijri_year_covers_both_gregorian_years() -> None:
+    row = features_from_fields("x", {"date_of_birth": "۱۳۵۰"})
+    assert row["dob_years"] == ["1971", "1972"] and row["dob_day"] is None
+    full = features_from_fields("y", {"date_of_birth": "1350/10/22"})
+    assert full["dob_day"] == "1972-01-12" and full["dob_years"] == ["1972"]
+    month = features_from_fields("z", {"date_of_birth": "1392/6"})
+    assert month["dob_months"] == ["2013-08", "2013-09"]
+
+
+def test_ambiguous_day_month_keeps_both_readings() -> None:
+    row = features_from_fields("x", {"date_of_birth": "3/4/1990"})
+    assert row["dob_day_alts"] == ["1990-03-04", "1990-04-03"]
+
+
+def test_frame_has_stable_columns_and_arrow_schema_even_when_empty() -> None:
+    empty = features_frame([])
+    assert list(empty.columns) == list(FEATURE_COLUMNS)
+    sparse = features_frame([empty_row("1"), features_from_fields("2", NABI_PASSPORT)])
+    assert str(sparse["dob_year"].dtype) == "Int32" and str(sparse["full_phon"].dtype) == "string"
+    table = to_arrow(sparse)
+    assert table.schema == FEATURE_SCHEMA
+    # An empty array crosses as NULL so the null levels see it as missing.
+    assert table.column("phones").to_pylist()[0] is None
+    assert pa.types.is_list(table.schema.field("full_tok").type)
+
+
+def test_blocking_keys_follow_the_rules_and_skip_missing_values() -> None:
+    row = features_from_fields("x", {**NABI_DARI, "phone": "0799123456", "whatsapp_phone": "0700111222"})
+    keys = blocking_keys(row)
+    assert sum(k.startswith("ph:") for k in keys) == 2  # one per phone: the exploded rule
+    assert not any(k.startswith("tz:") for k in keys)  # no tazkira given
+    assert {k.split(":", 1)[0] for k in keys} <= {r.name for r in BLOCKING_RULES}
+    assert blocking_keys(empty_row("e")) == []
