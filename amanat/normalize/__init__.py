@@ -30,9 +30,12 @@ def clear_caches() -> None:
     """Empty the per-value caches (the packaged tables stay loaded); benchmarks use it for cold runs."""
     from amanat.normalize import dates, ids, names, phones, phonetic, places, ranks, record
 
-    for fn in (dates._parse, dates._build_plain, dates._to_gregorian, ids._tazkira, ids._passport, ids._mrz,
-               names._normalize, phonetic.token_keys, phones._normalize, places._province, places._district,
-               places._country, ranks._rank, ranks._unit, record._name_pair, record.normalize_gender):
+    cached = (
+        dates._parse, dates._parse_folded, dates._build_plain, dates._to_gregorian, ids._tazkira, ids._passport,
+        ids._mrz, names._normalize, names._keys, phonetic.token_keys, phones._normalize, places._province,
+        places._district, places._country, ranks._rank, ranks._unit, record._name_pair, record.normalize_gender,
+    )
+    for fn in cached:
         fn.cache_clear()
 
 

@@ -93,7 +93,7 @@ _PARTS = re.compile(r"\d+|[^\W\d_]+")
 _SIMPLE = re.compile(r"(\d{1,4})(?:[/.-](\d{1,2})(?:[/.-](\d{1,4}))?)?")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DateNorm:
     """A parsed date. ``iso``, ``year``, ``month``, ``day`` are Gregorian; ``original_calendar_value``
     is the date as written, in its own calendar ("1392-06-15")."""
@@ -269,7 +269,12 @@ def _named(nums: list[str], cal: str, month: int, hint: str | None, reasons: lis
 
 @lru_cache(maxsize=65536)
 def _parse(raw: str, calendar: str | None) -> DateNorm:
-    text = fold(raw)
+    # Two cache levels: the raw text, then its folded form (۱۳۶۵/۴/۱۲ and 1365/4/12 are one entry).
+    return _parse_folded(fold(raw), calendar)
+
+
+@lru_cache(maxsize=65536)
+def _parse_folded(text: str, calendar: str | None) -> DateNorm:
     simple = _SIMPLE.fullmatch(text)
     if simple is not None:  # the common all-numeric forms skip the word loop
         return _numeric([g for g in simple.groups() if g], calendar, [])

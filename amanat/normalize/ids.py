@@ -40,7 +40,7 @@ _PASSPORT_CHARS = re.compile(r"[A-Z0-9]+")
 _MRZ_FILLERS = str.maketrans({"«": "<", "‹": "<", "＜": "<", "〈": "<"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IdNorm:
     """A normalised identifier: ``value`` is what gets blind-indexed, ``valid`` the verdict."""
 
@@ -66,13 +66,23 @@ def _paper(volume: str | None, page: str | None, record: str | None, reasons: li
 
 def paper_tazkira(volume: str | None, page: str | None, record: str | None) -> IdNorm:
     """A paper tazkira from the form's separate volume / page / record fields."""
+    if volume and page and record and isinstance(volume, str) and isinstance(page, str) and isinstance(record, str):
+        v, p, r = ascii_digits(volume).strip(), ascii_digits(page).strip(), ascii_digits(record).strip()
+        if (v + p + r).isascii() and v.isdigit() and p.isdigit() and r.isdigit():  # three plain numbers
+            iv, ip, ir = int(v), int(p), int(r)
+            if iv and ip and ir:
+                return IdNorm(f"paper:{iv}/{ip}/{ir}", PAPER_TAZKIRA, True)
     digits: list[str | None] = []
     reasons: list[str] = []
     for name, raw in (("volume", volume), ("page", page), ("record", record)):
         if raw is None or not require_text(raw, "tazkira").strip():
             digits.append(None)
             continue
-        found = re.findall(r"\d+", ascii_digits(raw))
+        raw = ascii_digits(raw).strip()
+        if raw.isascii() and raw.isdigit():
+            digits.append(raw)
+            continue
+        found = re.findall(r"[0-9]+", raw)
         if len(found) != 1:
             reasons.append(f"tazkira: the {name} should be one number")
         digits.append(found[0] if found else None)
@@ -88,8 +98,15 @@ def _e_tazkira(digits: str, reasons: list[str]) -> IdNorm:
     return IdNorm(f"{digits[:4]}-{digits[4:8]}-{digits[8:]}", E_TAZKIRA, not reasons, tuple(reasons))
 
 
-@lru_cache(maxsize=16384)
+_E_TAZKIRA_FAST = re.compile(r"([0-9]{4})[- ]?([0-9]{4})[- ]?([0-9]{5})")
+_PASSPORT_FAST = re.compile(r"[A-Z]{1,2}[0-9]{6,8}")
+
+
+@lru_cache(maxsize=2048)  # mostly one value per person: a small cache, less to keep
 def _tazkira(raw: str) -> IdNorm:
+    fast = _E_TAZKIRA_FAST.fullmatch(ascii_digits(raw).strip())
+    if fast is not None:  # the usual NNNN-NNNN-NNNNN, with or without separators
+        return IdNorm("-".join(fast.groups()), E_TAZKIRA, True)
     parts = _PARTS.findall(fold(raw))
     nums = [p for p in parts if "0" <= p[0] <= "9"]
     if not nums:
@@ -127,8 +144,10 @@ def normalize_tazkira(raw: str) -> IdNorm:
     return _tazkira(require_text(raw, "tazkira"))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)  # mostly one value per person: a small cache, less to keep
 def _passport(raw: str) -> IdNorm:
+    if _PASSPORT_FAST.fullmatch(raw):
+        return IdNorm(raw, PASSPORT, True)
     text = _PASSPORT_SEPARATORS.sub("", ascii_digits(raw)).upper()
     if not text:
         raise NormalizeError("passport: empty", field="passport")
@@ -149,7 +168,7 @@ def normalize_passport(raw: str) -> IdNorm:
     return _passport(require_text(raw, "passport"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MrzNorm:
     """A parsed TD3 MRZ. ``checks`` holds each check digit's verdict; ``valid`` is all of them."""
 

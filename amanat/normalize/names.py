@@ -82,7 +82,7 @@ _APOSTROPHES = re.compile(r"['`´‘’ʹ′]")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameNorm:
     """One name field, normalised.
 
@@ -156,8 +156,14 @@ def _tokenise(raw: str) -> list[str]:
 
 @lru_cache(maxsize=131072)
 def _normalize(raw: str) -> NameNorm:
-    display = " ".join(raw.split())
-    titles, tokens = _strip_titles(_tokenise(raw))
+    titles, folded, latin, phonetic, tokens, script = _keys(tuple(_tokenise(raw)))
+    return NameNorm(" ".join(raw.split()), titles, folded, latin, phonetic, tokens, script)
+
+
+@lru_cache(maxsize=131072)
+def _keys(written: tuple[str, ...]) -> tuple[tuple[str, ...], str, str, str, tuple[str, ...], str]:
+    """Keys of a tokenised name; spelling variants that tokenise alike (digits, ZWNJ, case) share them."""
+    titles, tokens = _strip_titles(list(written))
     folded: list[str] = []
     latin: list[str] = []
     phon: list[str] = []
@@ -173,7 +179,7 @@ def _normalize(raw: str) -> NameNorm:
         latin.extend(keys.latin)
         phon.extend(keys.phonetic)
     script = "empty" if not tokens else "mixed" if n_ar and n_lat else "arabic" if n_ar else "latin"
-    return NameNorm(display, titles, " ".join(folded), " ".join(latin), " ".join(phon), tuple(phon), script)
+    return titles, " ".join(folded), " ".join(latin), " ".join(phon), tuple(phon), script
 
 
 def normalize_name(raw: str) -> NameNorm:
@@ -205,11 +211,11 @@ def lexicon_disabled() -> Iterator[None]:
     Not for production use: it changes results process-wide while active (caches are cleared).
     """
     LEXICON_SWITCH["enabled"] = False
-    _normalize.cache_clear()
-    token_keys.cache_clear()
+    for cached in (_normalize, _keys, token_keys):
+        cached.cache_clear()
     try:
         yield
     finally:
         LEXICON_SWITCH["enabled"] = True
-        _normalize.cache_clear()
-        token_keys.cache_clear()
+        for cached in (_normalize, _keys, token_keys):
+            cached.cache_clear()

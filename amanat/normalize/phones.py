@@ -22,10 +22,11 @@ __all__ = ["DEFAULT_REGIONS", "PhoneNorm", "normalize_phone"]
 
 DEFAULT_REGIONS: tuple[str, ...] = ("AF", "IR", "PK")
 _SEPARATORS = re.compile(r"[\s\-./()\u00a0]+")
-_DIGITS = re.compile(r"\+?\d+")
+_DIGITS = re.compile(r"\+?[0-9]+")
+_ANY_DIGIT = re.compile(r"[0-9]")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhoneNorm:
     """``e164`` is set whenever the digits could be read as a number, even an invalid one."""
 
@@ -68,28 +69,25 @@ def _fast(digits: str, regions: tuple[str, ...]) -> PhoneNorm | None:
     table = _mobiles(regions)
     if table is None:
         return None
-    intl = digits.startswith(("+", "00"))
-    body = digits.lstrip("+")
-    if body.startswith("00"):
-        body = body[2:]
-    hits: list[tuple[str, str]] = []
-    for region, cc, pattern, lengths in table:
-        if intl:
-            if not body.startswith(cc):
-                continue
-            national = body[len(cc):]
-        else:
-            national = body[1:] if body.startswith("0") else body
-        if len(national) in lengths and pattern.match(national):
-            hits.append((region, f"+{cc}{national}"))
+    if digits[0] == "+" or digits.startswith("00"):
+        body = digits[1:] if digits[0] == "+" else digits[2:]
+        for region, cc, pattern, lengths in table:
+            if body.startswith(cc):
+                national = body[len(cc):]
+                if len(national) in lengths and pattern.match(national):
+                    return PhoneNorm(f"+{body}", region, True)
+        return None
+    national = digits[1:] if digits[0] == "0" else digits
+    hits = [(region, cc) for region, cc, pattern, lengths in table
+            if len(national) in lengths and pattern.match(national)]
     if not hits:
         return None
-    region, e164 = hits[0]
+    region, cc = hits[0]
     reasons: tuple[str, ...] = ()
-    if len(hits) > 1:
+    if len(hits) > 1:  # a national number that is valid in more than one default region
         others = ", ".join(r for r, _ in hits[1:])
         reasons = (f"phone: also a valid number in {others}; read as {region}",)
-    return PhoneNorm(e164, region, True, reasons)
+    return PhoneNorm(f"+{cc}{national}", region, True, reasons)
 
 
 def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -129,10 +127,10 @@ def _slow(text: str, regions: tuple[str, ...]) -> PhoneNorm:
     return PhoneNorm(None, None, False, ("phone: could not be read as a phone number",))
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)  # mostly one value per person: a small cache, less to keep
 def _normalize(raw: str, regions: tuple[str, ...]) -> PhoneNorm:
     text = raw if raw.isascii() and raw.isdigit() else _SEPARATORS.sub("", ascii_digits(raw).strip())
-    if not any("0" <= c <= "9" for c in text):
+    if _ANY_DIGIT.search(text) is None:
         raise NormalizeError("phone: no digits", field="phone")
     reasons: tuple[str, ...] = ()
     if _DIGITS.fullmatch(text):

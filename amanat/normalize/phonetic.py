@@ -98,7 +98,7 @@ _AR_ROMAN = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LexEntry:
     """One known name: its canonical romanisation, folded Dari/Pashto spellings, Latin spellings."""
 
@@ -107,7 +107,7 @@ class LexEntry:
     variants: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TokenKeys:
     """The keys of one written token (a joined token may yield two parts)."""
 

@@ -40,7 +40,7 @@ def _cutoff(key: str) -> float:
     return 92.0 if len(key) <= 5 else _FUZZY_CUTOFF
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     """A province (``province_pcode`` is its own P-code) or a district."""
 
@@ -54,7 +54,7 @@ class Place:
                 "province_pcode": self.province_pcode}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlaceMatch:
     pcode: str
     name_en: str
@@ -70,7 +70,7 @@ class PlaceMatch:
                 "alternatives": list(self.alternatives)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountryMatch:
     iso2: str
     iso3: str
@@ -100,7 +100,7 @@ def _read(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Gazetteer:
     places: dict[str, Place]
     provinces: tuple[Place, ...]

@@ -24,7 +24,7 @@ __all__ = ["RANKS", "SERVICES", "UNIT_TYPES", "RankMatch", "TableRow", "UnitMatc
            "lookup_unit", "rank_table", "unit_table"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TableRow:
     """One canonical code with its names in English, Dari and Pashto and the spellings that map to it."""
 
@@ -111,7 +111,7 @@ _CORPS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RankMatch:
     code: str
     name_en: str
@@ -125,7 +125,7 @@ class RankMatch:
                 "confidence": self.confidence, "method": self.method}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitMatch:
     """``code`` joins what was recognised: service / formation / unit type (and its number)."""
 

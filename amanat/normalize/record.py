@@ -36,6 +36,7 @@ FORM_FIELDS: tuple[str, ...] = (
     "phone", "whatsapp_phone", "rank", "unit", "service_branch", "service_start", "service_end", "last_duty",
     "country_of_refuge", "refuge_entry_date", "current_city", "religion", "ethnicity",
 )
+_FORM_SET = frozenset(FORM_FIELDS)
 _MIN_PLACE_CONFIDENCE = 0.5
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ for _code, _words in {
         _GENDER[fold(_w)] = _code
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NormalizedRecord:
     names: dict[str, NameNorm] = field(default_factory=dict)
     dob: DateNorm | None = None
@@ -139,18 +140,16 @@ def _try(name: str, issues: list[tuple[str, str]], fn: Callable[..., T], *args: 
 
 
 def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> NormalizedRecord:
+    # Empty values (None, "", an empty CSV cell) carry nothing; unknown keys are ignored.
     values: dict[str, str] = {}
-    get = fields.get
-    for key in FORM_FIELDS:
-        value = get(key)
-        if not value:  # None, "" (an empty CSV cell) and other empty values carry nothing
-            continue
-        if value.__class__ is not str and not isinstance(value, str):
-            issues.append((key, f"{key}: expected text"))
-            continue
-        value = value.strip()
-        if value:
-            values[key] = value
+    for key, value in fields.items():
+        if value and key in _FORM_SET:
+            if isinstance(value, str):
+                value = value.strip()
+                if value:
+                    values[key] = value
+            else:
+                issues.append((key, f"{key}: expected text"))
     text = values.get
 
     names: dict[str, NameNorm] = {}
@@ -212,11 +211,15 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
     for name in ("phone", "whatsapp_phone"):
         raw = text(name)
         if raw:
-            phone = _try(name, issues, _phone, raw, DEFAULT_REGIONS)
-            if phone is not None and phone.valid and phone.e164:
+            try:
+                phone = _phone(raw, DEFAULT_REGIONS)
+            except AmanatError as exc:
+                issues.append((name, exc.public_message))
+                continue
+            if phone.valid and phone.e164:
                 if phone.e164 not in phones:
                     phones.append(phone.e164)
-            elif phone is not None:
+            else:
                 issues.extend((name, r) for r in phone.reasons)
 
     province = district = birth = None
