@@ -16,6 +16,7 @@ import splink.comparison_library as cl
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.dialects import SplinkDialect
 
 SPEC_VERSION = 1
 
@@ -103,6 +104,32 @@ def exact(col: str, label: str, reason: str | None, *, tf: bool = False) -> Leve
     return Level(label, creator, test, reason, tf_col=col if tf else None)
 
 
+class _HasAnyLevel(ComparisonLevelCreator):
+    """Arrays share an element: list_has_any in DuckDB (≈1.7× faster than sizing
+    list_intersect), arrays_overlap in Spark."""
+
+    def __init__(self, col: str) -> None:
+        self.col = col
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        fn = "arrays_overlap" if sql_dialect.sql_dialect_str == "spark" else "list_has_any"
+        q = "`" if sql_dialect.sql_dialect_str == "spark" else '"'
+        return f"{fn}({q}{self.col}_l{q}, {q}{self.col}_r{q})"
+
+    def create_label_for_charts(self) -> str:
+        return f"{self.col} share an element"
+
+
+def shares(col: str, label: str, reason: str | None) -> Level:
+    def test(a: Row, b: Row) -> bool | None:
+        x, y = value(a, col), value(b, col)
+        if x is None or y is None:
+            return None
+        return not set(x).isdisjoint(y)
+
+    return Level(label, _HasAnyLevel(col).configure(label_for_charts=label), test, reason)
+
+
 def jaro_winkler(col: str, threshold: float, label: str, reason: str | None) -> Level:
     def test(a: Row, b: Row) -> bool | None:
         x, y = value(a, col), value(b, col)
@@ -169,6 +196,35 @@ def both(first: Level, second: Level, label: str, reason: str | None) -> Level:
     return Level(label, creator, test, reason)
 
 
+def overlap(lo: str, hi: str, label: str, reason: str | None) -> Level:
+    """The ranges [lo, hi] of the two records overlap (years as ints, months as "YYYY-MM")."""
+    sql = f'"{lo}_l" <= "{hi}_r" AND "{lo}_r" <= "{hi}_l"'
+
+    def test(a: Row, b: Row) -> bool | None:
+        al, ah, bl, bh = value(a, lo), value(a, hi), value(b, lo), value(b, hi)
+        x = None if al is None or bh is None else al <= bh
+        y = None if bl is None or ah is None else bl <= ah
+        if x is False or y is False:
+            return False
+        return None if x is None or y is None else True
+
+    return Level(label, cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb"), test, reason)
+
+
+def crossed(col: str, other: str, label: str, reason: str | None) -> Level:
+    """One record's ``col`` equals the other's ``other`` (either way round)."""
+    sql = f'"{col}_l" = "{other}_r" OR "{other}_l" = "{col}_r"'
+
+    def test(a: Row, b: Row) -> bool | None:
+        pairs = ((value(a, col), value(b, other)), (value(a, other), value(b, col)))
+        results = [None if x is None or y is None else x == y for x, y in pairs]
+        if True in results:
+            return True
+        return None if None in results else False
+
+    return Level(label, cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb"), test, reason)
+
+
 def missing(col: str) -> Level:
     """True when either side lacks ``col`` (a sub-condition, not a null level)."""
 
@@ -199,7 +255,7 @@ def _name(prefix: str, what: str, *, partial_levels: bool) -> ComparisonSpec:
             intersect(f"{prefix}_tok", 2, f"{what} share two parts", f"{what} share two parts"),
             either(
                 jaro_winkler(f"{prefix}_latin", 0.8, "", None),
-                intersect(f"{prefix}_tok", 1, "", None),
+                shares(f"{prefix}_tok", "", None),
                 f"{what} partly agree",
                 f"{what} partly agree",
             ),
@@ -228,7 +284,7 @@ def _paternal() -> ComparisonSpec:
                    "father's name agrees, grandfathers' differ", "father's name agrees"),
             either(exact("father_phon", "", None), jaro_winkler("father_latin", 0.92, "", None),
                    "fathers' names sound or are spelt alike", "fathers' names sound alike"),
-            either(intersect("father_tok", 1, "", None), jaro_winkler("father_latin", 0.8, "", None),
+            either(shares("father_tok", "", None), jaro_winkler("father_latin", 0.8, "", None),
                    "fathers' names partly agree", "fathers' names partly agree"),
             otherwise("fathers' names differ", "fathers' names differ"),
         ),
@@ -241,13 +297,13 @@ def _dob() -> ComparisonSpec:
         (
             null("dob_year", "date of birth missing"),
             exact("dob_day", "same date of birth", "same date of birth"),
-            intersect("dob_day_alts", 1, "date of birth agrees read another way",
-                      "date of birth agrees with day and month swapped"),
+            crossed("dob_day", "dob_alt", "date of birth agrees read another way",
+                    "date of birth agrees with day and month swapped"),
             levenshtein("dob_day", 1, "date of birth one digit apart", "date of birth one digit apart"),
-            intersect("dob_months", 1, "same month of birth", "same month and year of birth"),
-            both(intersect("dob_years", 1, "", None), missing("dob_day"),
+            overlap("dob_month_lo", "dob_month_hi", "same month of birth", "same month and year of birth"),
+            both(overlap("dob_year_lo", "dob_year_hi", "", None), missing("dob_day"),
                  "same year of birth (partial date)", "same year of birth"),
-            intersect("dob_years", 1, "same year, different month", "same year of birth"),
+            overlap("dob_year_lo", "dob_year_hi", "same year, different month", "same year of birth"),
             within("dob_year", 1, "date of birth ±1 year", "date of birth ±1 year"),
             otherwise("dates of birth differ", "dates of birth differ"),
         ),
@@ -308,7 +364,7 @@ def _phones() -> ComparisonSpec:
         "phones",
         (
             null("phones", "phone missing"),
-            intersect("phones", 1, "a phone number in common", "a phone number in common"),
+            shares("phones", "a phone number in common", "a phone number in common"),
             otherwise("no phone in common", "no phone in common"),
         ),
     )

@@ -33,7 +33,10 @@ STRING_COLUMNS: tuple[str, ...] = (
     "names_phon",
     "dob_iso",
     "dob_day",
+    "dob_alt",
     "dob_precision",
+    "dob_month_lo",
+    "dob_month_hi",
     "birth_pcode",
     "birth_prov",
     "district_pcode",
@@ -43,9 +46,8 @@ STRING_COLUMNS: tuple[str, ...] = (
     "passport",
     "gender",
 )
-INT_COLUMNS: tuple[str, ...] = ("dob_year",)
-LIST_COLUMNS: tuple[str, ...] = (*(f"{p}_tok" for p in NAME_PARTS.values()), "names_tok", "dob_day_alts",
-                                 "dob_months", "dob_years", "phones")
+INT_COLUMNS: tuple[str, ...] = ("dob_year", "dob_year_lo", "dob_year_hi")
+LIST_COLUMNS: tuple[str, ...] = (*(f"{p}_tok" for p in NAME_PARTS.values()), "names_tok", "phones")
 FEATURE_COLUMNS: tuple[str, ...] = (*STRING_COLUMNS, *INT_COLUMNS, *LIST_COLUMNS)
 
 # Arrow schema used wherever rows cross into DuckDB/Spark, so an all-null or all-empty
@@ -139,44 +141,29 @@ def _without_family(keys: dict[str, str | None], tokens: list[str], family: Any)
 
 
 def _dob_columns(dob: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"dob_iso": None, "dob_day": None, "dob_precision": None, "dob_year": None,
-                           "dob_day_alts": [], "dob_months": [], "dob_years": []}
+    out: dict[str, Any] = dict.fromkeys(("dob_iso", "dob_day", "dob_alt", "dob_precision", "dob_year",
+                                         "dob_year_lo", "dob_year_hi", "dob_month_lo", "dob_month_hi"))
     if dob is None or not getattr(dob, "iso", None):
         return out
     iso = str(dob.iso)
-    year = getattr(dob, "year", None) or int(iso[:4])
+    year = int(getattr(dob, "year", None) or iso[:4])
     precision = _clean(getattr(dob, "precision", None)) or {4: "year", 7: "month"}.get(len(iso), "day")
-    alts = [str(a) for a in (getattr(dob, "alternatives", ()) or ()) if a and len(str(a)) == 10]
+    alts = [str(a) for a in (getattr(dob, "alternatives", ()) or ()) if a and len(str(a)) == 10 and a != iso]
     # A partial Solar Hijri date spans two Gregorian years (1350 = 1971-03-21 … 1972-03-20)
-    # and a Hijri month two Gregorian months: compare on every value the date can take.
+    # and a Hijri month two Gregorian months: compare on the range the date can take.
     rng = getattr(dob, "date_range", None)
-    if len(iso) == 10:
-        months, years = sorted({iso[:7], *(a[:7] for a in alts)}), sorted({iso[:4], *(a[:4] for a in alts)})
-    elif rng:
-        months = _months_between(str(rng[0]), str(rng[1])) if len(iso) == 7 else []
-        years = [str(y) for y in range(int(str(rng[0])[:4]), int(str(rng[1])[:4]) + 1)]
-    else:
-        months, years = ([iso[:7]] if len(iso) == 7 else []), [iso[:4]]
+    first, last = (str(rng[0]), str(rng[1])) if rng and len(iso) < 10 else (iso, iso)
     out.update(
         dob_iso=iso,
         dob_day=iso if len(iso) == 10 else None,
+        dob_alt=alts[0] if len(iso) == 10 and alts else None,  # the day/month-swapped reading
         dob_precision=precision,
-        dob_year=int(year),
-        # A full date and its other readings (day/month swapped).
-        dob_day_alts=sorted({iso, *alts}) if len(iso) == 10 else [],
-        dob_months=months,
-        dob_years=years,
+        dob_year=year,
+        dob_year_lo=int(first[:4]),
+        dob_year_hi=int(last[:4]),
+        dob_month_lo=first[:7] if len(iso) >= 7 else None,
+        dob_month_hi=last[:7] if len(iso) >= 7 else None,
     )
-    return out
-
-
-def _months_between(first: str, last: str) -> list[str]:
-    y, m = int(first[:4]), int(first[5:7])
-    ey, em = int(last[:4]), int(last[5:7])
-    out = []
-    while (y, m) <= (ey, em) and len(out) < 24:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
 
 

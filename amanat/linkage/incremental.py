@@ -60,8 +60,9 @@ class _Compiled:
 
 
 def _compile(model: TrainedModel) -> _Compiled:
+    # Compiled once per model object (a stored model is not edited in place; load a new one).
     cached = model.__dict__.get("_amanat_compiled")
-    if isinstance(cached, _Compiled) and cached.version == model.version:
+    if isinstance(cached, _Compiled):
         return cached
     specs = model.specs
     comps = model.settings_json["comparisons"]

@@ -153,7 +153,9 @@ class TrainedModel:
         specs = amanat_comparisons()
         stored = self.settings_json["comparisons"]
         if [s.name for s in specs] != [c["output_column_name"] for c in stored] or any(
-            len(s.levels) != len(c["comparison_levels"]) for s, c in zip(specs, stored, strict=True)
+            [lv.creator.get_comparison_level("duckdb").sql_condition for lv in s.levels]
+            != [sl["sql_condition"] for sl in c["comparison_levels"]]
+            for s, c in zip(specs, stored, strict=True)
         ):
             raise ValueError("stored comparisons do not match this version's spec; retrain the model")
         return specs

@@ -1,0 +1,212 @@
+"""Batch dedupe at scale (wall time, peak memory) against plain Splink, and incremental
+matching latency against known populations.
+
+    .venv/bin/python bench/linkage_scale.py --sizes 1000000 --known 100000 1000000
+    .venv/bin/python bench/linkage_scale.py --sizes 20000 --known 20000          # quick
+
+Each batch run is a child process (``--child``) so its peak RSS is its own: the child
+generates the synthetic population (bench/synth.py, seeded), resets its high-water mark
+(/proc/self/clear_refs), then runs the pipeline and reports VmHWM. Amanat's time is split
+into normalisation (done once per record at intake in the product) and linkage (train,
+predict, cluster); plain Splink gets the raw columns (bench/linkage_synth.py's model).
+Writes bench/results/linkage_scale.{json,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")  # resets VmHWM to the current RSS (Linux ≥ 4.0)
+        return True
+    except OSError:
+        return False
+
+
+def child(kind: str, size: int, seed: int) -> dict[str, Any]:
+    """One batch run in this process; prints its result as JSON."""
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    from linkage_synth import population
+
+    from amanat.linkage.evaluation import cluster_pairs, scores, true_pairs
+
+    records = population(size, seed)
+    truth = true_pairs({str(r["record_id"]): r["person_id"] for r in records})
+    gc.collect()
+    baseline_mb = _status_kb("VmRSS") / 1024
+    reset = _reset_peak()
+    out: dict[str, Any] = {"pipeline": kind, "records": len(records), "baseline_rss_mb": round(baseline_mb),
+                           "peak_reset": reset}
+    t0 = time.perf_counter()
+    if kind == "amanat":
+        from amanat.linkage.batch import cluster, predict_pairs
+        from amanat.linkage.features import features_frame, features_from_fields
+        from amanat.linkage.model import Thresholds, train_model
+
+        frame = features_frame(features_from_fields(str(r["record_id"]), r) for r in records)
+        t1 = time.perf_counter()
+        model = train_model(frame, seed=seed)
+        t2 = time.perf_counter()
+        pairs = predict_pairs(model, frame, threshold_match_weight=Thresholds.weight(0.5))
+        t3 = time.perf_counter()
+        cc = cluster(pairs, frame["unique_id"], 0.99, strict=0.999)
+        t4 = time.perf_counter()
+        out.update(seconds_normalise=round(t1 - t0, 1), seconds_train=round(t2 - t1, 1),
+                   seconds_predict=round(t3 - t2, 1), seconds_cluster=round(t4 - t3, 1),
+                   seconds_linkage=round(t4 - t1, 1), seconds_total=round(t4 - t0, 1))
+        ids = "unique_id"
+    else:
+        from linkage_synth import plain_splink, raw_frame
+
+        from amanat.linkage.model import Thresholds
+
+        raw = raw_frame(records)
+        t1 = time.perf_counter()
+        pairs, cc, _ = plain_splink(raw, seed, cluster_at=0.99, predict_weight=Thresholds.weight(0.5))
+        t4 = time.perf_counter()
+        out.update(seconds_prepare=round(t1 - t0, 1), seconds_linkage=round(t4 - t1, 1),
+                   seconds_total=round(t4 - t0, 1))
+        ids = "unique_id"
+    out["pairs_scored_above_0.5"] = len(pairs)
+    out["clustered_at_0.99"] = scores(cluster_pairs(cc, ids), truth)
+    out["peak_rss_mb"] = round(_status_kb("VmHWM") / 1024)
+    return out
+
+
+def batch(size: int, seed: int) -> list[dict[str, Any]]:
+    runs = []
+    for kind in ("amanat", "plain"):
+        proc = subprocess.run([sys.executable, __file__, "--child", kind, "--size", str(size), "--seed", str(seed)],
+                              capture_output=True, text=True, check=False)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            runs.append({"pipeline": kind, "records": size, "error": f"exit {proc.returncode}",
+                         "stderr_tail": proc.stderr[-2000:]})
+        else:
+            runs.append(json.loads(lines[-1]))
+        print(json.dumps(runs[-1]), flush=True)
+    return runs
+
+
+def incremental(known: int, seed: int, queries: int) -> dict[str, Any]:
+    """p50/p95 of matching one new record against ``known`` people through the index."""
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    from linkage_synth import population
+
+    from amanat.linkage.features import features_frame, features_from_fields
+    from amanat.linkage.incremental import CandidateIndex, score_candidates
+    from amanat.linkage.model import train_model
+
+    records = population(known + queries, seed + 1)
+    held, base = records[:queries], records[queries:]
+    rows = [features_from_fields(str(r["record_id"]), r) for r in base]
+    model = train_model(features_frame(rows[:200_000]), seed=seed)  # the model is trained offline
+    index = CandidateIndex()
+    index.add_many(rows)
+    del rows
+    gc.collect()
+    norm_ms, match_ms, cands = [], [], []
+    for r in held:
+        t0 = time.perf_counter()
+        row = features_from_fields(str(r["record_id"]), r)
+        t1 = time.perf_counter()
+        found = index.candidates(row)
+        score_candidates(model, row, found)
+        t2 = time.perf_counter()
+        norm_ms.append((t1 - t0) * 1000)
+        match_ms.append((t2 - t1) * 1000)
+        cands.append(len(found))
+
+    def pct(xs: list[float], q: float) -> float:
+        return round(statistics.quantiles(xs, n=100, method="inclusive")[int(q) - 1], 2)
+
+    return {"known_records": len(base), "queries": len(held),
+            "match_ms_p50": pct(match_ms, 50), "match_ms_p95": pct(match_ms, 95),
+            "match_ms_max": round(max(match_ms), 2),
+            "normalise_ms_p50": pct(norm_ms, 50), "normalise_ms_p95": pct(norm_ms, 95),
+            "candidates_p50": pct([float(c) for c in cands], 50), "candidates_p95": pct([float(c) for c in cands], 95),
+            "candidates_max": max(cands), "index_rss_mb": round(_status_kb("VmRSS") / 1024)}
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    ok = [r for r in result["batch"] if "error" not in r]
+    labels = [f"{r['pipeline']}\n{r['records']:,}" for r in ok]
+    a1.bar(labels, [r["seconds_linkage"] for r in ok], label="linkage (train+predict+cluster)")
+    a1.bar(labels, [r.get("seconds_normalise", 0) for r in ok], bottom=[r["seconds_linkage"] for r in ok],
+           label="normalisation")
+    for i, r in enumerate(ok):
+        a1.text(i, r["seconds_total"], f"{r['peak_rss_mb'] / 1024:.1f} GiB", ha="center", va="bottom")
+    a1.set_ylabel("seconds (label: peak RSS)")
+    a1.legend()
+    a1.set_title("batch dedupe")
+    inc = result["incremental"]
+    xs = [f"{r['known_records']:,} known" for r in inc]
+    a2.bar([x + "\np50" for x in xs], [r["match_ms_p50"] for r in inc])
+    a2.bar([x + "\np95" for x in xs], [r["match_ms_p95"] for r in inc])
+    a2.axhline(50, ls=":", color="red")
+    a2.set_ylabel("ms per new record (candidates + scoring)")
+    a2.set_title("incremental match (goal p95 ≤ 50 ms)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Linkage at scale: batch time/memory and incremental latency")
+    ap.add_argument("--sizes", type=int, nargs="*", default=[1_000_000], help="batch dedupe sizes (records)")
+    ap.add_argument("--known", type=int, nargs="*", default=[100_000, 1_000_000], help="known people for incremental")
+    ap.add_argument("--queries", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--out", type=Path, default=RESULTS / "linkage_scale.json")
+    ap.add_argument("--child", choices=["amanat", "plain"], help=argparse.SUPPRESS)
+    ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.size, args.seed)), flush=True)
+        return
+    result: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "seed": args.seed, "batch": [],
+                              "incremental": []}
+    for size in args.sizes:
+        result["batch"].extend(batch(size, args.seed))
+    for known in args.known:
+        result["incremental"].append(incremental(known, args.seed, args.queries))
+        print(json.dumps(result["incremental"][-1]), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    plot(result, args.out.with_suffix(".png"))
+
+
+if __name__ == "__main__":
+    main()
