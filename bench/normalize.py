@@ -81,6 +81,13 @@ def read_back(records: list[dict[str, str]]) -> list[dict[str, str]]:
             return list(csv.DictReader(fh))
 
 
+def calibration_us() -> float:
+    """Best-of-5 time of ``sum(range(1000))`` in µs: how fast this core is right now; compare runs by it."""
+    import timeit
+
+    return round(min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6, 2)
+
+
 def timed(fn: Callable[[dict[str, str]], object], rows: list[dict[str, str]]) -> float:
     start = time.process_time()
     for row in rows:
@@ -166,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cpu = pin_one_core()
     rows = read_back(population(args.records, args.seed))
+    calibration = [calibration_us()]
     rounds = []
     for i in range(args.rounds):
         peer = timed(peer_normalize, rows)
@@ -174,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         warm = timed(normalize_record, rows)
         rounds.append({"peer": round(peer), "amanat_cold": round(cold), "amanat_warm": round(warm),
                        "cold_over_peer": round(cold / peer, 3)})
+        calibration.append(calibration_us())
         print(f"round {i + 1}: peer {peer:,.0f}/s  amanat cold {cold:,.0f}/s  warm {warm:,.0f}/s", file=sys.stderr)
     clear_caches()
     issues = sum(len(normalize_record(r).issues) for r in rows)
@@ -188,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         "goal_records_per_s": GOAL,
         "issues_per_record": round(issues / len(rows), 4),
         "key_agreement": key_agreement(),
-        "python": platform.python_version(), "machine": platform.machine(),
+        "calibration_sum_range_1000_us": calibration,
+        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
     args.out.mkdir(parents=True, exist_ok=True)

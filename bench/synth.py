@@ -87,8 +87,12 @@ def _given(rng: random.Random, male: bool) -> tuple[Part, ...]:
 
 
 def _dari_letters(rng: random.Random, text: str, pashto: bool) -> str:
-    if pashto and rng.random() < 0.6:
+    if pashto and rng.random() < 0.6:  # a Pashto writer: Pashto letters where Pashto spells the sound
         text = text.replace("گ", "ګ")
+        if rng.random() < 0.3:
+            text = text.replace("ش", "ښ")
+        if rng.random() < 0.2:
+            text = text.replace("یر", "ېر").replace("یم", "ېم")
         if text.endswith("زی"):
             text = text[:-1] + rng.choice("ۍیې")
     if rng.random() < 0.08:  # an Arabic keyboard

@@ -147,7 +147,9 @@ def _join_arabic(tokens: list[str]) -> list[str]:
 
 
 def _tokenise(raw: str) -> list[str]:
-    text = _NON_WORD.sub(" ", _APOSTROPHES.sub("", fold(raw))).strip()
+    text = fold(raw)
+    if not text.replace(" ", "").isalpha():  # most names are letters and spaces only: skip the regexes
+        text = _NON_WORD.sub(" ", _APOSTROPHES.sub("", text)).strip()
     tokens = text.split()
     if ARABIC_RE.search(text):
         tokens = _join_arabic(join_compounds(text).split())
