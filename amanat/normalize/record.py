@@ -15,19 +15,25 @@ from typing import TypeVar
 from amanat.errors import AmanatError
 from amanat.normalize.dates import DateNorm
 from amanat.normalize.dates import _parse as _date
-from amanat.normalize.ids import IdNorm, normalize_passport, normalize_tazkira, paper_tazkira, parse_mrz
+from amanat.normalize.ids import IdNorm, paper_tazkira
+from amanat.normalize.ids import _mrz as parse_mrz
+from amanat.normalize.ids import _passport as normalize_passport
+from amanat.normalize.ids import _tazkira as normalize_tazkira
 from amanat.normalize.names import NameNorm
 from amanat.normalize.names import _normalize as _name
 from amanat.normalize.phones import DEFAULT_REGIONS
 from amanat.normalize.phones import _normalize as _phone
-from amanat.normalize.places import PlaceMatch, lookup_country, lookup_district, lookup_province
-from amanat.normalize.ranks import lookup_rank, lookup_unit
+from amanat.normalize.places import PlaceMatch, _district, _province
+from amanat.normalize.places import _country as lookup_country
+from amanat.normalize.ranks import _rank as lookup_rank
+from amanat.normalize.ranks import _unit as lookup_unit
 from amanat.normalize.script import fold
 
 __all__ = ["FORM_FIELDS", "NAME_FIELDS", "NormalizedRecord", "normalize_gender", "normalize_record"]
 
 NAME_FIELDS: tuple[str, ...] = ("full_name", "father_name", "grandfather_name", "family_name")
 _NAME_PAIRS = tuple((part, f"{part}_latin") for part in NAME_FIELDS)
+# The record calls the cached implementations directly: its values are already checked to be text.
 # The form's canonical field names (shared across the product); other keys are ignored.
 FORM_FIELDS: tuple[str, ...] = (
     "full_name", "full_name_latin", "father_name", "father_name_latin", "grandfather_name", "grandfather_name_latin",
@@ -155,7 +161,10 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
     names: dict[str, NameNorm] = {}
     for part, latin_field in _NAME_PAIRS:
         raw, raw_latin = text(part), text(latin_field)
-        if raw is None and raw_latin is None:
+        if raw is None or raw_latin is None:  # one spelling only, the usual case: no merge to cache
+            one = raw or raw_latin
+            if one is not None and (name := _name(one)).script != "empty":
+                names[part] = name
             continue
         merged = _name_pair(raw, raw_latin)
         if merged is not None:
@@ -225,19 +234,19 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
     province = district = birth = None
     raw = text("province")
     if raw:
-        province = _place(lookup_province(raw))
+        province = _place(_province(raw))
         if province is None:
             issues.append(("province", "province: not found in the gazetteer"))
     raw = text("district")
     if raw:
-        district = _place(lookup_district(raw, province))
+        district = _place(_district(raw, province or ""))
         if district is None:
             issues.append(("district", "district: not found in the gazetteer"))
         elif province is None:
             province = district[:4]
     raw = text("place_of_birth")
     if raw:
-        birth = _place(lookup_district(raw)) or _place(lookup_province(raw))
+        birth = _place(_district(raw, "")) or _place(_province(raw))
 
     country = None
     raw = text("country_of_refuge")
