@@ -125,8 +125,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         return render(request, "error.html", {"status": 500, "message": "Something went wrong. It has been logged."},
                       status=500)
 
-    from amanat.web.routes import admin, audit, auth, cases, public, review
+    from amanat.web.routes import admin, audit, auth, cases, imports, public, review
 
-    for module in (public, auth, cases, review, audit, admin):
+    for module in (public, auth, cases, review, audit, admin, imports):
         app.include_router(module.router)
     return app

@@ -33,6 +33,12 @@ def count(database, model=Submission) -> int:
         return db.scalar(select(func.count()).select_from(model)) or 0
 
 
+def test_every_intake_command_has_help():
+    for args in (["intake", "--help"], ["intake", "whatsapp", "--help"], ["intake", "table", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "Usage" in result.output, (args, result.output)
+
+
 def test_whatsapp_preview_json_needs_no_database(tmp_path, monkeypatch):
     monkeypatch.setenv("AMANAT_DATA_DIR", str(tmp_path / "nowhere"))
     export = tmp_path / f"{CHAT_NAME}.zip"

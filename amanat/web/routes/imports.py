@@ -1,0 +1,109 @@
+"""File imports for referrers and caseworkers: upload a WhatsApp export or a table, preview, confirm or discard.
+
+Uploads stay in memory (never a temp file) and are sealed at once as a held batch; the preview names fields,
+never values. Confirm hands the batch to the worker; discard deletes it. Ownership is checked in the service.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from amanat.accounts.service import CurrentUser
+from amanat.core.permissions import Permission
+from amanat.forms.spec import load_form
+from amanat.intake import imports
+from amanat.intake.errors import IntakeError
+from amanat.intake.parsed import safe_file_name
+from amanat.intake.tables import parse_mapping
+from amanat.web.deps import DB, Lang, require
+from amanat.web.render import render
+
+router = APIRouter()
+Importer = Annotated[CurrentUser, Depends(require(Permission.SUBMISSION_CREATE))]
+
+
+def _field_labels(form_lang: str) -> dict[str, str]:
+    return {f.name: f.label_in(form_lang) for f in load_form().fields() if f.name != "consent"}
+
+
+def _upload_page(request: Request, db: DB, user: CurrentUser, *, error: IntakeError | None = None,
+                 channel: str | None = None, status: int = 200) -> HTMLResponse:
+    errors = getattr(error, "errors", None) or ([error] if error else [])
+    return render(request, "imports/upload.html", {
+        "held": imports.list_held_batches(db, user_id=user.id), "error": error, "errors": errors,
+        "channel": channel, "hold_hours": imports.HOLD_HOURS,
+    }, status=status)
+
+
+def _preview_page(request: Request, lang_code: str, result: imports.ImportResult) -> HTMLResponse:
+    return render(request, "imports/preview.html", {"result": result, "labels": _field_labels(lang_code),
+                                                    "hold_hours": imports.HOLD_HOURS})
+
+
+def _read(upload: UploadFile) -> bytes:
+    # Starlette keeps uploads in memory up to the request cap (see create_app): no plaintext on disk.
+    upload.file.seek(0)
+    return upload.file.read()
+
+
+@router.get("/imports", response_class=HTMLResponse)
+def upload_form(request: Request, db: DB, lang: Lang, user: Importer) -> HTMLResponse:
+    return _upload_page(request, db, user)
+
+
+@router.post("/imports/whatsapp", response_class=HTMLResponse)
+def upload_whatsapp(request: Request, db: DB, lang: Lang, user: Importer, export: Annotated[UploadFile, File()],
+                    intermediary: Annotated[str, Form(min_length=1, max_length=200)]) -> HTMLResponse:
+    try:
+        result = imports.import_whatsapp(db, request.app.state.database.keys, _read(export),
+                                         file_name=export.filename or "chat.txt", intermediary=intermediary.strip(),
+                                         actor=user.actor, submitted_by=user.id, hold=True)
+    except IntakeError as exc:
+        db.rollback()
+        return _upload_page(request, db, user, error=exc, channel="whatsapp", status=exc.status)
+    db.commit()
+    return _preview_page(request, lang.form_lang, result)
+
+
+@router.post("/imports/table", response_class=HTMLResponse)
+def upload_table(request: Request, db: DB, lang: Lang, user: Importer, table: Annotated[UploadFile, File()],
+                 mapping: Annotated[UploadFile | None, File()] = None) -> HTMLResponse:
+    try:
+        columns = None
+        if mapping is not None and mapping.filename:
+            columns = parse_mapping(_read(mapping), file_name=safe_file_name(mapping.filename))
+        table.file.seek(0)
+        result = imports.import_table(db, request.app.state.database.keys, table.file,
+                                      file_name=table.filename or "table.csv", mapping=columns, actor=user.actor,
+                                      submitted_by=user.id, hold=True)
+    except IntakeError as exc:
+        db.rollback()
+        return _upload_page(request, db, user, error=exc, channel="table", status=exc.status)
+    db.commit()
+    return _preview_page(request, lang.form_lang, result)
+
+
+@router.get("/imports/{batch_id}", response_class=HTMLResponse)
+def held_batch(request: Request, db: DB, lang: Lang, user: Importer, batch_id: str) -> HTMLResponse:
+    batch = imports.get_held_batch(db, batch_id, user_id=user.id)
+    return render(request, "imports/held.html", {"batch": batch, "hold_hours": imports.HOLD_HOURS})
+
+
+@router.post("/imports/{batch_id}/confirm", response_class=HTMLResponse)
+def confirm(request: Request, db: DB, lang: Lang, user: Importer, batch_id: str) -> HTMLResponse:
+    count = imports.confirm_batch(db, user.actor, batch_id, user_id=user.id)
+    db.commit()
+    request.app.state.worker.wake()
+    context: dict[str, Any] = {"confirmed": count, "discarded": None}
+    return render(request, "imports/done.html", context)
+
+
+@router.post("/imports/{batch_id}/discard", response_class=HTMLResponse)
+def discard(request: Request, db: DB, lang: Lang, user: Importer, batch_id: str) -> HTMLResponse:
+    count = imports.discard_batch(db, user.actor, batch_id, user_id=user.id)
+    db.commit()
+    context: dict[str, Any] = {"confirmed": None, "discarded": count}
+    return render(request, "imports/done.html", context)
