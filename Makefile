@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/amanat demo
 
+# Style, the one-way import layers (.importlinter), and translation catalogs in step with the templates.
 lint: venv
 	$(BIN)/ruff check amanat tests $(wildcard bench)
+	$(BIN)/lint-imports
+	bash scripts/i18n.sh --check
 
 # Migrations apply from scratch and match the models, on a throwaway SQLite database.
 migrations-check: venv
