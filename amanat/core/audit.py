@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from amanat.core.db import Base, utcnow
 
 GENESIS = "0" * 64
-_SAFE_STR = re.compile(r"^[A-Za-z0-9_.:@/\-]{0,80}$")
+_SAFE_STR = re.compile(r"^[A-Za-z0-9_.:@/+\-]{0,80}$")
 
 
 class AuditEvent(Base):

@@ -49,14 +49,19 @@ def process_next(database: Database) -> StepResult | None:
             ensure_case(db, WORKER, person_id, record_id=stored.record_id, reason=reason)
             mark_stored(db, sub, stored.record_id)
             return StepResult(sub_id, True, stored.record_id, person_id)
-    except AmanatError as exc:
+    except Exception as exc:
         if sub_id is None:
             raise
-        # Only the code is logged: messages about a record could carry context we do not want in logs.
-        log.warning("submission %s failed: %s", sub_id, exc.code)
+        # A submission that cannot be processed must not block the queue: it is marked failed with a code.
+        # Only the code or the exception's type is logged: a message could carry a record's values.
+        code = exc.code if isinstance(exc, AmanatError) else "internal_error"
+        if isinstance(exc, AmanatError):
+            log.warning("submission %s failed: %s", sub_id, code)
+        else:
+            log.error("submission %s failed: unexpected %s", sub_id, type(exc).__name__)
         with database.transaction() as db:
-            mark_failed(db, sub_id, exc.code)
-        return StepResult(sub_id, False, error_code=exc.code)
+            mark_failed(db, sub_id, code)
+        return StepResult(sub_id, False, error_code=code)
 
 
 def link_new_record(db: Session, database: Database, stored: StoreResult) -> tuple[str, str | None]:

@@ -133,3 +133,30 @@ def test_request_over_the_cap_is_refused_before_parsing(client, database, app):
     cap = app.state.settings.max_request_bytes
     r = client.post("/intake", content=b"x" * (cap + 10), headers={"content-type": "application/octet-stream"})
     assert r.status_code == 413
+
+
+def test_tazkira_and_passport_both_match(client, database):
+    assert submit(client, form(passport_number="P01234567")).status_code == 201
+    assert submit(client, form(full_name="Muhammad Nabee", passport_number="p0123 4567")).status_code == 201
+    assert all(r.ok for r in drain(database))
+    with database.reading() as db:
+        recs = db.scalars(select(Record).order_by(Record.created_at)).all()
+        assert recs[0].person_id == recs[1].person_id
+        assert recs[1].link_reason == "tazkira_exact+passport_exact"
+
+
+def test_unexpected_error_marks_the_submission_failed_not_stuck(client, database, monkeypatch):
+    import amanat.jobs.pipeline as pipeline
+
+    assert submit(client, form()).status_code == 201
+    assert submit(client, form(tazkira_number="1400-1111-22222")).status_code == 201
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(pipeline, "store_submission", boom)
+    results = drain(database)
+    assert [r.error_code for r in results] == ["internal_error", "internal_error"]  # the queue moved on
+    with database.reading() as db:
+        assert {s.status for s in db.scalars(select(Submission))} == {"failed"}
+        assert db.scalar(select(func.count()).select_from(Record)) == 0
