@@ -95,6 +95,13 @@ class Accounts:
             db.execute(delete(WebSession).where(WebSession.user_id == user.id))
         record_event(db, actor, "user:disable" if disabled else "user:enable", "user", user.id)
 
+    def check_password(self, password_hash: str | None, password: str) -> bool:
+        """Verify a password against an argon2id hash; None (no such account) costs the same as a miss."""
+        try:
+            return self.hasher.verify(password_hash or self._dummy_hash, password) and password_hash is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
     # --- login ---
     def _throttle_keys(self, username: str, client: str) -> list[str]:
         return [hashlib.sha256(f"user:{username}".encode()).hexdigest(),
