@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import os
 import xml.etree.ElementTree as ET  # only to build XML; parsing goes through defusedxml
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from amanat.errors import CryptoError
 from amanat.intake.errors import IntakeError
 
 COLLECT_NAMESPACE = "http://www.opendatakit.org/xforms/encrypted"
@@ -147,16 +148,25 @@ def _load_private_key(pem: bytes, password: bytes | None) -> rsa.RSAPrivateKey:
     return key
 
 
-def _unwrap(key: rsa.RSAPrivateKey, b64: str, what: str) -> bytes:
+Unwrap = Callable[[bytes], bytes]  # RSA-OAEP (SHA-256, MGF1-SHA-256) decryption with the form's private key
+
+
+def _pem_unwrap(key: rsa.RSAPrivateKey) -> Unwrap:
+    return lambda data: key.decrypt(data, _oaep())
+
+
+def _unwrap(unwrap: Unwrap, b64: str, what: str) -> bytes:
     try:
         wrapped = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
         raise IntakeError("not valid base64", source=_MANIFEST, field=what) from None
     try:
-        return key.decrypt(wrapped, _oaep())
-    except ValueError:
-        raise IntakeError("cannot be unwrapped with this private key (wrong key, or the manifest was "
-                          "altered)", source=_MANIFEST, field=what) from None
+        return unwrap(wrapped)
+    except (ValueError, CryptoError):
+        err = IntakeError("cannot be unwrapped with this private key (wrong key, or the manifest was "
+                          "altered)", source=_MANIFEST, field=what)
+        err.code = "odk_wrong_key"
+        raise err from None
 
 
 def _signature_source(form_id: str, version: str | None, b64_key: str, instance_id: str,
@@ -170,14 +180,16 @@ def _plain_name(enc_name: str) -> str:
     return enc_name[: -len(".enc")] if enc_name.endswith(".enc") else enc_name
 
 
-def decrypt_submission(manifest: Manifest, files: Mapping[str, bytes], private_key_pem: bytes, *,
+def decrypt_submission(manifest: Manifest, files: Mapping[str, bytes], private_key: bytes | Unwrap, *,
                        password: bytes | None = None, strict: bool = False) -> DecryptedSubmission:
     """Open an encrypted submission: `files` maps the manifest's .enc names to their bytes.
 
+    `private_key` is a PEM private key, or a callable that unwraps with a key held elsewhere (the worker
+    passes ``KeyHolder.odk_unwrap``, so the organisation's key never leaves core.crypto).
     With strict=True a signature that does not match raises instead of returning signature_valid=False.
     """
-    private_key = _load_private_key(private_key_pem, password)
-    key = _unwrap(private_key, manifest.base64_encrypted_key, "base64EncryptedKey")
+    unwrap = private_key if callable(private_key) else _pem_unwrap(_load_private_key(private_key, password))
+    key = _unwrap(unwrap, manifest.base64_encrypted_key, "base64EncryptedKey")
     if len(key) != 32:
         raise IntakeError("the unwrapped key is not an AES-256 key", source=_MANIFEST,
                           field="base64EncryptedKey")
@@ -195,8 +207,7 @@ def decrypt_submission(manifest: Manifest, files: Mapping[str, bytes], private_k
             manifest.form_id, manifest.version, manifest.base64_encrypted_key, manifest.instance_id,
             plain)).digest()
         try:
-            signature_valid = _unwrap(private_key, manifest.signature,
-                                      "base64EncryptedElementSignature") == expected
+            signature_valid = _unwrap(unwrap, manifest.signature, "base64EncryptedElementSignature") == expected
         except IntakeError:
             signature_valid = False
         if strict and not signature_valid:
