@@ -19,6 +19,7 @@ from amanat.core.crypto import KeyHolder
 from amanat.core.db import utcnow
 from amanat.errors import Conflict, CryptoError
 from amanat.intake.models import Submission, SubmissionPart
+from amanat.intake.openrosa_payload import is_openrosa_payload, open_openrosa_payload
 from amanat.intake.parsed import Attachment, ParsedSubmission
 
 _RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud over a bad phone line
@@ -37,8 +38,12 @@ class Receipt:
 
 def seal_submission(db: Session, keys: KeyHolder, parsed: ParsedSubmission, *, actor: Actor, form_id: str,
                     form_version: str, language: str = "en", submitted_by: str | None = None,
-                    instance_id: str | None = None) -> Receipt:
-    """Seal and store one submission in the caller's transaction; audited as ``submission:receive``."""
+                    instance_id: str | None = None, status: str = "sealed",
+                    content_sha256: str | None = None) -> Receipt:
+    """Seal and store one submission in the caller's transaction; audited as ``submission:receive``.
+
+    ``status="receiving"`` keeps it from the worker until the rest of its parts arrive (OpenRosa).
+    """
     header = {
         "channel": parsed.channel, "fields": parsed.fields, "provenance": parsed.provenance,
         "field_sources": parsed.field_sources, "context": parsed.context,
@@ -50,7 +55,7 @@ def seal_submission(db: Session, keys: KeyHolder, parsed: ParsedSubmission, *, a
         raise Conflict("A submission with this instanceID was already received.", code="duplicate_instance")
     sub = Submission(receipt=new_receipt(), channel=parsed.channel, form_id=form_id, form_version=form_version,
                      language=language, submitted_by=submitted_by, instance_id=instance_id, sealed=sealed,
-                     part_count=len(parsed.attachments))
+                     part_count=len(parsed.attachments), status=status, content_sha256=content_sha256)
     db.add(sub)
     db.flush()
     for i, att in enumerate(parsed.attachments):
@@ -63,9 +68,10 @@ def seal_submission(db: Session, keys: KeyHolder, parsed: ParsedSubmission, *, a
 
 
 def add_parts(db: Session, keys: KeyHolder, submission_id: str, attachments: Sequence[Attachment]) -> int:
-    """Attach more sealed parts to a still-sealed submission (OpenRosa sends big ones in pieces)."""
+    """Attach more sealed parts to a submission the worker has not opened yet (OpenRosa sends big ones in
+    pieces). The caller audits."""
     sub = db.get(Submission, submission_id)
-    if sub is None or sub.status != "sealed":
+    if sub is None or sub.status not in ("sealed", "receiving"):
         raise Conflict("That submission is already processed; attachments can no longer be added.")
     start = db.scalar(select(func.coalesce(func.max(SubmissionPart.position), -1))
                       .where(SubmissionPart.submission_id == submission_id)) + 1
@@ -113,6 +119,9 @@ def open_submission(db: Session, keys: KeyHolder, sub: Submission) -> OpenedSubm
     parsed = ParsedSubmission(channel=header["channel"], fields=header["fields"], attachments=attachments,
                               provenance=header.get("provenance", {}),
                               field_sources=header.get("field_sources", {}), context=header.get("context", []))
+    if is_openrosa_payload(parsed):
+        # Sealed as the device sent it: decrypt (ODK-encrypted forms) and parse it here, on the worker.
+        parsed = open_openrosa_payload(db, sub.id, parsed, keys.odk_unwrap)
     return OpenedSubmission(sub.id, sub.receipt, sub.channel, sub.form_id, sub.form_version, sub.language,
                             sub.submitted_by, parsed)
 
