@@ -29,8 +29,9 @@ def _serve(settings: Settings, database: object) -> None:
     from amanat.web.app import create_app
 
     app_ = create_app(settings, database)  # type: ignore[arg-type]
+    # date_header=False: the app sets Date itself (web.security.ProtocolHeaders), so there is only one.
     uvicorn.run(app_, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                proxy_headers=False)
+                proxy_headers=False, date_header=False)
 
 
 @app.command()

@@ -24,10 +24,11 @@ from amanat.jobs.worker import Worker
 from amanat.web.deps import CSRF_COOKIE, LANG_COOKIE, verify_csrf
 from amanat.web.i18n import resolve_language
 from amanat.web.render import make_environment, render
-from amanat.web.security import BodyLimit, SecurityHeaders
+from amanat.web.security import BodyLimit, ProtocolHeaders, SecurityHeaders
 
 log = logging.getLogger("amanat.web")
 STATIC = Path(__file__).resolve().parent / "static"
+OPENROSA_PATHS = ("/formList", "/forms/", "/submission")  # web/routes/openrosa.py
 
 
 def load_keys(database: Database, passphrase: str | None) -> tuple[KeyHolder, str]:
@@ -86,6 +87,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, https=settings.https)
+    app.add_middleware(ProtocolHeaders, openrosa_paths=OPENROSA_PATHS)  # outermost: a 413 gets them too
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def wants_json(request: Request) -> bool:
@@ -125,8 +127,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         return render(request, "error.html", {"status": 500, "message": "Something went wrong. It has been logged."},
                       status=500)
 
-    from amanat.web.routes import admin, audit, auth, cases, imports, public, review
+    from amanat.web.routes import admin, audit, auth, cases, forms, imports, openrosa, public, review
 
-    for module in (public, auth, cases, review, audit, admin, imports):
+    for module in (public, auth, cases, review, audit, admin, forms, imports, openrosa):
         app.include_router(module.router)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.utils import formatdate
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -36,6 +38,36 @@ class SecurityHeaders:
                 if b"cache-control" not in present:
                     extra[b"cache-control"] = b"no-store"
                 headers.extend((k, v) for k, v in extra.items() if k not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class ProtocolHeaders:
+    """``Date`` on every response, and ``X-OpenRosa-Version: 1.0`` on the OpenRosa routes (Collect rejects a
+    form list without it), errors included. The app is the one source of Date: `amanat serve` turns
+    uvicorn's own off, so a response never carries two."""
+
+    def __init__(self, app: ASGIApp, *, openrosa_paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.openrosa_paths = openrosa_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        openrosa = path.startswith(self.openrosa_paths)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                if b"date" not in present:
+                    headers.append((b"date", formatdate(usegmt=True).encode()))
+                if openrosa and b"x-openrosa-version" not in present:
+                    headers.append((b"x-openrosa-version", b"1.0"))
                 message["headers"] = headers
             await send(message)
 

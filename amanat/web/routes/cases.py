@@ -12,7 +12,7 @@ from amanat.accounts.service import CurrentUser
 from amanat.cases import service as cases
 from amanat.core.permissions import Permission
 from amanat.errors import NotFound
-from amanat.forms.spec import load_form
+from amanat.intake.form_versions import current_form
 from amanat.records import service as records
 from amanat.web.deps import DB, Lang, require
 from amanat.web.render import render
@@ -38,7 +38,7 @@ def queue(request: Request, db: DB, lang: Lang, user: CaseReader, status: str | 
 def _case_page(request: Request, db: DB, lang_form: str, user: CurrentUser, case_id: str,
                revealed: dict[str, dict[str, str]] | None = None, status: int = 200) -> HTMLResponse:
     case = cases.get_case(db, case_id)
-    spec = load_form()
+    spec = current_form(db)  # labels of the form in use; older versions' extra fields show by name
     order = [f.name for f in spec.fields() if not f.is_attachment]
     labels = {f.name: f.label_in(lang_form) for f in spec.fields()}
     labels.pop("consent", None)  # its label is the whole consent text; the template names it briefly

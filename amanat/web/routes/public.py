@@ -11,8 +11,9 @@ from starlette.datastructures import UploadFile
 
 from amanat.core.audit import Actor
 from amanat.errors import PayloadTooLarge
-from amanat.forms.spec import FormSpec, load_form
+from amanat.forms.spec import FormSpec
 from amanat.forms.validate import form_message, validate_submission
+from amanat.intake.form_versions import current_form
 from amanat.intake.parsed import ParsedSubmission, make_attachment
 from amanat.intake.service import Receipt, count_by_status, seal_submission
 from amanat.web.deps import DB, Lang, MaybeUser
@@ -52,22 +53,28 @@ def health(request: Request, db: DB) -> JSONResponse:
                          "submissions": count_by_status(db)})
 
 
-def _form_page(request: Request, lang_code: str, values: dict[str, Any], errors: dict[str, str],
+def _current_form(request: Request) -> FormSpec:
+    """The current form version, read in a short read transaction of its own (never the request's write
+    session, which on SQLite would hold the write lock while the form is validated)."""
+    with request.app.state.database.reading() as db:
+        return current_form(db)
+
+
+def _form_page(request: Request, spec: FormSpec, lang_code: str, values: dict[str, Any], errors: dict[str, str],
                status: int = 200) -> HTMLResponse:
-    spec = load_form()
     return render(request, "intake/form.html", {"spec": spec, "form_lang": lang_code, "values": values,
                                                 "errors": errors}, status=status)
 
 
 @router.get("/intake", response_class=HTMLResponse)
 def intake_form(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
-    return _form_page(request, lang.form_lang, {}, {})
+    return _form_page(request, _current_form(request), lang.form_lang, {}, {})
 
 
 @router.post("/intake", response_class=HTMLResponse)
 async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
     settings = request.app.state.settings
-    spec = load_form()
+    spec = await run_in_threadpool(_current_form, request)
     form = await request.form(max_files=20, max_fields=400, max_part_size=64 * 1024)
     values: dict[str, str | list[str]] = {}
     uploads: dict[str, UploadFile] = {}
@@ -95,7 +102,8 @@ async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLRe
     result = validate_submission(spec, values, file_meta, max_file_bytes=settings.max_upload_bytes)
     if result.errors:
         shown = {k: v for k, v in values.items() if isinstance(v, str)}
-        return _form_page(request, lang.form_lang, shown, translate_errors(spec, result.errors, lang), status=422)
+        return _form_page(request, spec, lang.form_lang, shown, translate_errors(spec, result.errors, lang),
+                          status=422)
     attachments = []
     attachment_fields = []
     for key, data in contents.items():
