@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from amanat.cli import devices as _devices  # noqa: F401 - registers `amanat users device-*`
 from amanat.cli.dedupe import dedupe_command
 from amanat.cli.intake import intake_app
 from amanat.cli.link import link_app
