@@ -127,19 +127,20 @@ class DigestUnavailable(AmanatError):
     status = 503
 
 
-def _login_row(db: Session, device_username: str, *, with_ha1: bool) -> tuple[str, str, str | None, User] | None:
+def _login_row(db: Session, device_username: str, *, with_ha1: bool
+               ) -> tuple[str, str, str | None, CurrentUser] | None:
+    """(credential id, argon2 hash, HA1 if asked for, owner) of an active login of an enabled user.
+
+    Columns only: HA1 (and a user's TOTP secret) are encrypted, and Basic on a sealed-only node has no key."""
     cols = (DeviceCredential.id, DeviceCredential.password_hash,
             DeviceCredential.ha1 if with_ha1 else DeviceCredential.username)
-    row = db.execute(select(*cols, User).join(User, User.id == DeviceCredential.user_id)
+    row = db.execute(select(*cols, User.id, User.username, User.display_name, User.role)
+                     .join(User, User.id == DeviceCredential.user_id)
                      .where(DeviceCredential.username == device_username[:80],
                             DeviceCredential.revoked.is_(False), User.disabled.is_(False))).first()
     if row is None:
         return None
-    return row[0], row[1], row[2] if with_ha1 else None, row[3]
-
-
-def _login(cred_id: str, device_username: str, user: User) -> DeviceLogin:
-    return DeviceLogin(cred_id, device_username, CurrentUser(user.id, user.username, user.display_name, user.role))
+    return row[0], row[1], row[2] if with_ha1 else None, CurrentUser(row[3], row[4], row[5], row[6])
 
 
 def authenticate_device(db: Session, accounts: Accounts, *, secret: str, https: bool, keys_unlocked: bool,
@@ -162,7 +163,7 @@ def authenticate_device(db: Session, accounts: Accounts, *, secret: str, https: 
             raise DeviceAuthRequired("Wrong device username or password.")
         if state is digest.NonceState.STALE:
             raise DeviceAuthRequired("The login has expired; the device should try again.", stale=True)
-        return _login(found[0], creds.username, found[3])
+        return DeviceLogin(found[0], creds.username, found[3])
     if scheme == "basic":
         if not https:
             raise DeviceAuthRequired("Basic authentication is accepted only over HTTPS.")
@@ -176,5 +177,5 @@ def authenticate_device(db: Session, accounts: Accounts, *, secret: str, https: 
         found = _login_row(db, name, with_ha1=False)
         if not accounts.check_password(found[1] if found else None, password) or found is None:
             raise DeviceAuthRequired("Wrong device username or password.")
-        return _login(found[0], name, found[3])
+        return DeviceLogin(found[0], name, found[3])
     raise DeviceAuthRequired("Sign in with this device's login.")
