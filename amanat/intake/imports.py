@@ -37,6 +37,7 @@ from amanat.core.db import new_id, utcnow
 from amanat.errors import Conflict, NotFound
 from amanat.forms.spec import FormSpec, load_form
 from amanat.intake.errors import IntakeError
+from amanat.intake.form_versions import current_form
 from amanat.intake.labels import CANONICAL_FIELDS, match_label
 from amanat.intake.models import Submission, SubmissionPart
 from amanat.intake.parsed import ParsedSubmission, safe_file_name
@@ -125,12 +126,6 @@ class HeldBatch:
 
 
 # --- the form, labels and provenance --------------------------------------------------------------------
-
-def _current_form(db: Session) -> FormSpec:
-    """The form whose id and version the imported submissions carry: the shipped one (uploaded versions are
-    not read here yet)."""
-    return load_form()
-
 
 def _form_labels(spec: FormSpec) -> dict[str, list[str]]:
     """The form's labels (three languages) for the canonical fields, where they do not collide with a
@@ -256,7 +251,8 @@ def _summary(number: int, parsed: ParsedSubmission) -> SubmissionSummary:
 
 
 def preview_whatsapp(data: bytes, *, file_name: str, intermediary: str) -> ImportResult:
-    """What `import_whatsapp` would create, and which messages it would skip and why; touches nothing."""
+    """What `import_whatsapp` would create, and which messages it would skip and why; touches nothing (so labels
+    come from the shipped form: a preview opens no database)."""
     name = safe_file_name(file_name)
     extraction = _extract_whatsapp(data, name, intermediary, load_form())
     result = _whatsapp_result(data, name, extraction)
@@ -291,7 +287,7 @@ def import_whatsapp(db: Session, keys: KeyHolder, data: bytes, *, file_name: str
     if hold:
         purge_stale_batches(db, actor)
     name = safe_file_name(file_name)
-    spec = _current_form(db)
+    spec = current_form(db)  # the newest uploaded version, else the shipped form
     extraction = _extract_whatsapp(data, name, intermediary, spec)
     result = _whatsapp_result(data, name, extraction)
     if not extraction.submissions:
@@ -375,7 +371,7 @@ def import_table(db: Session, keys: KeyHolder, stream: IO[bytes], *, file_name: 
     if hold:
         purge_stale_batches(db, actor)
     name = safe_file_name(file_name)
-    spec = _current_form(db)
+    spec = current_form(db)  # the newest uploaded version, else the shipped form
     reader, result, estimate = _open_table(stream, name, mapping, spec)
     result.batch_id = new_id()
     batch = _Batch(db, keys, result, actor, submitted_by, hold, spec,

@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse
 
 from amanat.accounts.service import CurrentUser
 from amanat.core.permissions import Permission
-from amanat.forms.spec import load_form
 from amanat.intake import imports
 from amanat.intake.errors import IntakeError
+from amanat.intake.form_versions import current_form
 from amanat.intake.parsed import safe_file_name
 from amanat.intake.tables import parse_mapping
 from amanat.web.deps import DB, Lang, require
@@ -25,8 +25,8 @@ router = APIRouter()
 Importer = Annotated[CurrentUser, Depends(require(Permission.SUBMISSION_CREATE))]
 
 
-def _field_labels(form_lang: str) -> dict[str, str]:
-    return {f.name: f.label_in(form_lang) for f in load_form().fields() if f.name != "consent"}
+def _field_labels(db: DB, form_lang: str) -> dict[str, str]:
+    return {f.name: f.label_in(form_lang) for f in current_form(db).fields() if f.name != "consent"}
 
 
 def _upload_page(request: Request, db: DB, user: CurrentUser, *, error: IntakeError | None = None,
@@ -38,8 +38,8 @@ def _upload_page(request: Request, db: DB, user: CurrentUser, *, error: IntakeEr
     }, status=status)
 
 
-def _preview_page(request: Request, lang_code: str, result: imports.ImportResult) -> HTMLResponse:
-    return render(request, "imports/preview.html", {"result": result, "labels": _field_labels(lang_code),
+def _preview_page(request: Request, db: DB, lang_code: str, result: imports.ImportResult) -> HTMLResponse:
+    return render(request, "imports/preview.html", {"result": result, "labels": _field_labels(db, lang_code),
                                                     "hold_hours": imports.HOLD_HOURS})
 
 
@@ -50,7 +50,7 @@ def _read(upload: UploadFile) -> bytes:
 
 
 @router.get("/imports", response_class=HTMLResponse)
-def upload_form(request: Request, db: DB, lang: Lang, user: Importer) -> HTMLResponse:
+def imports_page(request: Request, db: DB, lang: Lang, user: Importer) -> HTMLResponse:
     return _upload_page(request, db, user)
 
 
@@ -65,7 +65,7 @@ def upload_whatsapp(request: Request, db: DB, lang: Lang, user: Importer, export
         db.rollback()
         return _upload_page(request, db, user, error=exc, channel="whatsapp", status=exc.status)
     db.commit()
-    return _preview_page(request, lang.form_lang, result)
+    return _preview_page(request, db, lang.form_lang, result)
 
 
 @router.post("/imports/table", response_class=HTMLResponse)
@@ -83,7 +83,7 @@ def upload_table(request: Request, db: DB, lang: Lang, user: Importer, table: An
         db.rollback()
         return _upload_page(request, db, user, error=exc, channel="table", status=exc.status)
     db.commit()
-    return _preview_page(request, lang.form_lang, result)
+    return _preview_page(request, db, lang.form_lang, result)
 
 
 @router.get("/imports/{batch_id}", response_class=HTMLResponse)
