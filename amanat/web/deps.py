@@ -19,6 +19,9 @@ SESSION_COOKIE = "amanat_session"
 CSRF_COOKIE = "amanat_csrf"
 LANG_COOKIE = "amanat_lang"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+FORM_MAX_FILES = 20
+FORM_MAX_FIELDS = 400
+FORM_MAX_PART = 64 * 1024  # one text field; files are limited by size elsewhere
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -35,8 +38,15 @@ def get_db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(get_db)]
 
 
-def optional_user(request: Request, db: DB) -> CurrentUser | None:
-    user = request.app.state.accounts.session_user(db, request.cookies.get(SESSION_COOKIE))
+def optional_user(request: Request) -> CurrentUser | None:
+    """Who is signed in. Looked up in its own read transaction: on SQLite a write request's session holds the
+    write lock from its first statement, and a route that then writes through a job transaction would wait
+    on itself."""
+    token = request.cookies.get(SESSION_COOKIE)
+    user = None
+    if token:
+        with request.app.state.database.reading() as db:
+            user = request.app.state.accounts.session_user(db, token)
     request.state.user = user
     return user
 
@@ -94,7 +104,8 @@ async def verify_csrf(request: Request) -> None:
     sent = request.headers.get("x-csrf-token", "")
     if not sent and request.headers.get("content-type", "").startswith(("multipart/form-data",
                                                                        "application/x-www-form-urlencoded")):
-        form = await request.form(max_files=20, max_fields=400)
+        # The first parse is the one Starlette keeps, so the limits for every form are set here.
+        form = await request.form(max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS, max_part_size=FORM_MAX_PART)
         value: Any = form.get("csrf_token", "")
         sent = value if isinstance(value, str) else ""
     if not cookie or not sent or not constant_time_equal(cookie, sent):

@@ -160,3 +160,11 @@ def test_unexpected_error_marks_the_submission_failed_not_stuck(client, database
     with database.reading() as db:
         assert {s.status for s in db.scalars(select(Submission))} == {"failed"}
         assert db.scalar(select(func.count()).select_from(Record)) == 0
+
+
+def test_signed_in_referrer_can_submit(client, database, users):
+    login(client, "referrer")
+    r = submit(client, form())
+    assert r.status_code == 201, r.text
+    with database.reading() as db:
+        assert db.scalars(select(Submission)).one().submitted_by == users["referrer"].id
