@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 from amanat.core.db import Database
 from amanat.jobs.pipeline import process_next
@@ -12,9 +14,16 @@ log = logging.getLogger("amanat.worker")
 
 
 class Worker:
-    def __init__(self, database: Database, *, poll_seconds: float = 0.2) -> None:
+    # Longest the worker defers to busy intake before taking a turn anyway, so it can never starve.
+    MAX_DEFER_SECONDS = 2.0
+
+    def __init__(self, database: Database, *, poll_seconds: float = 0.2,
+                 intake_busy: Callable[[], bool] | None = None) -> None:
         self.database = database
         self.poll_seconds = poll_seconds
+        # In the server process the worker shares SQLite's one write lock with intake: a person waiting for
+        # a receipt goes first, and the worker catches up between requests.
+        self.intake_busy = intake_busy
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -27,6 +36,7 @@ class Worker:
 
     def run_forever(self) -> None:
         while not self._stop.is_set():
+            self._defer_to_intake()
             try:
                 step = process_next(self.database)
             except Exception:  # keep the worker alive; the failed transaction was rolled back
@@ -40,6 +50,13 @@ class Worker:
                 self.processed += 1
             else:
                 self.failed += 1
+
+    def _defer_to_intake(self) -> None:
+        if self.intake_busy is None:
+            return
+        until = time.monotonic() + self.MAX_DEFER_SECONDS
+        while self.intake_busy() and time.monotonic() < until and not self._stop.is_set():
+            self._stop.wait(0.01)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name="amanat-worker", daemon=True)

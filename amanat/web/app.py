@@ -51,7 +51,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         org = organisation_name(db) or "Amanat"
     # Uploads stay in memory up to the request cap: a spooled temp file would put plaintext on disk.
     MultiPartParser.spool_max_size = settings.max_request_bytes
-    worker = Worker(database, poll_seconds=settings.worker_poll_seconds)
+    writes_in_flight = [0]  # unsafe requests being handled; read by the worker thread to let intake go first
+    worker = Worker(database, poll_seconds=settings.worker_poll_seconds, intake_busy=lambda: writes_in_flight[0] > 0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,7 +75,12 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     @app.middleware("http")
     async def cookies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
+        unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+        writes_in_flight[0] += unsafe
+        try:
+            response = await call_next(request)
+        finally:
+            writes_in_flight[0] -= unsafe
         new_csrf = getattr(request.state, "new_csrf", None)
         if new_csrf and not request.cookies.get(CSRF_COOKIE):
             response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", secure=settings.https,
