@@ -76,11 +76,18 @@ def _digest(prev_hash: str, seq: int, at: datetime, actor: str, actor_id: str | 
 def record_event(db: Session, actor: Actor, action: str, subject_type: str, subject_id: str | None = None,
                  **details: object) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction (the caller commits)."""
-    if db.get_bind().dialect.name == "postgresql":
-        # Serialise appenders so two transactions never chain onto the same predecessor.
-        db.execute(text("SELECT pg_advisory_xact_lock(7263001)"))
-    last = db.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    # Within one transaction the chain's head is remembered: the transaction already holds the lock that
+    # serialises appenders (SQLite's write lock, PostgreSQL's advisory lock), so nobody else can move it.
+    txn = db.get_nested_transaction() or db.get_transaction()  # a rolled-back savepoint never leaves a stale head
+    cached = db.info.get("audit_head")
+    if cached is not None and cached[0] is txn:
+        seq, prev = cached[1] + 1, cached[2]
+    else:
+        if db.get_bind().dialect.name == "postgresql":
+            # Serialise appenders so two transactions never chain onto the same predecessor.
+            db.execute(text("SELECT pg_advisory_xact_lock(7263001)"))
+        last = db.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     at = utcnow()
     det = json.dumps(_check_details(details), sort_keys=True, separators=(",", ":"))
     event = AuditEvent(seq=seq, at=at, actor=actor.label, actor_id=actor.user_id, action=action,
@@ -89,6 +96,7 @@ def record_event(db: Session, actor: Actor, action: str, subject_type: str, subj
                                     det))
     db.add(event)
     db.flush()
+    db.info["audit_head"] = (txn, seq, event.hash)
     return event
 
 

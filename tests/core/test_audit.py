@@ -35,3 +35,16 @@ def test_details_refuse_free_text(database):
 
     with database.transaction() as db, pytest.raises(ValueError):
         record_event(db, Actor("system"), "record:create", "record", "r1", name="Mohammad Nabi")
+
+
+def test_rolled_back_savepoint_does_not_break_the_chain(database):
+    with database.transaction() as db:
+        record_event(db, Actor("system"), "case:open", "case", "c1")
+        nested = db.begin_nested()
+        record_event(db, Actor("system"), "case:open", "case", "c2")
+        nested.rollback()
+        record_event(db, Actor("system"), "case:open", "case", "c3")
+        record_event(db, Actor("system"), "case:open", "case", "c4")
+    with database.reading() as db:
+        verdict = verify_chain(db)
+    assert verdict.ok and verdict.checked == 3
