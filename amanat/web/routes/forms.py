@@ -35,8 +35,6 @@ def forms(request: Request, db: DB, lang: Lang, user: FormManager) -> HTMLRespon
 @router.post("/admin/forms", response_class=HTMLResponse)
 def upload(request: Request, db: DB, lang: Lang, user: FormManager,
            xlsx: Annotated[UploadFile, File()]) -> HTMLResponse:
-    # End the sign-in check's transaction: on SQLite it holds the write lock, and pyxform takes a second.
-    db.rollback()
     data = xlsx.file.read(MAX_XLSX_BYTES + 1)
     database = request.app.state.database
     key = database.keys.odk_public_key_b64() if database.keys.loaded else None
