@@ -50,6 +50,8 @@ class _Encrypted(TypeDecorator[Any]):
 
 
 class EncryptedString(_Encrypted):
+    cache_ok = True  # the statement cache keys on the column context; SQLAlchemy asks each subclass
+
     def _encode(self, value: Any) -> bytes:
         return str(value).encode("utf-8")
 
@@ -58,6 +60,8 @@ class EncryptedString(_Encrypted):
 
 
 class EncryptedBytes(_Encrypted):
+    cache_ok = True  # the statement cache keys on the column context; SQLAlchemy asks each subclass
+
     def _encode(self, value: Any) -> bytes:
         return bytes(value)
 
@@ -66,6 +70,8 @@ class EncryptedBytes(_Encrypted):
 
 
 class EncryptedJSON(_Encrypted):
+    cache_ok = True  # the statement cache keys on the column context; SQLAlchemy asks each subclass
+
     def _encode(self, value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from amanat.accounts.service import CurrentUser
 from amanat.cases import service as cases
 from amanat.core.permissions import Permission
-from amanat.forms.spec import load_form
+from amanat.intake.form_versions import current_form
 from amanat.linkage.service import active_model
 from amanat.records import service as records
 from amanat.review import service as review
@@ -55,9 +55,10 @@ def open_pair(request: Request, db: DB, lang: Lang, user: Reviewer, pair_id: str
     """POST, because it shows both records in clear and writes an audit event for each."""
     view = review.open_pair(db, user.actor, pair_id)
     db.commit()
-    spec = load_form()
+    spec = current_form(db)
     labels = {f.name: f.label_in(lang.form_lang) for f in spec.fields()}
-    prior = math.log2(active_model(db).prior / (1 - active_model(db).prior))
+    model_prior = active_model(db).prior
+    prior = math.log2(model_prior / (1 - model_prior))
     return render(request, "review/pair.html", {"pair": view, "labels": labels, "fields": review.COMPARE_FIELDS,
                                                 "chart": waterfall(prior, view.contributions)})
 
