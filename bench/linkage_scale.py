@@ -50,6 +50,11 @@ def _reset_peak() -> bool:
         return False
 
 
+def _stage(name: str, t0: float) -> None:
+    print(f"  [{time.perf_counter() - t0:7.1f}s] {name}, peak {_status_kb('VmHWM') // 1024} MB", file=sys.stderr,
+          flush=True)
+
+
 def child(kind: str, size: int, seed: int) -> dict[str, Any]:
     """One batch run in this process; prints its result as JSON."""
     logging.getLogger("splink").setLevel(logging.ERROR)
@@ -72,12 +77,16 @@ def child(kind: str, size: int, seed: int) -> dict[str, Any]:
 
         frame = features_frame(features_from_fields(str(r["record_id"]), r) for r in records)
         t1 = time.perf_counter()
+        _stage("normalised", t0)
         model = train_model(frame, seed=seed)
         t2 = time.perf_counter()
+        _stage("trained", t0)
         pairs = predict_pairs(model, frame, threshold_match_weight=Thresholds.weight(0.5))
         t3 = time.perf_counter()
+        _stage(f"predicted {len(pairs)} pairs", t0)
         cc = cluster(pairs, frame["unique_id"], 0.99, strict=0.999)
         t4 = time.perf_counter()
+        _stage("clustered", t0)
         out.update(seconds_normalise=round(t1 - t0, 1), seconds_train=round(t2 - t1, 1),
                    seconds_predict=round(t3 - t2, 1), seconds_cluster=round(t4 - t3, 1),
                    seconds_linkage=round(t4 - t1, 1), seconds_total=round(t4 - t0, 1))
@@ -91,12 +100,13 @@ def child(kind: str, size: int, seed: int) -> dict[str, Any]:
         t1 = time.perf_counter()
         pairs, cc, _ = plain_splink(raw, seed, cluster_at=0.99, predict_weight=Thresholds.weight(0.5))
         t4 = time.perf_counter()
+        _stage("plain Splink done", t0)
         out.update(seconds_prepare=round(t1 - t0, 1), seconds_linkage=round(t4 - t1, 1),
                    seconds_total=round(t4 - t0, 1))
         ids = "unique_id"
+    out["peak_rss_mb"] = round(_status_kb("VmHWM") / 1024)
     out["pairs_scored_above_0.5"] = len(pairs)
     out["clustered_at_0.99"] = scores(cluster_pairs(cc, ids), truth)
-    out["peak_rss_mb"] = round(_status_kb("VmHWM") / 1024)
     return out
 
 
@@ -104,11 +114,11 @@ def batch(size: int, seed: int) -> list[dict[str, Any]]:
     runs = []
     for kind in ("amanat", "plain"):
         proc = subprocess.run([sys.executable, __file__, "--child", kind, "--size", str(size), "--seed", str(seed)],
-                              capture_output=True, text=True, check=False)
+                              stdout=subprocess.PIPE, text=True, check=False)  # stderr: live stage log
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         if proc.returncode != 0 or not lines:
             runs.append({"pipeline": kind, "records": size, "error": f"exit {proc.returncode}",
-                         "stderr_tail": proc.stderr[-2000:]})
+                         })
         else:
             runs.append(json.loads(lines[-1]))
         print(json.dumps(runs[-1]), flush=True)

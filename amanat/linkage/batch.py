@@ -197,8 +197,10 @@ def cluster(
     out["weak_link"] = False
     out["weak_reason"] = ""
     if strict is not None and len(edges):
+        reason: dict[str, str] = {}
         for wl in weak_links(edges, threshold=threshold, strict=strict):
-            mask = out["unique_id"].isin([wl.unique_id_l, wl.unique_id_r]) & ~out["weak_link"]
-            out.loc[mask, "weak_reason"] = wl.reason
-            out.loc[mask, "weak_link"] = True
+            reason.setdefault(wl.unique_id_l, wl.reason)
+            reason.setdefault(wl.unique_id_r, wl.reason)
+        out["weak_reason"] = out["unique_id"].map(reason).fillna("")
+        out["weak_link"] = out["weak_reason"] != ""
     return out.reset_index(drop=True)

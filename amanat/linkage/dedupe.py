@@ -133,7 +133,7 @@ def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFram
         for x, y in ((str(a), str(b)), (str(b), str(a))):
             if x not in best or w > best[x][0]:
                 best[x] = (float(w), y, float(p))
-    cinfo = clusters.set_index("unique_id")
+    cinfo = {r["unique_id"]: r for r in clusters.to_dict("records")}
     # Cluster ids become short numbers in input order: stable and free of record content.
     numbering: dict[str, int] = {}
     field_names: list[str] = []
@@ -142,7 +142,7 @@ def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFram
     out: list[dict[str, Any]] = []
     for i, r in enumerate(rows):
         rid = str(i)
-        c = cinfo.loc[rid]
+        c = cinfo[rid]
         cid = numbering.setdefault(str(c["cluster_id"]), len(numbering) + 1)
         rec: dict[str, Any] = {"source_file": r.source_file, "source_row": r.source_row, "cluster_id": cid,
                                "cluster_size": int(c["cluster_size"]), "status": "", "linked_to": "",

@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
@@ -200,29 +202,31 @@ class TrainedModel:
 # --- running Splink ----------------------------------------------------------------------
 
 
-def with_tf_columns(frame: pd.DataFrame, tf_tables: Mapping[str, Mapping[str, float]],
-                    tf_defaults: Mapping[str, float]) -> pd.DataFrame:
-    """Add Splink's ``tf_<col>`` columns from the model's tables; Splink then uses them as
-    given instead of computing frequencies from the data at hand (batch == incremental)."""
-    out = frame.copy()
-    for col, table in tf_tables.items():
-        default = tf_defaults.get(col, 1.0)
-        out[f"tf_{col}"] = [None if pd.isna(v) else table.get(str(v), default) for v in frame[col]]
-    return out
+def model_table(frame: pd.DataFrame, tf_tables: Mapping[str, Mapping[str, float]],
+                tf_defaults: Mapping[str, float]) -> pa.Table:
+    """The feature table plus Splink's ``tf_<col>`` columns from the model's tables; Splink then
+    uses them as given instead of computing frequencies from the data (batch == incremental)."""
+    extra = ["source_dataset"] if "source_dataset" in frame.columns else []
+    table = to_arrow(frame, extra)
+    for col, lookup in tf_tables.items():
+        values = frame[col]
+        tf = values.map(lookup).astype("float64")
+        tf = tf.where(values.isna() | tf.notna(), tf_defaults.get(col, 1.0))
+        table = table.append_column(f"tf_{col}", pa.array(tf.to_numpy(), type=pa.float64(),
+                                                          mask=values.isna().to_numpy(dtype=bool)))
+    return table
 
 
-def register_frames(db_api: DuckDBAPI, frame: pd.DataFrame, tf_cols: Sequence[str],
-                    link_type: LinkType) -> list[Any]:
-    """Register the feature frame (split by ``source_dataset`` for linking) with Splink."""
-    extra = [f"tf_{c}" for c in tf_cols]
-    if link_type == "dedupe_only" or "source_dataset" not in frame.columns:
-        return [db_api.register(to_arrow(frame, extra))]
+def register_frames(db_api: DuckDBAPI, table: pa.Table, link_type: LinkType) -> list[Any]:
+    """Register the table (split by ``source_dataset`` for linking) with Splink."""
+    if link_type == "dedupe_only" or "source_dataset" not in table.column_names:
+        return [db_api.register(table)]
     parts = []
-    for name, part in frame.groupby("source_dataset", sort=True):
+    for name in sorted(set(table.column("source_dataset").to_pylist())):
         if not str(name).isidentifier():  # it names a DuckDB table too
             raise ValueError("source_dataset values must be simple identifiers such as 'a' or 'batch_2'")
-        parts.append(db_api.register(to_arrow(part.reset_index(drop=True), extra),
-                                     dataset_display_name=str(name)))
+        part = table.filter(pc.equal(table.column("source_dataset"), name))
+        parts.append(db_api.register(part, dataset_display_name=str(name)))
     return parts
 
 
@@ -230,8 +234,7 @@ def linker_for(settings: SettingsCreator | dict[str, Any], frame: pd.DataFrame, 
                tf_defaults: Mapping[str, float], *, link_type: LinkType,
                con: duckdb.DuckDBPyConnection | None = None) -> Linker:
     db_api = DuckDBAPI(connection=con or new_connection())
-    enriched = with_tf_columns(frame, tf_tables, tf_defaults)
-    sdfs = register_frames(db_api, enriched, list(tf_tables), link_type)
+    sdfs = register_frames(db_api, model_table(frame, tf_tables, tf_defaults), link_type)
     # log_level=None: Splink adds no stdout handler of its own; its warnings go to the
     # "splink" logger like any library's.
     return Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pyarrow as pa
 
 from amanat.linkage.features import (
@@ -61,7 +62,8 @@ def test_frame_has_stable_columns_and_arrow_schema_even_when_empty() -> None:
     empty = features_frame([])
     assert list(empty.columns) == list(FEATURE_COLUMNS)
     sparse = features_frame([empty_row("1"), features_from_fields("2", NABI_PASSPORT)])
-    assert str(sparse["dob_year"].dtype) == "Int32" and str(sparse["full_phon"].dtype) == "string"
+    assert str(sparse["dob_year"].dtype) == "int32[pyarrow]" and str(sparse["full_phon"].dtype) == "string[pyarrow]"
+    assert sparse.loc[0, "full_phon"] is pd.NA or sparse.loc[0, "full_phon"] is None
     table = to_arrow(sparse)
     assert table.schema == FEATURE_SCHEMA
     # An empty array crosses as NULL so the null levels see it as missing.
