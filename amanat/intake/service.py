@@ -36,6 +36,47 @@ class Receipt:
     receipt: str
 
 
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """A submission sealed in memory and ready to store: ciphertext only, nothing a person typed in clear."""
+
+    channel: str
+    sealed: bytes
+    parts: tuple[bytes, ...]
+
+
+def prepare_sealed(keys: KeyHolder, parsed: ParsedSubmission) -> PreparedSubmission:
+    """Seal the fields and each attachment. Needs only the public key and touches no database, so it runs
+    before the caller queues for the write lock."""
+    header = {
+        "channel": parsed.channel, "fields": parsed.fields, "provenance": parsed.provenance,
+        "field_sources": parsed.field_sources, "context": parsed.context,
+        "attachments": [{"name": a.name, "content_type": a.content_type, "size": len(a.data)}
+                        for a in parsed.attachments],
+    }
+    sealed = keys.seal(json.dumps(header, ensure_ascii=False, default=str).encode("utf-8"))
+    return PreparedSubmission(parsed.channel, sealed, tuple(keys.seal(att.data) for att in parsed.attachments))
+
+
+def store_sealed(db: Session, prepared: PreparedSubmission, *, actor: Actor, form_id: str, form_version: str,
+                 language: str = "en", submitted_by: str | None = None, instance_id: str | None = None,
+                 status: str = "sealed", content_sha256: str | None = None) -> Receipt:
+    """Store a prepared submission in the caller's transaction; audited as ``submission:receive``."""
+    if instance_id and db.scalar(select(Submission.id).where(Submission.instance_id == instance_id)):
+        raise Conflict("A submission with this instanceID was already received.", code="duplicate_instance")
+    sub = Submission(receipt=new_receipt(), channel=prepared.channel, form_id=form_id, form_version=form_version,
+                     language=language, submitted_by=submitted_by, instance_id=instance_id, sealed=prepared.sealed,
+                     part_count=len(prepared.parts), status=status, content_sha256=content_sha256)
+    db.add(sub)
+    db.flush()
+    for i, blob in enumerate(prepared.parts):
+        db.add(SubmissionPart(submission_id=sub.id, position=i, sealed=blob, size=len(blob)))
+    record_event(db, actor, "submission:receive", "submission", sub.id, channel=prepared.channel,
+                 attachments=len(prepared.parts), form_version=form_version)
+    db.flush()
+    return Receipt(sub.id, sub.receipt)
+
+
 def seal_submission(db: Session, keys: KeyHolder, parsed: ParsedSubmission, *, actor: Actor, form_id: str,
                     form_version: str, language: str = "en", submitted_by: str | None = None,
                     instance_id: str | None = None, status: str = "sealed",
@@ -44,27 +85,9 @@ def seal_submission(db: Session, keys: KeyHolder, parsed: ParsedSubmission, *, a
 
     ``status="receiving"`` keeps it from the worker until the rest of its parts arrive (OpenRosa).
     """
-    header = {
-        "channel": parsed.channel, "fields": parsed.fields, "provenance": parsed.provenance,
-        "field_sources": parsed.field_sources, "context": parsed.context,
-        "attachments": [{"name": a.name, "content_type": a.content_type, "size": len(a.data)}
-                        for a in parsed.attachments],
-    }
-    sealed = keys.seal(json.dumps(header, ensure_ascii=False, default=str).encode("utf-8"))
-    if instance_id and db.scalar(select(Submission.id).where(Submission.instance_id == instance_id)):
-        raise Conflict("A submission with this instanceID was already received.", code="duplicate_instance")
-    sub = Submission(receipt=new_receipt(), channel=parsed.channel, form_id=form_id, form_version=form_version,
-                     language=language, submitted_by=submitted_by, instance_id=instance_id, sealed=sealed,
-                     part_count=len(parsed.attachments), status=status, content_sha256=content_sha256)
-    db.add(sub)
-    db.flush()
-    for i, att in enumerate(parsed.attachments):
-        blob = keys.seal(att.data)
-        db.add(SubmissionPart(submission_id=sub.id, position=i, sealed=blob, size=len(blob)))
-    record_event(db, actor, "submission:receive", "submission", sub.id, channel=parsed.channel,
-                 attachments=len(parsed.attachments), form_version=form_version)
-    db.flush()
-    return Receipt(sub.id, sub.receipt)
+    return store_sealed(db, prepare_sealed(keys, parsed), actor=actor, form_id=form_id, form_version=form_version,
+                        language=language, submitted_by=submitted_by, instance_id=instance_id, status=status,
+                        content_sha256=content_sha256)
 
 
 def add_parts(db: Session, keys: KeyHolder, submission_id: str, attachments: Sequence[Attachment]) -> int:

@@ -20,6 +20,7 @@ from amanat.core.crypto import KeyHolder, public_ring, unlock
 from amanat.core.db import Database, open_database
 from amanat.core.keystore import load_keystore, organisation_name
 from amanat.errors import AmanatError, NotAuthenticated, TooManyRequests
+from amanat.intake.writer import IntakeWriter
 from amanat.jobs.worker import Worker
 from amanat.web.deps import CSRF_COOKIE, LANG_COOKIE, verify_csrf
 from amanat.web.i18n import resolve_language
@@ -54,18 +55,23 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     writes_in_flight = [0]  # unsafe requests being handled; read by the worker thread to let intake go first
     worker = Worker(database, poll_seconds=settings.worker_poll_seconds, intake_busy=lambda: writes_in_flight[0] > 0)
 
+    intake_writer = IntakeWriter(database)  # web intake's one writer thread (group commit)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        intake_writer.start()
         if settings.run_worker_in_process and database.keys.unlocked:
             worker.start()
         yield
         worker.stop()
+        intake_writer.stop()
 
     app = FastAPI(title="Amanat", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(verify_csrf)])
     app.state.settings = settings
     app.state.database = database
     app.state.worker = worker
+    app.state.intake_writer = intake_writer
     app.state.org_name = org
     app.state.templates = make_environment()
     app.state.accounts = Accounts(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,

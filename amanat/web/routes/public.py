@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +17,7 @@ from amanat.forms.spec import FormSpec
 from amanat.forms.validate import form_message, validate_submission
 from amanat.intake.form_versions import current_form
 from amanat.intake.parsed import ParsedSubmission, make_attachment
-from amanat.intake.service import Receipt, count_by_status, seal_submission
+from amanat.intake.service import Receipt, count_by_status, prepare_sealed, store_sealed
 from amanat.web.deps import DB, FORM_MAX_FIELDS, FORM_MAX_FILES, FORM_MAX_PART, Lang, MaybeUser
 from amanat.web.i18n import Language, translations
 from amanat.web.render import render
@@ -114,13 +116,11 @@ async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLRe
                                           "submitted_by_staff": user is not None})
     database = request.app.state.database
     actor = user.actor if user else Actor("public:intake")
-
-    def store() -> Receipt:
-        with database.transaction() as db:
-            return seal_submission(db, database.keys, parsed, actor=actor, form_id=spec.form_id,
-                                   form_version=spec.version, language=lang.form_lang,
-                                   submitted_by=user.id if user else None)
-
-    receipt = await run_in_threadpool(store)
+    # Sealed here, outside any lock (only the public key is needed); the writer stores it with whatever else
+    # is waiting, in one transaction, and the future resolves only after that COMMIT.
+    prepared = prepare_sealed(database.keys, parsed)
+    store = partial(store_sealed, prepared=prepared, actor=actor, form_id=spec.form_id, form_version=spec.version,
+                    language=lang.form_lang, submitted_by=user.id if user else None)
+    receipt: Receipt = await asyncio.wrap_future(request.app.state.intake_writer.submit(store))
     request.app.state.worker.wake()
     return render(request, "intake/receipt.html", {"receipt": receipt.receipt}, status=201)
