@@ -1,4 +1,4 @@
-"""``amanat intake …``: import WhatsApp chat exports and CSV/XLSX tables as sealed submissions.
+"""``amanat intake …``: import WhatsApp chat exports, CSV/XLSX tables and ODK zips as sealed submissions.
 
 An import needs only the organisation's public key (as `serve --sealed-only` does), so it runs on an intake
 node that cannot read what it stores; ``--preview`` needs no keys and no database at all. Without
@@ -26,6 +26,7 @@ from amanat.errors import AmanatError
 from amanat.intake.errors import IntakeError
 from amanat.intake.imports import (
     ImportResult,
+    import_odk_zip,
     import_table,
     import_whatsapp,
     preview_table,
@@ -168,6 +169,22 @@ def table(ctx: typer.Context, file: ExistingFile,
             raise typer.Exit(1)
     elif result.submissions == 0:
         console.print(f"Nothing new: all {len(result.skipped)} rows of {escape(result.file_name)} were already "
+                      "received (same instance ID).")
+    else:
+        _done(result)
+
+
+@intake_app.command("odk")
+@friendly
+def odk(ctx: typer.Context, export: ExistingFile) -> None:
+    """Import ODK instances from a .zip (ODK Briefcase, or a copy of a phone's instances folder), plain or
+    encrypted, each as the OpenRosa server would receive it."""
+    data = _read(export)
+    database = open_sealing(settings_of(ctx))
+    with database.transaction() as db:
+        result = import_odk_zip(db, database.keys, data, file_name=export.name, actor=CLI)
+    if result.submissions == 0:
+        console.print(f"Nothing new: all {len(result.skipped)} instances of {escape(result.file_name)} were already "
                       "received (same instance ID).")
     else:
         _done(result)

@@ -1,4 +1,5 @@
-"""Imports of whole files: a WhatsApp chat export or a CSV/XLSX table becomes one batch of sealed submissions.
+"""Imports of whole files: a WhatsApp chat export, a CSV/XLSX table or a zip of ODK instances becomes one batch
+of sealed submissions.
 
 All or nothing. Every submission of a file is sealed in the caller's transaction under one ``batch_id``; a
 parse error or any row error raises an IntakeError that names the file, line or row, and column, and the
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import posixpath
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,9 +40,11 @@ from amanat.core.db import new_id, utcnow
 from amanat.errors import Conflict, NotFound
 from amanat.forms.spec import FormSpec, load_form
 from amanat.intake.errors import IntakeError
-from amanat.intake.form_versions import current_form
+from amanat.intake.form_versions import current_form, known_form_ids
 from amanat.intake.labels import CANONICAL_FIELDS, match_label
 from amanat.intake.models import Submission, SubmissionPart
+from amanat.intake.openrosa import MAX_PARTS, UNKNOWN_LANGUAGE, read_submission_meta
+from amanat.intake.openrosa_payload import pack_openrosa
 from amanat.intake.parsed import ParsedSubmission, safe_file_name
 from amanat.intake.service import seal_submission
 from amanat.intake.tables import TableReader, read_table
@@ -69,9 +74,12 @@ class SubmissionSummary:
     attachments: int
     messages: tuple[int, ...] = ()         # WhatsApp: the messages the form was typed in
     row: int | None = None                 # tables: the row as the spreadsheet numbers it
+    member: str | None = None              # ODK zips: the instance's submission.xml in the archive
 
     @property
     def ref(self) -> str:
+        if self.member is not None:
+            return self.member
         return f"row {self.row}" if self.row is not None else "messages " + ", ".join(map(str, self.messages))
 
 
@@ -89,7 +97,7 @@ class ImportResult:
     samples: list[SubmissionSummary] = field(default_factory=list)
     skipped: list[dict[str, object]] = field(default_factory=list)
     messages: int = 0                        # WhatsApp: messages in the chat
-    rows: int = 0                            # tables: data rows read (blank ones included)
+    rows: int = 0                            # tables: data rows read (blank ones included); ODK zips: instances
     columns: dict[str, str | None] = field(default_factory=dict)   # tables: header → field (None: left out)
     unmapped: list[str] = field(default_factory=list)
     errors: list[IntakeError] = field(default_factory=list)       # previews only; an import raises instead
@@ -405,6 +413,109 @@ def import_table(db: Session, keys: KeyHolder, stream: IO[bytes], *, file_name: 
     return batch.finish()
 
 
+# --- ODK submissions in a zip (ODK Briefcase, or an intermediary's copy of the phone's instances folder) ------
+
+ODK_ZIP_MAX_BYTES = 1 << 30    # unpacked
+ODK_ZIP_MAX_FILES = 20_000
+_SUBMISSION_XML = "submission.xml"
+
+
+def _odk_instances(data: bytes, source: str) -> list[tuple[str, bytes, list[tuple[str, bytes]]]]:
+    """(member name of its submission.xml, the XML, [(media name, bytes)]) for each instance folder of the zip,
+    in member order. Read in memory only; a folder's other files (media, ``.enc``) belong to its instance."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = [i for i in archive.infolist() if not i.is_dir() and "__MACOSX" not in i.filename]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise IntakeError("not a readable zip archive (truncated or damaged)", source=source) from exc
+    if len(infos) > ODK_ZIP_MAX_FILES:
+        raise IntakeError(f"the archive holds more than {ODK_ZIP_MAX_FILES} files", source=source)
+    if sum(i.file_size for i in infos) > ODK_ZIP_MAX_BYTES:
+        raise IntakeError("the archive unpacks to more than the size limit", source=source)
+    folders = {posixpath.dirname(i.filename): i for i in infos
+               if posixpath.basename(i.filename) == _SUBMISSION_XML}
+    if not folders:
+        raise IntakeError("the archive holds no submission.xml (one folder per instance is expected)",
+                          source=source)
+
+    def read(info: zipfile.ZipInfo) -> bytes:
+        try:
+            return archive.read(info)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+            raise IntakeError("cannot be read (damaged or encrypted)", source=f"{source}, {info.filename}") from exc
+
+    media: dict[str, list[tuple[str, bytes]]] = {folder: [] for folder in folders}
+    for info in infos:
+        folder = posixpath.dirname(info.filename)
+        if folder in folders and info is not folders[folder]:
+            media[folder].append((posixpath.basename(info.filename), read(info)))
+    return [(info.filename, read(info), media[folder])
+            for folder, info in sorted(folders.items(), key=lambda kv: kv[1].filename)]
+
+
+def import_odk_zip(db: Session, keys: KeyHolder, data: bytes, *, file_name: str, actor: Actor,
+                   submitted_by: str | None = None, hold: bool = False) -> ImportResult:
+    """Seal each ODK instance of a zip (plain XForm instance or encrypted manifest, with its media or ``.enc``
+    files) as one batch, each exactly as the OpenRosa endpoint seals a submission (channel ``openrosa``), so
+    the worker decrypts and parses it. Only form id, version and instanceID are read here.
+
+    All or nothing: a bad instance raises IntakeError naming its zip member and the caller rolls back. An
+    instanceID already received (or repeated in the zip) is skipped and reported.
+    """
+    if hold:
+        purge_stale_batches(db, actor)
+    name = safe_file_name(file_name)
+    instances = _odk_instances(data, name)
+    digest = hashlib.sha256(data).hexdigest()
+    result = ImportResult(channel="openrosa", file_name=name, rows=len(instances), file_sha256=digest,
+                          file_size=len(data))
+    batch_id = new_id()
+    origin = _origin("odk_zip", name, digest, len(data), batch_id, actor, submitted_by, None)
+    forms = known_form_ids(db)
+    seen: set[str] = set()
+    stored: list[str] = []
+    for member, xml, media in instances:
+        where = f"{name}, {member}"
+        try:
+            meta = read_submission_meta(xml)
+        except IntakeError as exc:
+            raise IntakeError(exc.problem, source=where, field=exc.field) from None
+        if meta.form_id not in forms:
+            raise IntakeError("the form is not known to this server", source=where)
+        if len(media) > MAX_PARTS:
+            raise IntakeError(f"an instance may carry at most {MAX_PARTS} attachments", source=where)
+        if meta.instance_id in seen or db.scalar(select(Submission.id)
+                                                 .where(Submission.instance_id == meta.instance_id)):
+            result.skipped.append({"member": member, "reason": "already received (same instance ID)"})
+            continue
+        seen.add(meta.instance_id)
+        packed = pack_openrosa(xml, media, encrypted=meta.encrypted, device="import")
+        openrosa = packed.provenance["openrosa"]
+        assert isinstance(openrosa, dict)
+        openrosa["import"] = origin  # kept by the worker with the rest of the "openrosa" provenance
+        receipt = seal_submission(db, keys, packed, actor=actor, form_id=meta.form_id, form_version=meta.version,
+                                  language=UNKNOWN_LANGUAGE, submitted_by=submitted_by,
+                                  instance_id=meta.instance_id, status="held" if hold else "sealed",
+                                  content_sha256=hashlib.sha256(xml).hexdigest())
+        stored.append(receipt.submission_id)
+        result.submissions += 1
+        result.attachments += len(media)
+        if len(result.samples) < SAMPLE_LIMIT:
+            result.samples.append(SubmissionSummary(result.submissions, (), len(media), member=member))
+    if not stored:
+        return result
+    result.batch_id = batch_id
+    for start in range(0, len(stored), CHUNK):
+        db.execute(update(Submission).where(Submission.id.in_(stored[start:start + CHUNK]))
+                   .values(batch_id=batch_id), execution_options={"synchronize_session": False})
+    result.status = "held" if hold else "sealed"
+    record_event(db, actor, "import:preview" if hold else "import:store", "import", batch_id,
+                 channel=result.channel, submissions=result.submissions, attachments=result.attachments,
+                 skipped=len(result.skipped), instances=result.rows)
+    db.flush()
+    return result
+
+
 # --- held batches (web preview → confirm or discard) ------------------------------------------------------
 
 def _held(db: Session, batch_id: str, user_id: str) -> HeldBatch:
@@ -487,6 +598,6 @@ def purge_stale_batches(db: Session, actor: Actor, *, now: datetime | None = Non
 
 
 __all__ = ["CHUNK", "HOLD_HOURS", "HeldBatch", "ImportRejected", "ImportResult", "SubmissionSummary",
-           "confirm_batch", "discard_batch", "get_held_batch", "import_table", "import_whatsapp",
+           "confirm_batch", "discard_batch", "get_held_batch", "import_odk_zip", "import_table", "import_whatsapp",
            "list_held_batches", "preview_table", "preview_whatsapp", "purge_stale_batches",
            "whatsapp_preview_document"]

@@ -1,4 +1,5 @@
-"""File imports for referrers and caseworkers: upload a WhatsApp export or a table, preview, confirm or discard.
+"""File imports for referrers and caseworkers: upload a WhatsApp export, a table or a zip of ODK instances,
+preview, confirm or discard.
 
 Uploads stay in memory (never a temp file) and are sealed at once as a held batch; the preview names fields,
 never values. Confirm hands the batch to the worker; discard deletes it. Ownership is checked in the service.
@@ -82,6 +83,20 @@ def upload_table(request: Request, db: DB, lang: Lang, user: Importer, table: An
     except IntakeError as exc:
         db.rollback()
         return _upload_page(request, db, user, error=exc, channel="table", status=exc.status)
+    db.commit()
+    return _preview_page(request, db, lang.form_lang, result)
+
+
+@router.post("/imports/odk", response_class=HTMLResponse)
+def upload_odk(request: Request, db: DB, lang: Lang, user: Importer,
+               instances: Annotated[UploadFile, File()]) -> HTMLResponse:
+    try:
+        result = imports.import_odk_zip(db, request.app.state.database.keys, _read(instances),
+                                        file_name=instances.filename or "instances.zip", actor=user.actor,
+                                        submitted_by=user.id, hold=True)
+    except IntakeError as exc:
+        db.rollback()
+        return _upload_page(request, db, user, error=exc, channel="odk", status=exc.status)
     db.commit()
     return _preview_page(request, db, lang.form_lang, result)
 
