@@ -8,7 +8,7 @@ export is never held in memory whole.
 
 The web edge previews before it stores: an upload is sealed at once with ``status="held"`` (nothing is ever
 written in clear, not even to a temp file), the uploader confirms (held → sealed, the worker takes them) or
-discards (deleted). Held batches older than ``HOLD_HOURS`` are deleted when the next web upload arrives.
+discards (deleted); see held_batches.py. Stale held batches are deleted when the next web upload arrives.
 
 The original file is not kept. It holds every other applicant in the chat or list, so keeping it beside one
 person's record would show all of them to whoever may open that record's documents, and would outlive the
@@ -27,22 +27,21 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import IO
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from amanat.accounts import models as _accounts  # noqa: F401 (submissions.submitted_by refers to users)
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
 from amanat.core.db import new_id, utcnow
-from amanat.errors import Conflict, NotFound
 from amanat.forms.spec import FormSpec, load_form
 from amanat.intake.errors import IntakeError
 from amanat.intake.form_versions import current_form, known_form_ids
+from amanat.intake.held_batches import purge_stale_batches
 from amanat.intake.labels import CANONICAL_FIELDS, match_label
-from amanat.intake.models import Submission, SubmissionPart
+from amanat.intake.models import Submission
 from amanat.intake.openrosa import MAX_PARTS, UNKNOWN_LANGUAGE, read_submission_meta
 from amanat.intake.openrosa_payload import pack_openrosa
 from amanat.intake.parsed import ParsedSubmission, safe_file_name
@@ -50,7 +49,6 @@ from amanat.intake.service import seal_submission
 from amanat.intake.tables import TableReader, read_table
 from amanat.intake.whatsapp import ExtractionResult, extract_submissions, parse_chat, preview_json
 
-HOLD_HOURS = 24            # a held (previewed, unconfirmed) web import is deleted after this
 CHUNK = 500                # submissions sealed between flushes of batch metadata and progress reports
 SAMPLE_LIMIT = 50          # submissions described one by one in a result; the rest only counted
 MAX_ERRORS = 100           # row errors collected before a table is given up
@@ -123,14 +121,6 @@ class ImportRejected(IntakeError):
         super().__init__(problem, source=first.source, line=first.line, row=first.row, column=first.column,
                          field=first.field)
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class HeldBatch:
-    batch_id: str
-    channel: str
-    submissions: int
-    received_at: datetime
 
 
 # --- the form, labels and provenance --------------------------------------------------------------------
@@ -516,88 +506,5 @@ def import_odk_zip(db: Session, keys: KeyHolder, data: bytes, *, file_name: str,
     return result
 
 
-# --- held batches (web preview → confirm or discard) ------------------------------------------------------
-
-def _held(db: Session, batch_id: str, user_id: str) -> HeldBatch:
-    """The user's own held batch; anyone else's, or none, is NotFound (no hint that it exists)."""
-    row = db.execute(
-        select(func.min(Submission.channel), func.count(), func.min(Submission.received_at))
-        .where(Submission.batch_id == batch_id, Submission.status == "held", Submission.submitted_by == user_id)
-    ).one()
-    channel, count, received = row
-    if not count:
-        raise NotFound("No import with this id is waiting for your confirmation.", code="import_not_found")
-    return HeldBatch(batch_id, str(channel), int(count), received)
-
-
-def get_held_batch(db: Session, batch_id: str, *, user_id: str) -> HeldBatch:
-    return _held(db, batch_id, user_id)
-
-
-def list_held_batches(db: Session, *, user_id: str) -> list[HeldBatch]:
-    rows = db.execute(
-        select(Submission.batch_id, func.min(Submission.channel), func.count(), func.min(Submission.received_at))
-        .where(Submission.status == "held", Submission.submitted_by == user_id)
-        .group_by(Submission.batch_id).order_by(func.min(Submission.received_at).desc()).limit(50)
-    ).all()
-    return [HeldBatch(str(b), str(c), int(n), at) for b, c, n, at in rows if b is not None]
-
-
-def _expired(batch: HeldBatch, now: datetime | None = None) -> bool:
-    return batch.received_at < (now or utcnow()) - timedelta(hours=HOLD_HOURS)
-
-
-def confirm_batch(db: Session, actor: Actor, batch_id: str, *, user_id: str) -> int:
-    """Release the user's held batch to the worker (held → sealed), audited as ``import:confirm``."""
-    batch = _held(db, batch_id, user_id)
-    if _expired(batch):
-        raise Conflict(f"This import waited more than {HOLD_HOURS} hours and has expired; upload the file again.",
-                       code="import_expired")
-    db.execute(update(Submission)
-               .where(Submission.batch_id == batch_id, Submission.status == "held",
-                      Submission.submitted_by == user_id)
-               .values(status="sealed"), execution_options={"synchronize_session": False})
-    record_event(db, actor, "import:confirm", "import", batch_id, channel=batch.channel,
-                 submissions=batch.submissions)
-    db.flush()
-    return batch.submissions
-
-
-def _delete_held(db: Session, *where: ColumnElement[bool]) -> None:
-    ids = select(Submission.id).where(Submission.status == "held", *where)
-    db.execute(delete(SubmissionPart).where(SubmissionPart.submission_id.in_(ids)),
-               execution_options={"synchronize_session": False})
-    db.execute(delete(Submission).where(Submission.status == "held", *where),
-               execution_options={"synchronize_session": False})
-
-
-def discard_batch(db: Session, actor: Actor, batch_id: str, *, user_id: str) -> int:
-    """Delete the user's held batch (its sealed parts with it), audited as ``import:discard``."""
-    batch = _held(db, batch_id, user_id)
-    _delete_held(db, Submission.batch_id == batch_id, Submission.submitted_by == user_id)
-    record_event(db, actor, "import:discard", "import", batch_id, channel=batch.channel,
-                 submissions=batch.submissions)
-    db.flush()
-    return batch.submissions
-
-
-def purge_stale_batches(db: Session, actor: Actor, *, now: datetime | None = None) -> int:
-    """Delete held batches older than HOLD_HOURS, each audited as ``import:expire``; called on each web upload."""
-    cutoff = (now or utcnow()) - timedelta(hours=HOLD_HOURS)
-    stale = db.execute(
-        select(Submission.batch_id, func.count()).where(Submission.status == "held")
-        .group_by(Submission.batch_id).having(func.min(Submission.received_at) < cutoff)
-    ).all()
-    for batch_id, count in stale:
-        if batch_id is None:
-            continue
-        _delete_held(db, Submission.batch_id == batch_id)
-        record_event(db, actor, "import:expire", "import", batch_id, submissions=int(count))
-    db.flush()
-    return sum(int(n) for b, n in stale if b is not None)
-
-
-__all__ = ["CHUNK", "HOLD_HOURS", "HeldBatch", "ImportRejected", "ImportResult", "SubmissionSummary",
-           "confirm_batch", "discard_batch", "get_held_batch", "import_odk_zip", "import_table", "import_whatsapp",
-           "list_held_batches", "preview_table", "preview_whatsapp", "purge_stale_batches",
-           "whatsapp_preview_document"]
+__all__ = ["CHUNK", "ImportRejected", "ImportResult", "SubmissionSummary", "import_odk_zip", "import_table",
+           "import_whatsapp", "preview_table", "preview_whatsapp", "whatsapp_preview_document"]

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from amanat.accounts.service import CurrentUser
 from amanat.core.permissions import Permission
-from amanat.intake import imports
+from amanat.intake import held_batches, imports
 from amanat.intake.errors import IntakeError
 from amanat.intake.form_versions import current_form
 from amanat.intake.parsed import safe_file_name
@@ -34,14 +34,14 @@ def _upload_page(request: Request, db: DB, user: CurrentUser, *, error: IntakeEr
                  channel: str | None = None, status: int = 200) -> HTMLResponse:
     errors = getattr(error, "errors", None) or ([error] if error else [])
     return render(request, "imports/upload.html", {
-        "held": imports.list_held_batches(db, user_id=user.id), "error": error, "errors": errors,
-        "channel": channel, "hold_hours": imports.HOLD_HOURS,
+        "held": held_batches.list_held_batches(db, user_id=user.id), "error": error, "errors": errors,
+        "channel": channel, "hold_hours": held_batches.HOLD_HOURS,
     }, status=status)
 
 
 def _preview_page(request: Request, db: DB, lang_code: str, result: imports.ImportResult) -> HTMLResponse:
     return render(request, "imports/preview.html", {"result": result, "labels": _field_labels(db, lang_code),
-                                                    "hold_hours": imports.HOLD_HOURS})
+                                                    "hold_hours": held_batches.HOLD_HOURS})
 
 
 def _read(upload: UploadFile) -> bytes:
@@ -103,13 +103,13 @@ def upload_odk(request: Request, db: DB, lang: Lang, user: Importer,
 
 @router.get("/imports/{batch_id}", response_class=HTMLResponse)
 def held_batch(request: Request, db: DB, lang: Lang, user: Importer, batch_id: str) -> HTMLResponse:
-    batch = imports.get_held_batch(db, batch_id, user_id=user.id)
-    return render(request, "imports/held.html", {"batch": batch, "hold_hours": imports.HOLD_HOURS})
+    batch = held_batches.get_held_batch(db, batch_id, user_id=user.id)
+    return render(request, "imports/held.html", {"batch": batch, "hold_hours": held_batches.HOLD_HOURS})
 
 
 @router.post("/imports/{batch_id}/confirm", response_class=HTMLResponse)
 def confirm(request: Request, db: DB, lang: Lang, user: Importer, batch_id: str) -> HTMLResponse:
-    count = imports.confirm_batch(db, user.actor, batch_id, user_id=user.id)
+    count = held_batches.confirm_batch(db, user.actor, batch_id, user_id=user.id)
     db.commit()
     request.app.state.worker.wake()
     context: dict[str, Any] = {"confirmed": count, "discarded": None}
@@ -118,7 +118,7 @@ def confirm(request: Request, db: DB, lang: Lang, user: Importer, batch_id: str)
 
 @router.post("/imports/{batch_id}/discard", response_class=HTMLResponse)
 def discard(request: Request, db: DB, lang: Lang, user: Importer, batch_id: str) -> HTMLResponse:
-    count = imports.discard_batch(db, user.actor, batch_id, user_id=user.id)
+    count = held_batches.discard_batch(db, user.actor, batch_id, user_id=user.id)
     db.commit()
     context: dict[str, Any] = {"confirmed": None, "discarded": count}
     return render(request, "imports/done.html", context)
