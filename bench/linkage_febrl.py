@@ -189,9 +189,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
         for r in results[task]:
             xs = [c["threshold"] for c in r["curve"]]
             ax.plot(xs, [c["f1"] for c in r["curve"]], marker="o", label=f"{r['pipeline']} F1")
+            ax.axhline(r["blocking_ceiling"], ls=":", lw=1, color=ax.lines[-1].get_color())
         ax.set_xscale("logit")
         ax.set_title(task)
-        ax.set_xlabel("match probability threshold")
+        ax.set_xlabel("match probability threshold (dotted: blocking ceiling)")
         ax.set_ylabel("pairwise F1")
         ax.legend()
     fig.tight_layout()

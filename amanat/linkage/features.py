@@ -83,7 +83,7 @@ BLOCKING_RULES: tuple[BlockRule, ...] = (
     BlockRule("ph", ("phones",), explode="phones"),
     BlockRule("dd", ("dob_day", "district_pcode")),
     BlockRule("gy", ("father_phon", "grand_phon", "dob_year")),
-    BlockRule("ff", ("full_first", "father_first", "dob_year", "gender")),
+    BlockRule("ff", ("full_first", "father_first", "dob_year", "province_pcode")),
     BlockRule("fd", ("full_phon", "dob_day")),
     BlockRule("nm", ("full_phon", "family_phon", "dob_year")),
     BlockRule("md", ("family_phon", "dob_day")),

@@ -242,10 +242,16 @@ def linker_for(settings: SettingsCreator | dict[str, Any], frame: pd.DataFrame, 
 
 def model_linker(model: TrainedModel, frame: pd.DataFrame, *,
                  con: duckdb.DuckDBPyConnection | None = None) -> Linker:
-    """A Splink linker over ``frame`` carrying the stored model's parameters."""
+    """A Splink linker over ``frame`` carrying the stored model's parameters.
+
+    Blocking comes from this code's BLOCKING_RULES, not from the rules saved with the model,
+    so batch candidates always equal what ``blocking_keys`` gives the store's index."""
     _ = model.specs  # refuse a model from another spec version
-    return linker_for(model.settings_json, frame, model.tf_tables, model.tf_defaults,
-                      link_type=model.link_type, con=con)
+    settings = copy.deepcopy(model.settings_json)
+    settings["blocking_rules_to_generate_predictions"] = [
+        c.create_blocking_rule_dict("duckdb") for c in blocking_rule_creators()
+    ]
+    return linker_for(settings, frame, model.tf_tables, model.tf_defaults, link_type=model.link_type, con=con)
 
 
 M_FLOOR = 1e-6
