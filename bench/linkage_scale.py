@@ -90,7 +90,6 @@ def child(kind: str, size: int, seed: int) -> dict[str, Any]:
         out.update(seconds_normalise=round(t1 - t0, 1), seconds_train=round(t2 - t1, 1),
                    seconds_predict=round(t3 - t2, 1), seconds_cluster=round(t4 - t3, 1),
                    seconds_linkage=round(t4 - t1, 1), seconds_total=round(t4 - t0, 1))
-        ids = "unique_id"
     else:
         from linkage_synth import plain_splink, raw_frame
 
@@ -103,10 +102,9 @@ def child(kind: str, size: int, seed: int) -> dict[str, Any]:
         _stage("plain Splink done", t0)
         out.update(seconds_prepare=round(t1 - t0, 1), seconds_linkage=round(t4 - t1, 1),
                    seconds_total=round(t4 - t0, 1))
-        ids = "unique_id"
     out["peak_rss_mb"] = round(_status_kb("VmHWM") / 1024)
     out["pairs_scored_above_0.5"] = len(pairs)
-    out["clustered_at_0.99"] = scores(cluster_pairs(cc, ids), truth)
+    out["clustered_at_0.99"] = scores(cluster_pairs(cc), truth)
     return out
 
 
