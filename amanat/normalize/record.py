@@ -145,48 +145,50 @@ def _try(name: str, issues: list[tuple[str, str]], fn: Callable[..., T], *args: 
         return None
 
 
-def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> NormalizedRecord:
-    # Empty values (None, "", an empty CSV cell) carry nothing; unknown keys are ignored.
-    values: dict[str, str] = {}
-    for key, value in fields.items():
-        if value and key in _FORM_SET:
-            if isinstance(value, str):
-                value = value.strip()
-                if value:
-                    values[key] = value
-            else:
-                issues.append((key, f"{key}: expected text"))
-    text = values.get
+def clean_text(value: object) -> str | None:
+    """A form value as ``_normalize`` keeps it: stripped text, else None (empty or not text)."""
+    if value and isinstance(value, str):
+        return value.strip() or None
+    return None
 
-    names: dict[str, NameNorm] = {}
-    for part, latin_field in _NAME_PAIRS:
-        raw, raw_latin = text(part), text(latin_field)
-        if raw is None or raw_latin is None:  # one spelling only, the usual case: no merge to cache
-            one = raw or raw_latin
-            if one is not None and (name := _name(one)).script != "empty":
-                names[part] = name
-            continue
-        merged = _name_pair(raw, raw_latin)
-        if merged is not None:
-            names[part] = merged
 
-    def date(name: str) -> DateNorm | None:
-        raw = text(name)
-        if raw is None:
-            return None
-        try:
-            return _date(raw, None)
-        except AmanatError as exc:
-            issues.append((name, exc.public_message))
-            return None
+# The form's field groups, each normalised on its own: a batch memoises a group on its raw values
+# (names, dates and places repeat heavily in a population), and the record is built from the same
+# functions, so both give the same output.
+Text = Callable[[str], "str | None"]
 
-    gender = None
-    raw_gender = text("gender")
-    if raw_gender:
-        gender = normalize_gender(raw_gender)
-        if gender is None:
-            issues.append(("gender", "gender: not recognised"))
 
+def name_part(raw: str | None, raw_latin: str | None) -> NameNorm | None:
+    """One name part from its script and Latin fields (either may be None)."""
+    if raw is None or raw_latin is None:  # one spelling only, the usual case: no merge to cache
+        one = raw or raw_latin
+        if one is not None and (name := _name(one)).script != "empty":
+            return name
+        return None
+    return _name_pair(raw, raw_latin)
+
+
+def date_part(name: str, raw: str | None, issues: list[tuple[str, str]]) -> DateNorm | None:
+    if raw is None:
+        return None
+    try:
+        return _date(raw, None)
+    except AmanatError as exc:
+        issues.append((name, exc.public_message))
+        return None
+
+
+def gender_part(raw: str | None, issues: list[tuple[str, str]]) -> str | None:
+    if not raw:
+        return None
+    gender = normalize_gender(raw)
+    if gender is None:
+        issues.append(("gender", "gender: not recognised"))
+    return gender
+
+
+def tazkira_part(text: Text, issues: list[tuple[str, str]]) -> IdNorm | None:
+    """From tazkira_number and the paper tazkira's volume, page and record."""
     tazkira = None
     raw_tazkira = text("tazkira_number")
     if raw_tazkira:
@@ -198,7 +200,11 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
             tazkira = paper_id
     if tazkira is not None and not tazkira.valid:
         issues.extend(("tazkira_number", r) for r in tazkira.reasons)
+    return tazkira
 
+
+def passport_part(text: Text, issues: list[tuple[str, str]]) -> IdNorm | None:
+    """From passport_number and passport_mrz."""
     passport = None
     raw_passport = text("passport_number")
     if raw_passport:
@@ -215,7 +221,11 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
                     issues.append(("passport_number", "passport: the number differs from the one in the MRZ"))
                 if passport is None or not passport.valid:
                     passport = mrz.passport
+    return passport
 
+
+def phones_part(text: Text, issues: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Valid E.164 numbers from phone and whatsapp_phone, deduplicated in order."""
     phones: list[str] = []
     for name in ("phone", "whatsapp_phone"):
         raw = text(name)
@@ -230,8 +240,12 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
                     phones.append(phone.e164)
             else:
                 issues.extend((name, r) for r in phone.reasons)
+    return tuple(phones)
 
-    province = district = birth = None
+
+def home_part(text: Text, issues: list[tuple[str, str]]) -> tuple[str | None, str | None]:
+    """(province, district) P-codes from province and district."""
+    province = district = None
     raw = text("province")
     if raw:
         province = _place(_province(raw))
@@ -244,9 +258,38 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
             issues.append(("district", "district: not found in the gazetteer"))
         elif province is None:
             province = district[:4]
-    raw = text("place_of_birth")
-    if raw:
-        birth = _place(_district(raw, "")) or _place(_province(raw))
+    return province, district
+
+
+def birth_part(raw: str | None) -> str | None:
+    return (_place(_district(raw, "")) or _place(_province(raw))) if raw else None
+
+
+def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> NormalizedRecord:
+    # Empty values (None, "", an empty CSV cell) carry nothing; unknown keys are ignored.
+    values: dict[str, str] = {}
+    for key, value in fields.items():
+        if value and key in _FORM_SET:
+            if isinstance(value, str):
+                value = value.strip()
+                if value:
+                    values[key] = value
+            else:
+                issues.append((key, f"{key}: expected text"))
+    text = values.get
+
+    names: dict[str, NameNorm] = {}
+    for part, latin_field in _NAME_PAIRS:
+        name = name_part(text(part), text(latin_field))
+        if name is not None:
+            names[part] = name
+
+    gender = gender_part(text("gender"), issues)
+    tazkira = tazkira_part(text, issues)
+    passport = passport_part(text, issues)
+    phones = phones_part(text, issues)
+    province, district = home_part(text, issues)
+    birth = birth_part(text("place_of_birth"))
 
     country = None
     raw = text("country_of_refuge")
@@ -264,9 +307,12 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
     service = (branch_hit.service if branch_hit else None) or (unit_hit.service if unit_hit else None)
 
     return NormalizedRecord(
-        names=names, dob=date("date_of_birth"), gender=gender, tazkira=tazkira, passport=passport,
-        phones=tuple(phones), province_pcode=province, district_pcode=district, birth_pcode=birth,
-        country_iso2=country, refuge_entry=date("refuge_entry_date"), service_start=date("service_start"),
-        service_end=date("service_end"), rank_code=rank_hit.code if rank_hit else None,
+        names=names, dob=date_part("date_of_birth", text("date_of_birth"), issues), gender=gender,
+        tazkira=tazkira, passport=passport, phones=phones, province_pcode=province, district_pcode=district,
+        birth_pcode=birth, country_iso2=country,
+        refuge_entry=date_part("refuge_entry_date", text("refuge_entry_date"), issues),
+        service_start=date_part("service_start", text("service_start"), issues),
+        service_end=date_part("service_end", text("service_end"), issues),
+        rank_code=rank_hit.code if rank_hit else None,
         unit_code=unit_hit.code if unit_hit else None, service_code=service, issues=tuple(issues),
     )
