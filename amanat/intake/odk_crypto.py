@@ -54,10 +54,11 @@ class Manifest:
 class DecryptedSubmission:
     xml: bytes = field(repr=False)
     media: dict[str, bytes] = field(repr=False)   # decrypted name (".enc" removed) -> plaintext
-    signature_valid: bool | None                  # None: the manifest carried no signature
+    signature_valid: bool | None                  # None: no signature, or media missing so none can be checked
     instance_id: str
     form_id: str
     version: str | None
+    missing_media: tuple[str, ...] = ()           # manifest media not received (allow_missing_media only)
 
 
 def _local(tag: object) -> str:
@@ -181,12 +182,16 @@ def _plain_name(enc_name: str) -> str:
 
 
 def decrypt_submission(manifest: Manifest, files: Mapping[str, bytes], private_key: bytes | Unwrap, *,
-                       password: bytes | None = None, strict: bool = False) -> DecryptedSubmission:
+                       password: bytes | None = None, strict: bool = False,
+                       allow_missing_media: bool = False) -> DecryptedSubmission:
     """Open an encrypted submission: `files` maps the manifest's .enc names to their bytes.
 
     `private_key` is a PEM private key, or a callable that unwraps with a key held elsewhere (the worker
     passes ``KeyHolder.odk_unwrap``, so the organisation's key never leaves core.crypto).
     With strict=True a signature that does not match raises instead of returning signature_valid=False.
+    With allow_missing_media=True, media files that never arrived are skipped and listed (each file's IV
+    depends only on its position, so the others still open); the signature covers every file, so it
+    cannot be checked and signature_valid is None. The encrypted XML itself is always required.
     """
     unwrap = private_key if callable(private_key) else _pem_unwrap(_load_private_key(private_key, password))
     key = _unwrap(unwrap, manifest.base64_encrypted_key, "base64EncryptedKey")
@@ -194,15 +199,16 @@ def decrypt_submission(manifest: Manifest, files: Mapping[str, bytes], private_k
         raise IntakeError("the unwrapped key is not an AES-256 key", source=_MANIFEST,
                           field="base64EncryptedKey")
     order = [*manifest.media, manifest.encrypted_xml_file]
-    for name in order:
-        if name not in files:
-            raise IntakeError("file named in the manifest is missing", source=name)
+    missing = tuple(name for name in order if name not in files)
+    if missing and (not allow_missing_media or manifest.encrypted_xml_file in missing):
+        raise IntakeError("file named in the manifest is missing", source=missing[0])
     ivs = iv_sequence(manifest.instance_id, key, len(order))
     plain: list[tuple[str, bytes]] = [
-        (_plain_name(name), _decrypt_file(key, iv, files[name], name)) for name, iv in zip(order, ivs, strict=True)
+        (_plain_name(name), _decrypt_file(key, iv, files[name], name))
+        for name, iv in zip(order, ivs, strict=True) if name in files
     ]
     signature_valid: bool | None = None
-    if manifest.signature is not None:
+    if manifest.signature is not None and not missing:
         expected = hashlib.md5(_signature_source(  # noqa: S324 (the protocol's choice)
             manifest.form_id, manifest.version, manifest.base64_encrypted_key, manifest.instance_id,
             plain)).digest()
@@ -216,7 +222,7 @@ def decrypt_submission(manifest: Manifest, files: Mapping[str, bytes], private_k
     xml = plain[-1][1]
     return DecryptedSubmission(xml=xml, media=dict(plain[:-1]), signature_valid=signature_valid,
                                instance_id=manifest.instance_id, form_id=manifest.form_id,
-                               version=manifest.version)
+                               version=manifest.version, missing_media=tuple(_plain_name(n) for n in missing))
 
 
 def encrypt_submission(xml: bytes, media: Mapping[str, bytes], public_key: bytes | rsa.RSAPublicKey, *,

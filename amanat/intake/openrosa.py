@@ -8,6 +8,9 @@ The web edge (web/routes/openrosa.py) only speaks HTTP; what it serves and store
 - Several POSTs for one instanceID (``*isIncomplete*``) collect into one submission, kept from the worker
   (status ``receiving``) until the last one. The same instanceID again with the same XML adds parts; with
   other XML it is a conflict (409): an edit must come with a new instanceID and a deprecatedID.
+- A submission whose last part has not come after ``RECEIVING_HOURS`` is released to the worker as it is
+  (``release_stale``): its form data came with the first part, and an applicant's answers must not wait
+  forever on a photo. What never arrived is listed on the record, as ODK Central does.
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ import re
 import xml.etree.ElementTree as ET  # only to build XML; parsing goes through defusedxml
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
+from amanat.core.db import utcnow
 from amanat.errors import Conflict, NotFound, PayloadTooLarge
 from amanat.forms.spec import FormSpec
 from amanat.forms.xform import to_xform, xform_md5
@@ -44,6 +49,9 @@ MAX_PARTS = 100  # media parts of one submission, over all its POSTs
 UNKNOWN_LANGUAGE = "und"  # Collect does not say which language the form was filled in
 _INSTANCE_ID = re.compile(r"^[A-Za-z0-9:._\-]{1,100}$")
 _SOURCE = "xml_submission_file"
+# Collect retries unsent parts whenever it next has a connection; three days covers a phone that went
+# out of coverage for a weekend without holding the applicant's answers back for long.
+RECEIVING_HOURS = 72
 
 
 def _xml(root: ET.Element) -> bytes:
@@ -179,6 +187,7 @@ def receive_submission(db: Session, keys: KeyHolder, actor: Actor, *, submitted_
                        xml: bytes, media: Sequence[tuple[str, bytes]], incomplete: bool) -> Received:
     """Seal one OpenRosa POST in the caller's transaction (audited); see the module docstring for the rules."""
     meta = read_submission_meta(xml)
+    release_stale(db)
     if meta.form_id not in known_form_ids(db):
         raise NotFound("This form is not known to this server.", code="form_unknown")
     if len(media) > MAX_PARTS:
@@ -214,3 +223,27 @@ def receive_submission(db: Session, keys: KeyHolder, actor: Actor, *, submitted_
         db.flush()
     record_event(db, actor, "submission:add_parts", "submission", sub_id, parts=added, complete=complete)
     return Received(202, sub_id, receipt_code, complete, added)
+
+
+RELEASER = Actor("system:openrosa")
+
+
+def release_stale(db: Session, actor: Actor = RELEASER, *, now: datetime | None = None,
+                  hours: float = RECEIVING_HOURS) -> int:
+    """Release submissions still ``receiving`` after ``hours`` to the worker (audited, one event each).
+
+    Called on every OpenRosa POST and by the worker's loop, so it costs one indexed query when there are none.
+    """
+    cutoff = (now or utcnow()) - timedelta(hours=hours)
+    stale = db.execute(select(Submission.id, Submission.part_count)
+                       .where(Submission.status == "receiving", Submission.received_at < cutoff)).all()
+    if not stale:
+        return 0
+    ids = [sub_id for sub_id, _ in stale]
+    db.execute(update(Submission).where(Submission.id.in_(ids), Submission.status == "receiving")
+               .values(status="sealed"), execution_options={"synchronize_session": False})
+    for sub_id, parts in stale:
+        record_event(db, actor, "submission:release_incomplete", "submission", sub_id, parts=parts,
+                     hours=int(hours))
+    db.flush()
+    return len(ids)

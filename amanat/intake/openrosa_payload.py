@@ -77,11 +77,16 @@ def open_openrosa_payload(db: Session, submission_id: str, sealed: ParsedSubmiss
             manifest = parse_manifest(xml)
             files = {name: media[safe_file_name(name)] for name in [*manifest.media, manifest.encrypted_xml_file]
                      if safe_file_name(name) in media}
-            decrypted = decrypt_submission(manifest, files, unwrap)
+            # A submission released with parts missing (see openrosa.release_stale) still opens; what
+            # never arrived is listed and the record flagged, so nothing the applicant sent is lost.
+            decrypted = decrypt_submission(manifest, files, unwrap, allow_missing_media=True)
         except IntakeError as exc:
             raise _coded(exc, "odk_decrypt_failed") from None
         xml, media = decrypted.xml, decrypted.media
         signature = {None: "absent", True: "valid", False: "mismatch"}[decrypted.signature_valid]
+        if decrypted.missing_media:
+            signature = "unverifiable"
+            flags["missing_media"] = len(decrypted.missing_media)
         openrosa["signature"] = signature
         if signature == "mismatch":
             flags["signature_mismatch"] = True

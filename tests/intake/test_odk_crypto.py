@@ -91,6 +91,14 @@ def test_truncated_and_missing_files() -> None:
     missing = {k: v for k, v in files.items() if k != "1538040007350.jpg.enc"}
     with pytest.raises(IntakeError, match=r"1538040007350\.jpg\.enc: file named in the manifest is missing"):
         decrypt_submission(manifest, missing, pem)
+    # Released with a part missing: the rest opens (IVs go by position), the signature cannot be checked.
+    opened = decrypt_submission(manifest, missing, pem, allow_missing_media=True)
+    full = decrypt_submission(manifest, files, pem)
+    assert opened.missing_media == ("1538040007350.jpg",) and opened.signature_valid is None
+    assert opened.xml == full.xml and opened.media == {k: v for k, v in full.media.items() if k != "1538040007350.jpg"}
+    no_xml = {k: v for k, v in files.items() if k != "submission.xml.enc"}
+    with pytest.raises(IntakeError, match=r"submission\.xml\.enc: file named in the manifest is missing"):
+        decrypt_submission(manifest, no_xml, pem, allow_missing_media=True)
 
 
 def test_bad_manifests() -> None:

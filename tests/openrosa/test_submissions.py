@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -9,6 +11,7 @@ from sqlalchemy import func, select
 from amanat.core.audit import AuditEvent, verify_chain
 from amanat.intake.models import Submission, SubmissionPart
 from amanat.intake.odk_crypto import encrypt_submission
+from amanat.intake.openrosa import RECEIVING_HOURS, release_stale
 from amanat.jobs.pipeline import drain
 from amanat.records.models import Document, Record
 
@@ -186,3 +189,51 @@ def test_submission_errors_name_the_problem(client: TestClient, auth, database) 
     missing = client.post("/submission", files=[("photo.jpg", ("photo.jpg", JPEG, "image/jpeg"))], auth=auth)
     assert missing.status_code == 422 and "xml_submission_file" in message(missing)[1]
     assert count(database, Submission) == 0
+
+
+def _age(database, iid: str, hours: float) -> None:
+    with database.transaction() as db:
+        sub = db.scalars(select(Submission).where(Submission.instance_id == iid)).one()
+        sub.received_at = sub.received_at - timedelta(hours=hours)
+
+
+def test_a_submission_whose_last_part_never_comes_is_released(client: TestClient, auth, database) -> None:
+    iid = new_instance_id()
+    xml = submission_xml(iid, photo="a.jpg", passport_photo="b.jpg")
+    assert post(client, auth, xml, [("a.jpg", JPEG)], incomplete=True).status_code == 201
+    _age(database, iid, RECEIVING_HOURS - 1)
+    assert post(client, auth, submission_xml(new_instance_id())).status_code == 201
+    assert one(database, Submission, Submission.instance_id == iid).status == "receiving"  # not yet
+    _age(database, iid, 2)
+    with database.transaction() as db:
+        assert release_stale(db) == 1
+        assert release_stale(db) == 0
+    steps = drain(database)
+    assert all(s.ok for s in steps), [s.error_code for s in steps]
+    sub = one(database, Submission, Submission.instance_id == iid)
+    rec = one(database, Record, Record.id == sub.record_id)
+    assert rec.data["full_name"] == "محمد نبی"
+    assert documents(database, rec.id) == {"doc_tazkira": JPEG}
+    assert rec.provenance["provenance"]["missing_media"] == ["b.jpg"]
+    event = one(database, AuditEvent, AuditEvent.action == "submission:release_incomplete")
+    assert event.subject_id == sub.id and event.actor == "system:openrosa"
+    with database.reading() as db:
+        assert verify_chain(db).ok
+
+
+def test_a_released_encrypted_submission_opens_with_what_came(client: TestClient, auth, database) -> None:
+    iid = new_instance_id()
+    manifest, files = encrypted(database, iid, {"a.jpg": JPEG, "b.jpg": JPEG2}, photo="a.jpg",
+                                passport_photo="b.jpg")
+    parts = [(n, files[n]) for n in ("a.jpg.enc", "submission.xml.enc")]  # b.jpg.enc never arrives
+    assert post(client, auth, manifest, parts, incomplete=True).status_code == 201
+    _age(database, iid, RECEIVING_HOURS + 1)
+    with database.transaction() as db:
+        assert release_stale(db) == 1
+    (step,) = drain(database)
+    assert step.ok, step.error_code
+    rec = one(database, Record, Record.id == step.record_id)
+    prov = rec.provenance["provenance"]
+    assert prov["openrosa"]["signature"] == "unverifiable" and prov["flags"] == {"missing_media": 1}
+    assert prov["missing_media"] == ["b.jpg"]
+    assert documents(database, rec.id) == {"doc_tazkira": JPEG}
