@@ -72,10 +72,10 @@ def child(kind: str, size: int, seed: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     if kind == "amanat":
         from amanat.linkage.batch import cluster, predict_pairs
-        from amanat.linkage.features import features_frame, features_from_fields
+        from amanat.linkage.features import batch_features
         from amanat.linkage.model import Thresholds, train_model
 
-        frame = features_frame(features_from_fields(str(r["record_id"]), r) for r in records)
+        frame = batch_features([str(r["record_id"]) for r in records], records)
         t1 = time.perf_counter()
         _stage("normalised", t0)
         model = train_model(frame, seed=seed)

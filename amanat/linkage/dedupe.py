@@ -20,7 +20,7 @@ from amanat.errors import InvalidInput
 from amanat.intake.spreadsheet_safety import escape_formula
 from amanat.intake.tables import read_table
 from amanat.linkage.batch import cluster, predict_pairs
-from amanat.linkage.features import empty_row, features_frame, features_from_fields
+from amanat.linkage.features import batch_features
 from amanat.linkage.incremental import score_pair
 from amanat.linkage.model import TrainedModel, train_model
 
@@ -79,16 +79,12 @@ def bundled_model() -> TrainedModel:
 
 def _features(rows: Sequence[SourceRow], progress: Progress, skipped: list[str]) -> pd.DataFrame:
     progress.stage("normalising", len(rows))
-    out: list[dict[str, Any]] = []
-    for i, r in enumerate(rows):
-        try:
-            out.append(features_from_fields(str(i), r.fields))
-        except Exception as exc:  # one odd row must not stop a whole file; it stays unlinked
-            out.append(empty_row(str(i)))
-            skipped.append(f"{r.source_file} row {r.source_row}: could not be normalised "
-                           f"({type(exc).__name__})")
-        progress.advance()
-    return features_frame(out)
+    failed: list[int] = []
+    frame = batch_features([str(i) for i in range(len(rows))], [r.fields for r in rows],
+                           failed=failed, progress=progress.advance)
+    for i in failed:  # one odd row must not stop a whole file; it stays unlinked
+        skipped.append(f"{rows[i].source_file} row {rows[i].source_row}: could not be normalised")
+    return frame
 
 
 def dedupe_rows(

@@ -7,12 +7,17 @@ logged. The store persists only ``blocking_keys`` — as HMACs — to find candi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from amanat.normalize import record as normalize_parts
 
 if TYPE_CHECKING:
     from amanat.normalize.record import NormalizedRecord
@@ -186,6 +191,44 @@ def _id_value(idn: Any) -> str | None:
     return _clean(getattr(idn, "value", idn))
 
 
+def _whole_name_columns(full: str | None, father: str | None, family: str | None) -> dict[str, Any]:
+    """From the phonetic keys of the own, father's and family name."""
+    whole = [k for k in (full, father) if k]
+    own = {t for k in (full, family) for t in (k or "").split()}
+    return {
+        # The whole name (own + father's) as one key: common combinations get their own frequency.
+        "names_phon": " / ".join(whole) if len(whole) == 2 else None,
+        # Own and family name as an unordered set: the same whichever field each was written in
+        # (only with a family name: otherwise it would just repeat the own name's key).
+        "names_set": " ".join(sorted(own)) if family and full else None,
+    }
+
+
+def _birth_columns(pcode: Any) -> dict[str, Any]:
+    birth = _clean(pcode)
+    return {"birth_pcode": birth, "birth_prov": _province_of(birth)}
+
+
+def _tazkira_columns(tazkira: Any) -> dict[str, Any]:
+    value = _id_value(tazkira)
+    digits = "" if not value or value.startswith("paper:") else "".join(c for c in value if c.isdigit())
+    return {
+        "tazkira": value,
+        "tazkira_kind": _clean(getattr(tazkira, "kind", None)) if value else None,
+        # Its digits in order: two digits swapped in typing (the commonest ID typo) still meet.
+        "tazkira_sorted": "".join(sorted(digits)) if len(digits) >= 7 else None,
+    }
+
+
+def _phone_list(phones: Any) -> list[str]:
+    return sorted({p for p in (phones or ()) if p})
+
+
+def _gender(gender: Any) -> str | None:
+    g = _clean(gender)
+    return g if g in ("m", "f") else None
+
+
 def features_from_normalized(record_id: str, norm: NormalizedRecord) -> dict[str, Any]:
     """The flat linkage row for one normalised record."""
     row: dict[str, Any] = {"unique_id": str(record_id)}
@@ -193,28 +236,15 @@ def features_from_normalized(record_id: str, norm: NormalizedRecord) -> dict[str
     family = names.get("family_name")
     for field, prefix in NAME_PARTS.items():
         row.update(_name_columns(prefix, names.get(field), family if field == "full_name" else None))
-    whole = [row[f"{p}_phon"] for p in ("full", "father") if row[f"{p}_phon"]]
-    # The whole name (own + father's) as one key: common combinations get their own frequency.
-    row["names_phon"] = " / ".join(whole) if len(whole) == 2 else None
-    # Own and family name as an unordered set: the same whichever field each was written in
-    # (only with a family name: otherwise it would just repeat the own name's key).
-    own = {t for p in ("full", "family") for t in (row[f"{p}_phon"] or "").split()}
-    row["names_set"] = " ".join(sorted(own)) if row["family_phon"] and row["full_phon"] else None
+    row.update(_whole_name_columns(row["full_phon"], row["father_phon"], row["family_phon"]))
     row.update(_dob_columns(getattr(norm, "dob", None)))
-    row["birth_pcode"] = _clean(getattr(norm, "birth_pcode", None))
-    row["birth_prov"] = _province_of(row["birth_pcode"])
+    row.update(_birth_columns(getattr(norm, "birth_pcode", None)))
     row["district_pcode"] = _clean(getattr(norm, "district_pcode", None))
     row["province_pcode"] = _clean(getattr(norm, "province_pcode", None))
-    row["tazkira"] = _id_value(getattr(norm, "tazkira", None))
-    row["tazkira_kind"] = _clean(getattr(getattr(norm, "tazkira", None), "kind", None)) if row["tazkira"] else None
-    value = row["tazkira"] or ""
-    digits = "" if value.startswith("paper:") else "".join(c for c in value if c.isdigit())
-    # Its digits in order: two digits swapped in typing (the commonest ID typo) still meet.
-    row["tazkira_sorted"] = "".join(sorted(digits)) if len(digits) >= 7 else None
+    row.update(_tazkira_columns(getattr(norm, "tazkira", None)))
     row["passport"] = _id_value(getattr(norm, "passport", None))
-    row["phones"] = sorted({p for p in (getattr(norm, "phones", ()) or ()) if p})
-    gender = _clean(getattr(norm, "gender", None))
-    row["gender"] = gender if gender in ("m", "f") else None
+    row["phones"] = _phone_list(getattr(norm, "phones", ()))
+    row["gender"] = _gender(getattr(norm, "gender", None))
     return row
 
 
@@ -313,3 +343,200 @@ def blocking_keys(features: Mapping[str, Any]) -> list[str]:
     for rule in BLOCKING_RULES:
         keys.extend(_key_values(features, rule))
     return keys
+
+
+# --- a whole batch: memoised per distinct value, columnar, across processes ---------------
+
+# Each group of output columns depends only on a few form fields, whose raw values repeat
+# heavily in a population (names, dates, places): a batch normalises each distinct raw
+# value (or tuple) once and builds every column by index, not row by row.
+_NAME_FIELDS = {prefix: (field, f"{field}_latin") for field, prefix in NAME_PARTS.items()}
+
+
+def _name_group(prefix: str) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    def compute(raw: tuple[Any, ...]) -> dict[str, Any]:
+        name = normalize_parts.name_part(normalize_parts.clean_text(raw[0]), normalize_parts.clean_text(raw[1]))
+        family = None
+        if prefix == "full":  # the family name is set aside from the full name (see _without_family)
+            family = normalize_parts.name_part(normalize_parts.clean_text(raw[2]),
+                                               normalize_parts.clean_text(raw[3]))
+        return _name_columns(prefix, name, family)
+    return compute
+
+
+def _group_dob(raw: tuple[Any, ...]) -> dict[str, Any]:
+    return _dob_columns(normalize_parts.date_part("date_of_birth", normalize_parts.clean_text(raw[0]), []))
+
+
+def _group_birth(raw: tuple[Any, ...]) -> dict[str, Any]:
+    return _birth_columns(normalize_parts.birth_part(normalize_parts.clean_text(raw[0])))
+
+
+def _fields_text(names: tuple[str, ...], raw: tuple[Any, ...]) -> Callable[[str], str | None]:
+    return {n: normalize_parts.clean_text(v) for n, v in zip(names, raw, strict=True)}.get
+
+
+_HOME = ("province", "district")
+_TAZKIRA = ("tazkira_number", "tazkira_volume", "tazkira_page", "tazkira_record")
+_PASSPORT = ("passport_number", "passport_mrz")
+_PHONES = ("phone", "whatsapp_phone")
+
+
+def _group_home(raw: tuple[Any, ...]) -> dict[str, Any]:
+    province, district = normalize_parts.home_part(_fields_text(_HOME, raw), [])
+    return {"district_pcode": district, "province_pcode": province}
+
+
+def _group_tazkira(raw: tuple[Any, ...]) -> dict[str, Any]:
+    return _tazkira_columns(normalize_parts.tazkira_part(_fields_text(_TAZKIRA, raw), []))
+
+
+def _group_passport(raw: tuple[Any, ...]) -> dict[str, Any]:
+    return {"passport": _id_value(normalize_parts.passport_part(_fields_text(_PASSPORT, raw), []))}
+
+
+def _group_phones(raw: tuple[Any, ...]) -> dict[str, Any]:
+    return {"phones": _phone_list(normalize_parts.phones_part(_fields_text(_PHONES, raw), []))}
+
+
+def _group_gender(raw: tuple[Any, ...]) -> dict[str, Any]:
+    return {"gender": _gender(normalize_parts.gender_part(normalize_parts.clean_text(raw[0]), []))}
+
+
+# (input form fields, output columns, compute): the same functions normalize_record and
+# features_from_normalized use, so the batch equals the row-by-row path (tested).
+_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], Callable[[tuple[Any, ...]], dict[str, Any]]], ...] = (
+    (_NAME_FIELDS["full"] + _NAME_FIELDS["family"], tuple(f"full_{s}" for s in (*_NAME_SUFFIXES, "first", "tok")),
+     _name_group("full")),
+    *((_NAME_FIELDS[p], tuple(f"{p}_{s}" for s in (*_NAME_SUFFIXES, "first", "tok")), _name_group(p))
+      for p in ("father", "grand", "family")),
+    (("date_of_birth",), ("dob_iso", "dob_day", "dob_alt", "dob_precision", "dob_year", "dob_year_lo",
+                          "dob_year_hi", "dob_month_lo", "dob_month_hi"), _group_dob),
+    (("place_of_birth",), ("birth_pcode", "birth_prov"), _group_birth),
+    (_HOME, ("district_pcode", "province_pcode"), _group_home),
+    (_TAZKIRA, ("tazkira", "tazkira_kind", "tazkira_sorted"), _group_tazkira),
+    (_PASSPORT, ("passport",), _group_passport),
+    (_PHONES, ("phones",), _group_phones),
+    (("gender",), ("gender",), _group_gender),
+)
+
+
+def _factorize(keys: Iterable[Any], compute: Callable[[Any], tuple[Any, ...] | None]
+               ) -> tuple[list[int], list[tuple[Any, ...] | None]]:
+    """Codes into a table of distinct outputs; ``compute`` runs once per distinct key."""
+    index: dict[Any, int] = {}
+    outs: list[tuple[Any, ...] | None] = []
+    codes: list[int] = []
+    add = codes.append
+    for k in keys:
+        c = index.get(k)
+        if c is None:
+            c = index[k] = len(outs)
+            outs.append(compute(k))
+        add(c)
+    return codes, outs
+
+
+def _columns_table(ids: Sequence[Any], fields: Sequence[Mapping[str, object]]) -> tuple[pa.Table, list[int]]:
+    """The feature table of one chunk (see batch_features), and the positions that failed."""
+    raw: dict[str, list[Any]] = {}
+    for group_fields, _, _ in _GROUPS:
+        for f in group_fields:
+            if f not in raw:  # not text (or unhashable) is no value, as in normalize_record
+                raw[f] = [v if isinstance(v, str) else None for v in (r.get(f) for r in fields)]
+    failed = [False] * len(fields)
+    columns: dict[str, pa.Array] = {}
+    phon: dict[str, list[Any]] = {}
+    for group_fields, out_cols, fn in _GROUPS:
+        def compute(key: tuple[Any, ...], fn: Callable[[tuple[Any, ...]], dict[str, Any]] = fn,
+                    out_cols: tuple[str, ...] = out_cols) -> tuple[Any, ...] | None:
+            try:
+                got = fn(key)
+            except Exception:  # normalize_record gives such a record no values at all: so do we
+                return None
+            return tuple(_arrow_value(c, got[c]) for c in out_cols)
+
+        codes, outs = _factorize(zip(*(raw[f] for f in group_fields), strict=True), compute)
+        bad = {i for i, o in enumerate(outs) if o is None}
+        if bad:
+            failed = [f or c in bad for f, c in zip(failed, codes, strict=True)]
+        take = pa.array(codes, type=pa.int32())
+        for j, c in enumerate(out_cols):
+            distinct = pa.array([o[j] if o is not None else None for o in outs], type=FEATURE_SCHEMA.field(c).type)
+            columns[c] = distinct.take(take)
+            if c.endswith("_phon"):
+                phon[c] = [o[j] if o is not None else None for o in outs]
+                phon[c + ":codes"] = codes
+    keys = zip(*([phon[c][k] for k in phon[c + ":codes"]] for c in ("full_phon", "father_phon", "family_phon")),
+               strict=True)
+    codes, outs = _factorize(keys, lambda k: tuple(_arrow_value(c, v) for c, v in _whole_name_columns(*k).items()))
+    take = pa.array(codes, type=pa.int32())
+    for j, c in enumerate(("names_phon", "names_set")):
+        columns[c] = pa.array([o[j] for o in outs if o is not None], type=pa.string()).take(take)  # type: ignore[index]
+    columns["unique_id"] = pa.array([str(i) for i in ids], type=pa.string())
+    table = pa.Table.from_arrays([columns[c] for c in FEATURE_COLUMNS], schema=FEATURE_SCHEMA)
+    if any(failed):
+        keep = pa.array([not f for f in failed])
+        table = pa.Table.from_arrays(
+            [table.column(c).combine_chunks() if c == "unique_id" else
+             pc.if_else(keep, table.column(c), pa.scalar(None, FEATURE_SCHEMA.field(c).type))
+             for c in FEATURE_COLUMNS], schema=FEATURE_SCHEMA)
+    return table, [i for i, f in enumerate(failed) if f]
+
+
+# Set by batch_features just before it forks its workers: they read their slice from the
+# parent's memory (copy-on-write) instead of having the records pickled to them.
+_SHARED: tuple[Sequence[Any], Sequence[Mapping[str, object]]] | None = None
+
+
+def _chunk_table(bounds: tuple[int, int]) -> tuple[pa.Table, list[int]]:
+    assert _SHARED is not None
+    ids, fields = _SHARED
+    table, failed = _columns_table(ids[bounds[0]:bounds[1]], fields[bounds[0]:bounds[1]])
+    return table, [bounds[0] + i for i in failed]
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *, jobs: int | None = None,
+                   min_chunk: int = 20_000, failed: list[int] | None = None,
+                   progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """The features_frame of many records at once: the same frame as
+    ``features_frame(features_from_fields(i, f) for i, f in zip(ids, fields))``, built
+    memoised and columnar, in ``jobs`` processes (default: every core this process may use).
+
+    Plaintext stays in memory: workers are forked, read their records from the parent's
+    memory and send back Arrow tables over the pool's pipes; nothing is written to disk.
+    Without fork (not Linux) it runs in this process. A record that cannot be normalised gets
+    no values (as ``empty_row``); its position is appended to ``failed`` if given.
+    ``progress`` is called with the number of records each finished chunk held."""
+    global _SHARED
+    n = len(fields)
+    jobs = max(1, min(jobs or default_jobs(), n // min_chunk))
+    if "fork" not in mp.get_all_start_methods():
+        jobs = 1
+    # A few chunks per worker: one slow core does not hold up the rest, and progress moves.
+    step = max(min_chunk, -(-n // (jobs * 4)), 1)
+    bounds = [(a, min(a + step, n)) for a in range(0, n, step)] or [(0, 0)]
+    parts: list[tuple[pa.Table, list[int]]] = []
+    _SHARED = (ids, fields)
+    try:
+        if jobs == 1:
+            done: Iterable[tuple[pa.Table, list[int]]] = map(_chunk_table, bounds)
+            parts = [_report(p, progress) for p in done]
+        else:
+            with mp.get_context("fork").Pool(jobs) as pool:
+                parts = [_report(p, progress) for p in pool.imap(_chunk_table, bounds)]
+    finally:
+        _SHARED = None
+    if failed is not None:
+        failed.extend(i for _, f in parts for i in f)
+    return pa.concat_tables([t for t, _ in parts]).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _report(part: tuple[pa.Table, list[int]], progress: Callable[[int], None] | None) -> tuple[pa.Table, list[int]]:
+    if progress:
+        progress(part[0].num_rows)
+    return part

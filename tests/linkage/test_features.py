@@ -9,13 +9,14 @@ from amanat.linkage.features import (
     BLOCKING_RULES,
     FEATURE_COLUMNS,
     FEATURE_SCHEMA,
+    batch_features,
     blocking_keys,
     empty_row,
     features_frame,
     features_from_fields,
     to_arrow,
 )
-from tests.linkage._shared import BROTHER, NABI_DARI, NABI_PASSPORT, NABI_SHEET
+from tests.linkage._shared import BROTHER, NABI_DARI, NABI_PASSPORT, NABI_SHEET, population
 
 
 def test_one_man_in_three_scripts_gets_one_cross_script_key() -> None:
@@ -78,3 +79,40 @@ def test_blocking_keys_follow_the_rules_and_skip_missing_values() -> None:
     assert not any(k.startswith("tz:") for k in keys)  # no tazkira given
     assert {k.split(":", 1)[0] for k in keys} <= {r.name for r in BLOCKING_RULES}
     assert blocking_keys(empty_row("e")) == []
+
+
+def _as_objects(df: pd.DataFrame) -> list[list[object]]:
+    return [[None if v is pd.NA else (list(v) if hasattr(v, "tolist") or isinstance(v, list) else v)
+             for v in row] for row in df.astype(object).itertuples(index=False)]
+
+
+def test_batch_features_equal_the_row_by_row_frame_in_one_process_and_forked() -> None:
+    records = [*population()[:600], NABI_DARI, NABI_PASSPORT, NABI_SHEET, BROTHER,
+               {"full_name": 7, "date_of_birth": "not a date", "phone": "+93 70 000"}]  # odd values too
+    ids = [str(i) for i in range(len(records))]
+    expected = features_frame(features_from_fields(i, r) for i, r in zip(ids, records, strict=True))
+    for jobs in (1, 3):
+        got = batch_features(ids, records, jobs=jobs, min_chunk=100)
+        assert list(got.columns) == list(expected.columns)
+        assert got.dtypes.tolist() == expected.dtypes.tolist()
+        assert _as_objects(got) == _as_objects(expected)
+
+
+def test_batch_features_give_a_record_that_cannot_be_normalised_no_values(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from amanat.normalize import record as parts
+
+    real = parts.passport_part
+
+    def passport_part(text, warnings):  # type: ignore[no-untyped-def]
+        if text("passport_number") == "P00000BAD":
+            raise ValueError("boom")
+        return real(text, warnings)
+
+    monkeypatch.setattr(parts, "passport_part", passport_part)
+    records = [NABI_PASSPORT, {**NABI_SHEET, "passport_number": "P00000BAD"}, NABI_DARI]
+    failed: list[int] = []
+    got = batch_features(["a", "b", "c"], records, jobs=1, failed=failed)
+    assert failed == [1]
+    assert got["unique_id"].tolist() == ["a", "b", "c"]
+    assert got.iloc[1].drop("unique_id").isna().all()
+    assert got.loc[0, "passport"] == "P12345678" and got.loc[2, "full_phon"] is not pd.NA
