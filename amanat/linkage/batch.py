@@ -13,11 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
-from splink import DuckDBAPI
-from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-from amanat.linkage.model import TrainedModel, model_linker, new_connection
+from amanat.linkage.model import TrainedModel, model_linker
 
 PAIR_ID_COLUMNS = ("unique_id_l", "unique_id_r")
 
@@ -131,40 +130,50 @@ def weak_links(pairs: pd.DataFrame, *, threshold: float, strict: float) -> list[
     people end up merged.
     """
     kept = pairs[pairs["match_probability"] >= threshold]
-    edges = [(str(a), str(b)) for a, b in zip(kept["unique_id_l"], kept["unique_id_r"], strict=True)]
-    prob = {e: float(p) for e, p in zip(edges, kept["match_probability"], strict=True)}
-    bridges = _bridges(edges)
-    if not bridges:
-        return []
-    size = _component_sizes(edges)
+    left = kept["unique_id_l"].astype(str).to_numpy(dtype=object)
+    right = kept["unique_id_r"].astype(str).to_numpy(dtype=object)
+    prob = kept["match_probability"].to_numpy(dtype=float)
+    codes, nodes = pd.factorize(np.concatenate([left, right]))
+    a, b = codes[: len(left)], codes[len(left):]
+    labels = _components(len(nodes), a, b)
+    nodes_in = np.bincount(labels, minlength=len(nodes))[labels[a]]
+    edges_in = np.bincount(labels[a], minlength=len(nodes))[labels[a]]
     out: list[WeakLink] = []
-    for e in sorted(bridges):
-        p = prob[e]
+    # A cluster of two held by one link: that link is its bridge (no graph walk needed).
+    for i in np.flatnonzero((edges_in == 1) & (prob < strict)):
+        out.append(WeakLink(left[i], right[i], float(prob[i]),
+                            "held together by a single link below the strict threshold"))
+    big = np.flatnonzero(nodes_in >= 3)  # only these need the bridge search
+    edges = [(left[i], right[i]) for i in big]
+    bridges = _bridges(edges)
+    for i, e in zip(big, edges, strict=True):
+        if e not in bridges:
+            continue
+        p = float(prob[i])
         if p < strict:
             out.append(WeakLink(e[0], e[1], p, "held together by a single link below the strict threshold"))
-        elif size[e[0]] >= 3:
+        else:
             out.append(WeakLink(e[0], e[1], p, "a single link bridges two groups of records"))
-    return out
+    return sorted(out, key=lambda w: (w.unique_id_l, w.unique_id_r))
 
 
-def _component_sizes(edges: Iterable[tuple[str, str]]) -> dict[str, int]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
-    counts: dict[str, int] = defaultdict(int)
-    for x in list(parent):
-        counts[find(x)] += 1
-    return {x: counts[find(x)] for x in parent}
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of nodes 0..n-1 joined by edges a[i]-b[i]: each node's label is the
+    smallest node in its component. Min-label propagation with pointer jumping, in numpy:
+    rounds grow with a cluster's diameter, which for people's records is a few links."""
+    labels = np.arange(n, dtype=np.int64)
+    while len(a):
+        low = np.minimum(labels[a], labels[b])
+        np.minimum.at(labels, a, low)
+        np.minimum.at(labels, b, low)
+        while True:  # point every node at its label's label until nothing moves
+            nxt = labels[labels]
+            if np.array_equal(nxt, labels):
+                break
+            labels = nxt
+        if np.array_equal(labels[a], labels[b]):
+            break
+    return labels
 
 
 def cluster(
@@ -173,27 +182,24 @@ def cluster(
     threshold: float,
     *,
     strict: float | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
 ) -> pd.DataFrame:
-    """Connected components of the links with match_probability ≥ ``threshold`` (Splink's
-    clustering), every id present (singletons are their own cluster).
+    """Connected components of the links with match_probability ≥ ``threshold``, every id
+    present (singletons are their own cluster), each cluster named by its smallest id.
 
     Columns: unique_id, cluster_id, cluster_size, weak_link (bool), weak_reason. With
     ``strict`` given, records on a weak link (see ``weak_links``) are flagged.
     """
-    nodes = pd.DataFrame({"unique_id": pd.Series([str(i) for i in ids], dtype=object)})
-    edges = pairs.loc[:, ["unique_id_l", "unique_id_r", "match_probability"]].copy()
-    edges["unique_id_l"] = edges["unique_id_l"].astype(str)
-    edges["unique_id_r"] = edges["unique_id_r"].astype(str)
-    db_api = DuckDBAPI(connection=con or new_connection())
-    cc = cluster_pairwise_predictions_at_threshold(
-        nodes, edges, db_api=db_api, node_id_column_name="unique_id",
-        threshold_match_probability=threshold,
-    )
-    out = cc.as_pandas_dataframe()[["unique_id", "cluster_id"]]
-    out = nodes.merge(out, on="unique_id", how="left")
-    out["cluster_id"] = out["cluster_id"].fillna(out["unique_id"]).astype(str)
-    out["cluster_size"] = out.groupby("cluster_id")["unique_id"].transform("size").astype(int)
+    node_ids = pd.Series([str(i) for i in ids], dtype=object)
+    # Sorted codes: the smallest code in a component is its smallest id.
+    codes, names = pd.factorize(node_ids, sort=True)
+    edges = pairs.loc[pairs["match_probability"] >= threshold, ["unique_id_l", "unique_id_r", "match_probability"]]
+    a = names.get_indexer(edges["unique_id_l"].astype(str))
+    b = names.get_indexer(edges["unique_id_r"].astype(str))
+    known = (a >= 0) & (b >= 0)  # a pair naming an id not listed cannot join the list's clusters
+    labels = _components(len(names), a[known], b[known])
+    out = pd.DataFrame({"unique_id": node_ids,
+                        "cluster_id": np.asarray(names, dtype=object)[labels[codes]],
+                        "cluster_size": np.bincount(labels, minlength=len(names))[labels[codes]].astype(int)})
     out["weak_link"] = False
     out["weak_reason"] = ""
     if strict is not None and len(edges):

@@ -1,10 +1,11 @@
-"""Clustering through Splink's connected components, and weak-link flags."""
+"""Clustering (connected components at a threshold) and weak-link flags."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from amanat.linkage.batch import _bridges, cluster, weak_links
+from amanat.linkage.batch import _bridges, _components, cluster, weak_links
 
 
 def _pairs(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -52,3 +53,27 @@ def test_cluster_with_no_pairs() -> None:
     out = cluster(_pairs([]), ["x", "y"], 0.9, strict=0.99)
     assert list(out["cluster_size"]) == [1, 1]
     assert out["cluster_id"].nunique() == 2
+
+
+def test_components_match_a_plain_union_find_on_random_graphs() -> None:
+    rng = np.random.default_rng(7)
+    for n, m in ((1, 0), (50, 10), (400, 380), (300, 900)):
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+        parent = list(range(n))
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        for x, y in zip(a.tolist(), b.tolist(), strict=True):
+            rx, ry = find(x), find(y)
+            parent[max(rx, ry)] = min(rx, ry)  # the smallest node is the root, as in _components
+        assert _components(n, a, b).tolist() == [find(x) for x in range(n)]
+
+
+def test_a_long_chain_is_one_cluster_named_by_its_smallest_id() -> None:
+    ids = [f"r{i:04d}" for i in range(1000)]
+    pairs = _pairs([(ids[i + 1], ids[i], 0.999) for i in range(999)])
+    out = cluster(pairs, ids[::-1], 0.99)
+    assert set(out["cluster_id"]) == {"r0000"} and set(out["cluster_size"]) == {1000}
