@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,10 +20,11 @@ from amanat.core.crypto import KeyHolder, public_ring, unlock
 from amanat.core.db import Database, open_database
 from amanat.core.keystore import load_keystore, organisation_name
 from amanat.errors import AmanatError, NotAuthenticated, TooManyRequests
+from amanat.intake.form_versions import CurrentFormCache
 from amanat.intake.writer import IntakeWriter
 from amanat.jobs.worker import Worker
-from amanat.web.deps import CSRF_COOKIE, LANG_COOKIE, verify_csrf
-from amanat.web.i18n import resolve_language
+from amanat.web.cookies import ResponseCookies
+from amanat.web.deps import verify_csrf
 from amanat.web.render import make_environment, render
 from amanat.web.security import BodyLimit, ProtocolHeaders, SecurityHeaders
 
@@ -74,29 +75,13 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.intake_writer = intake_writer
     app.state.org_name = org
     app.state.templates = make_environment()
+    app.state.current_form = CurrentFormCache()
     app.state.accounts = Accounts(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
                                   max_failures=settings.login_max_failures,
                                   window_seconds=settings.login_window_seconds,
                                   session_hours=settings.session_hours)
 
-    @app.middleware("http")
-    async def cookies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
-        writes_in_flight[0] += unsafe
-        try:
-            response = await call_next(request)
-        finally:
-            writes_in_flight[0] -= unsafe
-        new_csrf = getattr(request.state, "new_csrf", None)
-        if new_csrf and not request.cookies.get(CSRF_COOKIE):
-            response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="strict", secure=settings.https,
-                                path="/")
-        lang = resolve_language(request.query_params.get("lang"))
-        if lang is not None:  # a preference kept in the browser only; nothing is written server-side
-            response.set_cookie(LANG_COOKIE, lang.code, samesite="lax", secure=settings.https,
-                                max_age=365 * 86400, path="/")
-        return response
-
+    app.add_middleware(ResponseCookies, https=settings.https, writes_in_flight=writes_in_flight)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, https=settings.https)
     app.add_middleware(ProtocolHeaders, openrosa_paths=OPENROSA_PATHS)  # outermost: a 413 gets them too
