@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from amanat.accounts.models import User
@@ -30,6 +33,7 @@ MAX_XLSX_BYTES = 5 * 1024 * 1024
 
 _cache_lock = threading.Lock()
 _specs: OrderedDict[str, FormSpec] = OrderedDict()  # md5 of the workbook → parsed spec (parsing takes ~1 s)
+_generation = [0]  # bumped when an upload or retire in this process commits; see CurrentFormCache
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,40 @@ def current_form(db: Session) -> FormSpec:
     """The newest active uploaded version, else the shipped form."""
     newest = _newest(db)
     return _spec_of(db, *newest) if newest else load_form()
+
+
+class CurrentFormCache:
+    """The current form for the web intake path, which would otherwise ask the database on every post.
+
+    An upload or retire made in this process clears it the moment its transaction commits. One made by
+    another process (the CLI, another `serve --workers` process) is seen within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self.ttl = ttl
+        self._entry: tuple[float, int, FormSpec] | None = None  # (monotonic time read, generation, spec)
+
+    def fresh(self) -> FormSpec | None:
+        """The cached form if still valid; None means call ``load``."""
+        entry = self._entry
+        if entry is None or entry[1] != _generation[0] or time.monotonic() - entry[0] > self.ttl:
+            return None
+        return entry[2]
+
+    def load(self, reading: Callable[[], AbstractContextManager[Session]]) -> FormSpec:
+        """Read the current form in a read transaction of its own (``reading``) and keep it."""
+        generation, now = _generation[0], time.monotonic()  # before the read: a commit during it is noticed
+        with reading() as db:
+            spec = current_form(db)
+        self._entry = (now, generation, spec)
+        return spec
+
+
+def _changed_on_commit(db: Session) -> None:
+    def bump(_session: Session) -> None:
+        _generation[0] += 1
+
+    event.listen(db, "after_commit", bump, once=True)
 
 
 def form_by_id(db: Session, form_id: str) -> FormSpec | None:
@@ -136,6 +174,7 @@ def upload_form(db: Session, actor: Actor, xlsx_bytes: bytes, *, public_key_b64:
     db.add(row)
     db.flush()
     record_event(db, actor, "form:upload", "form_version", str(row.id), form=spec.form_id, version=spec.version)
+    _changed_on_commit(db)
     return spec
 
 
@@ -149,3 +188,4 @@ def set_form_active(db: Session, actor: Actor, version_id: int, active: bool) ->
         db.flush()
         record_event(db, actor, "form:activate" if active else "form:retire", "form_version", str(row.id),
                      form=row.form_id, version=row.version)
+        _changed_on_commit(db)

@@ -15,7 +15,6 @@ from amanat.core.audit import Actor
 from amanat.errors import PayloadTooLarge
 from amanat.forms.spec import FormSpec
 from amanat.forms.validate import form_message, validate_submission
-from amanat.intake.form_versions import current_form
 from amanat.intake.parsed import ParsedSubmission, make_attachment
 from amanat.intake.service import Receipt, count_by_status, prepare_sealed, store_sealed
 from amanat.web.deps import DB, FORM_MAX_FIELDS, FORM_MAX_FILES, FORM_MAX_PART, Lang, MaybeUser
@@ -56,10 +55,10 @@ def health(request: Request, db: DB) -> JSONResponse:
 
 
 def _current_form(request: Request) -> FormSpec:
-    """The current form version, read in a short read transaction of its own (never the request's write
-    session, which on SQLite would hold the write lock while the form is validated)."""
-    with request.app.state.database.reading() as db:
-        return current_form(db)
+    """The current form version, from the app's cache or read in a short read transaction of its own (never
+    the request's write session, which on SQLite would hold the write lock while the form is validated)."""
+    cache = request.app.state.current_form
+    return cache.fresh() or cache.load(request.app.state.database.reading)
 
 
 def _form_page(request: Request, spec: FormSpec, lang_code: str, values: dict[str, Any], errors: dict[str, str],
@@ -76,7 +75,7 @@ def intake_form(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
 @router.post("/intake", response_class=HTMLResponse)
 async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
     settings = request.app.state.settings
-    spec = await run_in_threadpool(_current_form, request)
+    spec = request.app.state.current_form.fresh() or await run_in_threadpool(_current_form, request)
     form = await request.form(max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS, max_part_size=FORM_MAX_PART)
     values: dict[str, str | list[str]] = {}
     uploads: dict[str, UploadFile] = {}
