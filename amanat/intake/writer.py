@@ -3,9 +3,14 @@
 SQLite commits one writer at a time and each commit waits for fsync (synchronous=FULL), so a submission per
 commit caps intake at the disk's commit rate and queues everyone behind the lock. Here the callers seal and
 validate on their own, hand a job to the writer, and wait for its future. The writer takes every job that is
-waiting (up to ``max_batch``), runs each in its own SAVEPOINT so a bad one fails alone, commits once, and
-only then resolves the futures: a receipt is never handed out before its rows and audit event are durable.
-If the commit fails, every job in the batch gets that error.
+waiting (up to ``max_batch``), runs them in one transaction, commits once, and only then resolves the
+futures: a receipt is never handed out before its rows and audit event are durable. If the commit fails,
+every job in the batch gets that error.
+
+A bad job must fail alone. Jobs almost never fail, so a batch first runs without savepoints (a SAVEPOINT and
+RELEASE per job, and the audit chain head re-read in each, cost more than the job); if any job raises, that
+transaction is rolled back and the batch runs again with each job in its own SAVEPOINT. A job therefore has
+to be safe to run twice: it may only write through the session it is given.
 """
 
 from __future__ import annotations
@@ -93,17 +98,11 @@ class IntakeWriter:
         jobs = [job for job in batch if job.future.set_running_or_notify_cancel()]
         if not jobs:
             return
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
-            with self.database.transaction() as db:
-                for job in jobs:
-                    try:
-                        with db.begin_nested():
-                            result = job.run(db)
-                    except Exception as exc:  # this job alone: its savepoint is rolled back, the batch goes on
-                        outcomes.append((job, None, exc))
-                    else:
-                        outcomes.append((job, result, None))
+            try:
+                outcomes = self._run_batch(jobs, savepoints=False)
+            except _JobFailed:  # rolled back; now each job in its own savepoint, so the others still commit
+                outcomes = self._run_batch(jobs, savepoints=True)
         except BaseException as exc:  # the transaction or its commit failed: nothing of the batch was stored
             log.error("intake batch of %d failed: %s", len(jobs), type(exc).__name__)
             for job in jobs:
@@ -118,3 +117,26 @@ class IntakeWriter:
                 job.future.set_result(result)
             else:
                 job.future.set_exception(error)
+
+    def _run_batch(self, jobs: list[_Job], *, savepoints: bool) -> list[tuple[_Job, Any, BaseException | None]]:
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        with self.database.transaction() as db:
+            for job in jobs:
+                if not savepoints:
+                    try:
+                        outcomes.append((job, job.run(db), None))
+                    except Exception as exc:
+                        raise _JobFailed from exc
+                    continue
+                try:
+                    with db.begin_nested():
+                        result = job.run(db)
+                except Exception as exc:  # this job alone: its savepoint is rolled back, the batch goes on
+                    outcomes.append((job, None, exc))
+                else:
+                    outcomes.append((job, result, None))
+        return outcomes
+
+
+class _JobFailed(Exception):
+    """A job raised in a batch run without savepoints: roll it all back and run it again with them."""
