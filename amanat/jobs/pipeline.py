@@ -11,6 +11,7 @@ from amanat.cases.service import ensure_case
 from amanat.core.audit import Actor
 from amanat.core.db import Database
 from amanat.errors import AmanatError
+from amanat.intake.openrosa import release_stale
 from amanat.intake.service import mark_failed, mark_stored, next_sealed, open_submission
 from amanat.linkage.models import MatchPair
 from amanat.linkage.service import match_new_record
@@ -28,6 +29,14 @@ class StepResult:
     record_id: str | None = None
     person_id: str | None = None
     error_code: str | None = None
+
+
+def release_incomplete(database: Database) -> int:
+    """Hand the worker any multi-part ODK submission whose last part never came (see
+    intake.openrosa.release_stale); the worker calls this now and then, so it happens even
+    when no phone posts again."""
+    with database.transaction() as db:
+        return release_stale(db)
 
 
 def process_next(database: Database) -> StepResult | None:

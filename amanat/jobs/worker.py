@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from amanat.core.db import Database
-from amanat.jobs.pipeline import process_next
+from amanat.jobs.pipeline import process_next, release_incomplete
 
 log = logging.getLogger("amanat.worker")
 
@@ -16,6 +16,8 @@ log = logging.getLogger("amanat.worker")
 class Worker:
     # Longest the worker defers to busy intake before taking a turn anyway, so it can never starve.
     MAX_DEFER_SECONDS = 2.0
+    # How often it looks for multi-part ODK submissions left incomplete (one indexed query).
+    RELEASE_EVERY_SECONDS = 300.0
 
     def __init__(self, database: Database, *, poll_seconds: float = 0.2,
                  intake_busy: Callable[[], bool] | None = None) -> None:
@@ -29,6 +31,8 @@ class Worker:
         self._thread: threading.Thread | None = None
         self.processed = 0
         self.failed = 0
+        self.released = 0
+        self._next_release = 0.0  # at once on start: a server down for days has some waiting
 
     def wake(self) -> None:
         """Intake calls this after a commit so a new submission is picked up at once."""
@@ -37,6 +41,7 @@ class Worker:
     def run_forever(self) -> None:
         while not self._stop.is_set():
             self._defer_to_intake()
+            self._release_incomplete()
             try:
                 step = process_next(self.database)
             except Exception:  # keep the worker alive; the failed transaction was rolled back
@@ -50,6 +55,16 @@ class Worker:
                 self.processed += 1
             else:
                 self.failed += 1
+
+    def _release_incomplete(self) -> None:
+        now = time.monotonic()
+        if now < self._next_release:
+            return
+        self._next_release = now + self.RELEASE_EVERY_SECONDS
+        try:
+            self.released += release_incomplete(self.database)
+        except Exception:  # the next round tries again; intake goes on meanwhile
+            log.exception("releasing incomplete submissions failed")
 
     def _defer_to_intake(self) -> None:
         if self.intake_busy is None:

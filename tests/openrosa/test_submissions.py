@@ -237,3 +237,19 @@ def test_a_released_encrypted_submission_opens_with_what_came(client: TestClient
     assert prov["openrosa"]["signature"] == "unverifiable" and prov["flags"] == {"missing_media": 1}
     assert prov["missing_media"] == ["b.jpg"]
     assert documents(database, rec.id) == {"doc_tazkira": JPEG}
+
+
+def test_the_worker_releases_a_stale_submission_without_another_post(client: TestClient, auth, database) -> None:
+    from amanat.jobs.worker import Worker
+
+    iid = new_instance_id()
+    xml = submission_xml(iid, photo="a.jpg", passport_photo="b.jpg")
+    assert post(client, auth, xml, [("a.jpg", JPEG)], incomplete=True).status_code == 201
+    _age(database, iid, RECEIVING_HOURS + 1)
+    worker = Worker(database)
+    worker._release_incomplete()
+    assert worker.released == 1
+    assert one(database, Submission, Submission.instance_id == iid).status == "sealed"
+    worker._release_incomplete()  # not again until RELEASE_EVERY_SECONDS have passed
+    assert worker.released == 1
+    assert one(database, AuditEvent, AuditEvent.action == "submission:release_incomplete").actor == "system:openrosa"
