@@ -150,6 +150,9 @@ class RecordView:
     family_count: int = 0
     documents: list[dict[str, Any]] = field(default_factory=list)
     issues: list[tuple[str, str]] = field(default_factory=list)
+    # What intake found wrong with the submission itself (openrosa_payload): a signature that does not
+    # match, attachments that never came, an instance that is not its manifest's.
+    flags: dict[str, Any] = field(default_factory=dict)
 
 
 def _as_text(value: Any) -> str:
@@ -187,7 +190,7 @@ def record_view(db: Session, record_id: str, *, revealed: Iterable[str] = (), ca
                       rec.link_reason, rec.issue_count, rec.provenance.get("receipt"), views,
                       len(family) if isinstance(family, list) else 0,
                       [{"id": d[0], "field": d[1], "content_type": d[2], "size": d[3]} for d in docs],
-                      issues)  # type: ignore[arg-type]
+                      issues, dict((rec.provenance.get("provenance") or {}).get("flags") or {}))  # type: ignore[arg-type]
 
 
 def reveal_field(db: Session, actor: Actor, record_id: str, field_name: str, *, can_special: bool) -> str:

@@ -8,6 +8,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from amanat.cases.models import Case
 from amanat.core.audit import AuditEvent, verify_chain
 from amanat.intake.models import Submission, SubmissionPart
 from amanat.intake.odk_crypto import encrypt_submission
@@ -15,6 +16,7 @@ from amanat.intake.openrosa import RECEIVING_HOURS, release_stale
 from amanat.jobs.pipeline import drain
 from amanat.records.models import Document, Record
 
+from ..conftest import login
 from .conftest import FORM, JPEG, JPEG2, message, new_instance_id, post, submission_xml
 
 
@@ -177,6 +179,9 @@ def test_signature_mismatch_is_flagged_not_dropped(client: TestClient, auth, dat
     assert one(database, AuditEvent, AuditEvent.action == "submission:signature_mismatch").subject_id == \
         step.submission_id
     assert documents(database, rec.id)["doc_tazkira"] != JPEG
+    case = one(database, Case, Case.person_id == rec.person_id)
+    page = login(client, "caseworker").get(f"/cases/{case.id}")
+    assert 'data-flags="signature_mismatch"' in page.text and "Its signature does not match" in page.text
 
 
 def test_submission_errors_name_the_problem(client: TestClient, auth, database) -> None:
@@ -237,6 +242,10 @@ def test_a_released_encrypted_submission_opens_with_what_came(client: TestClient
     assert prov["openrosa"]["signature"] == "unverifiable" and prov["flags"] == {"missing_media": 1}
     assert prov["missing_media"] == ["b.jpg"]
     assert documents(database, rec.id) == {"doc_tazkira": JPEG}
+    case = one(database, Case, Case.person_id == rec.person_id)
+    page = login(client, "caseworker").get(f"/cases/{case.id}")
+    assert page.status_code == 200
+    assert 'data-flags="missing_media"' in page.text and "Attachments that never arrived: 1." in page.text
 
 
 def test_the_worker_releases_a_stale_submission_without_another_post(client: TestClient, auth, database) -> None:
