@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from amanat.accounts.service import CurrentUser
 from amanat.core.crypto import constant_time_equal
@@ -38,15 +39,18 @@ def get_db(request: Request) -> Iterator[Session]:
 DB = Annotated[Session, Depends(get_db)]
 
 
-def optional_user(request: Request) -> CurrentUser | None:
+def _session_user(request: Request, token: str) -> CurrentUser | None:
+    with request.app.state.database.reading() as db:
+        user: CurrentUser | None = request.app.state.accounts.session_user(db, token)
+        return user
+
+
+async def optional_user(request: Request) -> CurrentUser | None:
     """Who is signed in. Looked up in its own read transaction: on SQLite a write request's session holds the
     write lock from its first statement, and a route that then writes through a job transaction would wait
-    on itself."""
+    on itself. Async, so a request without a session cookie (public intake) costs no thread hop."""
     token = request.cookies.get(SESSION_COOKIE)
-    user = None
-    if token:
-        with request.app.state.database.reading() as db:
-            user = request.app.state.accounts.session_user(db, token)
+    user = await run_in_threadpool(_session_user, request, token) if token else None
     request.state.user = user
     return user
 
@@ -54,7 +58,7 @@ def optional_user(request: Request) -> CurrentUser | None:
 MaybeUser = Annotated[CurrentUser | None, Depends(optional_user)]
 
 
-def current_user(user: MaybeUser) -> CurrentUser:
+async def current_user(user: MaybeUser) -> CurrentUser:
     if user is None:
         raise NotAuthenticated("Please sign in.")
     return user
@@ -66,7 +70,7 @@ User = Annotated[CurrentUser, Depends(current_user)]
 def require(permission: Permission) -> Callable[..., CurrentUser]:
     """A dependency that admits only users whose role holds ``permission``."""
 
-    def check(user: User) -> CurrentUser:
+    async def check(user: User) -> CurrentUser:
         if not user.can(permission):
             raise PermissionDenied("Your role does not allow this.")
         return user
@@ -75,7 +79,7 @@ def require(permission: Permission) -> Callable[..., CurrentUser]:
     return check
 
 
-def language(request: Request) -> Language:
+async def language(request: Request) -> Language:  # async: pure, so no thread hop
     lang = resolve_language(request.query_params.get("lang")) or resolve_language(request.cookies.get(LANG_COOKIE))
     lang = lang or from_accept_language(request.headers.get("accept-language"))
     request.state.lang = lang
