@@ -76,6 +76,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.org_name = org
     app.state.templates = make_environment()
     app.state.current_form = CurrentFormCache()
+    app.state.receipt_pages = {}  # language code → the public receipt page around its code (routes/public.py)
     app.state.accounts = Accounts(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
                                   max_failures=settings.login_max_failures,
                                   window_seconds=settings.login_window_seconds,

@@ -122,4 +122,21 @@ async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLRe
                     language=lang.form_lang, submitted_by=user.id if user else None)
     receipt: Receipt = await asyncio.wrap_future(request.app.state.intake_writer.submit(store))
     request.app.state.worker.wake()
-    return render(request, "intake/receipt.html", {"receipt": receipt.receipt}, status=201)
+    return _receipt_page(request, lang, receipt.receipt, signed_in=user is not None)
+
+
+_RECEIPT_SLOT = "AMANATRECEIPTSLOT"  # letters only: autoescaping leaves it as it is
+
+
+def _receipt_page(request: Request, lang: Language, receipt: str, *, signed_in: bool) -> HTMLResponse:
+    """The receipt page. For the public (no user, so no CSRF token or user menu in the page) it differs only
+    by language and receipt, so it is rendered once per language and the receipt put into the copy."""
+    if signed_in:
+        return render(request, "intake/receipt.html", {"receipt": receipt}, status=201)
+    pages: dict[str, tuple[str, str]] = request.app.state.receipt_pages
+    page = pages.get(lang.code)
+    if page is None:
+        html = render(request, "intake/receipt.html", {"receipt": _RECEIPT_SLOT}).body.decode()
+        head, _, tail = html.partition(_RECEIPT_SLOT)
+        pages[lang.code] = page = (head, tail)
+    return HTMLResponse(page[0] + receipt + page[1], status_code=201)
