@@ -21,7 +21,7 @@ from amanat.cli.main import (
     users_app,
 )
 from amanat.config import Settings
-from amanat.core import crypto, migrate
+from amanat.core import crypto
 from amanat.core.audit import Actor, count_events, record_event, verify_chain
 from amanat.core.db import Database, open_database
 from amanat.core.keystore import load_keystore, save_keystore, store_rotated_key
@@ -42,6 +42,8 @@ def open_unlocked(settings: Settings) -> Database:
 
 def initialise(settings: Settings, organisation: str, passphrase: str) -> Database:
     """Create the schema and the organisation's keys (refuses to overwrite existing keys)."""
+    from amanat.core import migrate  # alembic: only for the commands that migrate
+
     database = open_database(settings)
     migrate.upgrade(database.url)
     with database.transaction() as db:
@@ -80,6 +82,8 @@ def init(ctx: typer.Context,
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply all migrations (alembic upgrade head)."""
     settings = settings_of(ctx)
+    from amanat.core import migrate  # alembic: only for the commands that migrate
+
     database = open_database(settings)
     migrate.upgrade(database.url)
     console.print(f"[green]Database at revision[/green] {migrate.current_head()}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,16 +24,9 @@ from amanat.core.db import Database, open_database
 from amanat.core.keystore import load_keystore
 from amanat.errors import AmanatError
 from amanat.intake.errors import IntakeError
-from amanat.intake.imports import (
-    ImportResult,
-    import_odk_zip,
-    import_table,
-    import_whatsapp,
-    preview_table,
-    preview_whatsapp,
-    whatsapp_preview_document,
-)
-from amanat.intake.tables import load_mapping
+
+if TYPE_CHECKING:  # the importers (pyxform, openpyxl) load when a command runs, not on every `amanat`
+    from amanat.intake.imports import ImportResult
 
 intake_app = typer.Typer(help="Import WhatsApp chat exports and CSV/XLSX tables (Kobo, ODK Central, lists).",
                          no_args_is_help=True)
@@ -109,6 +102,7 @@ def whatsapp(ctx: typer.Context, export: ExistingFile,
                                                                   "{messages, submissions, skipped}.")] = False,
              ) -> None:
     """Import the forms typed into a WhatsApp chat export (.zip with media, or the .txt)."""
+    from amanat.intake.imports import import_whatsapp, preview_whatsapp, whatsapp_preview_document
     data = _read(export)
     if preview:
         if as_json:
@@ -141,6 +135,8 @@ def table(ctx: typer.Context, file: ExistingFile,
                    "XLSForm name or label in English, Dari or Pashto.")] = None,
           preview: Preview = False) -> None:
     """Import a CSV or XLSX table (Kobo or ODK Central export, or a list kept by hand): one submission per row."""
+    from amanat.intake.imports import import_table, preview_table
+    from amanat.intake.tables import load_mapping
     columns = load_mapping(mapping) if mapping else None
     try:
         stream = file.open("rb")
@@ -179,6 +175,7 @@ def table(ctx: typer.Context, file: ExistingFile,
 def odk(ctx: typer.Context, export: ExistingFile) -> None:
     """Import ODK instances from a .zip (ODK Briefcase, or a copy of a phone's instances folder), plain or
     encrypted, each as the OpenRosa server would receive it."""
+    from amanat.intake.imports import import_odk_zip
     data = _read(export)
     database = open_sealing(settings_of(ctx))
     with database.transaction() as db:
