@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,13 @@ from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
 from amanat.linkage.batch import cluster, predict_pairs, weak_links
 from amanat.linkage.dedupe import bundled_model
-from amanat.linkage.features import blocking_keys, features_frame, features_from_fields, features_from_normalized
+from amanat.linkage.features import (
+    batch_features,
+    blocking_keys,
+    features_from_fields,
+    features_from_normalized,
+    to_arrow,
+)
 from amanat.linkage.incremental import ScoredPair, score_candidates
 from amanat.linkage.model import TrainedModel, train_model
 from amanat.linkage.models import LinkageModel, MatchPair
@@ -146,28 +153,34 @@ class BatchResult:
 
 
 def _all_features(db: Session, progress: Callable[[int, int], None] | None
-                  ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    rows: list[dict[str, Any]] = []
-    person_of: dict[str, str] = {}
-    recs = db.scalars(select(Record).order_by(Record.created_at)).all()
-    for i, rec in enumerate(recs):
-        rows.append(features_from_fields(rec.id, {k: v for k, v in rec.data.items() if isinstance(v, str)}))
-        person_of[rec.id] = rec.person_id
+                  ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Everyone's feature frame, normalised in a batch (batch_features: per distinct value, forked
+    workers); the plaintext stays in this process's memory and its children's."""
+    recs = db.execute(select(Record.id, Record.person_id, Record.data).order_by(Record.created_at)).all()
+    person_of = {rec_id: person_id for rec_id, person_id, _ in recs}
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
         if progress:
-            progress(i + 1, len(recs))
-    return rows, person_of
+            progress(done, len(recs))
+
+    frame = batch_features([r[0] for r in recs],
+                           [{k: v for k, v in r[2].items() if isinstance(v, str)} for r in recs], progress=advance)
+    return frame, person_of
 
 
 def train(db: Session, actor: Actor, *, seed: int = 1,
           progress: Callable[[int, int], None] | None = None) -> TrainedModel:
     """Train a new model on everyone known (unsupervised) and make it the active one."""
-    rows, _ = _all_features(db, progress)
-    if len(rows) < 50:
+    frame, _ = _all_features(db, progress)
+    if len(frame) < 50:
         from amanat.errors import InvalidInput
 
         raise InvalidInput("Too few records to train a model (need at least 50); the shipped model stays in use.",
                            code="too_few_records")
-    model = train_model(features_frame(rows), seed=seed)
+    model = train_model(frame, seed=seed)
     store_model(db, actor, model)
     return model
 
@@ -176,7 +189,8 @@ def run_batch(db: Session, keys: KeyHolder, actor: Actor, *,
               progress: Callable[[str, int, int], None] | None = None) -> BatchResult:
     """Re-score everyone with the active model, refresh the blocking index, store pairs, cluster."""
     model = active_model(db)
-    rows, person_of = _all_features(db, (lambda i, n: progress("features", i, n)) if progress else None)
+    frame, person_of = _all_features(db, (lambda i, n: progress("features", i, n)) if progress else None)
+    rows = to_arrow(frame).to_pylist()  # one dict per record, as features_from_normalized gives
     db.execute(delete(RecordLookup).where(RecordLookup.kind == BLOCK_KIND))
     for i, row in enumerate(rows):
         index_record(db, keys, str(row["unique_id"]), row)
@@ -185,7 +199,7 @@ def run_batch(db: Session, keys: KeyHolder, actor: Actor, *,
     if len(rows) < 2:
         return BatchResult(len(rows), 0, 0, 0, len(rows), 0, model.version)
     th = model.thresholds
-    pairs = predict_pairs(model, features_frame(rows), threshold_match_weight=th.weight(th.review))
+    pairs = predict_pairs(model, frame, threshold_match_weight=th.weight(th.review))
     auto = pending = 0
     if progress:
         progress("pairs", 0, len(pairs))

@@ -7,8 +7,8 @@ from amanat.cases.models import Case
 from amanat.core.audit import Actor, AuditEvent, verify_chain
 from amanat.jobs.pipeline import drain
 from amanat.linkage.models import MatchPair
-from amanat.linkage.service import run_batch
-from amanat.records.models import PersonMerge, Record
+from amanat.linkage.service import BLOCK_KIND, run_batch
+from amanat.records.models import PersonMerge, Record, RecordLookup
 from tests.conftest import csrf, login
 from tests.web.test_intake_flow import form, submit
 
@@ -20,6 +20,10 @@ PROBABLE = {"full_name": "Muhammad Nabee", "full_name_latin": "", "father_name":
 def _people(database):
     with database.reading() as db:
         return [r.person_id for r in db.scalars(select(Record).order_by(Record.created_at))]
+
+
+def _block_index(db) -> set[tuple[str, str]]:
+    return {(r.record_id, r.digest) for r in db.scalars(select(RecordLookup).where(RecordLookup.kind == BLOCK_KIND))}
 
 
 def _open_cases(database):
@@ -88,11 +92,15 @@ def test_rejected_pair_is_remembered_across_batch_runs(client, database):
     r = client.post(f"/review/{pair.id}/decide", data={"decision": "reject", "csrf_token": csrf(client)},
                     follow_redirects=False)
     assert r.status_code == 303
+    with database.reading() as db:
+        indexed = _block_index(db)
     with database.transaction() as db:
         result = run_batch(db, database.keys, Actor("test"))
     assert result.records == 2
     with database.reading() as db:
         assert db.get(MatchPair, pair.id).status == "rejected"
+        # The batch's refreshed index is the one intake wrote record by record.
+        assert _block_index(db) == indexed and indexed
     assert len(set(_people(database))) == 2
 
 
