@@ -54,6 +54,11 @@ def dedupe_command(
         "--train/--no-train", help="Train on these files (default: only when they hold enough rows).")] = None,
     save_model: Annotated[Path | None, typer.Option(help="Also write the model used to this JSON file.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for training's random sampling.")] = 42,
+    compare: Annotated[list[str] | None, typer.Option(
+        "--compare", metavar="COLUMN",
+        help="Also compare this column (by its header; repeat for more), e.g. an address or a "
+        "unit: as text, with typo-tolerant levels, and used to find candidates. Each file must "
+        "have it. The model is then trained on these files.")] = None,
 ) -> None:
     """Find the same person across spreadsheets, in any script, and write one row per input
     row with its cluster, its strongest link and the reasons for it.
@@ -67,7 +72,7 @@ def dedupe_command(
                       TimeElapsedColumn(), console=console) as bar:
             progress = _RichProgress(bar)
             result = dd.dedupe_files(files, out, model=model, train=train, seed=seed, threshold=threshold,
-                                     progress=progress)
+                                     progress=progress, compare=compare or ())
             progress.finish()
     except AmanatError as exc:
         console.print(f"[red]error:[/red] {exc.public_message} [dim]({exc.code})[/dim]")
@@ -84,6 +89,8 @@ def dedupe_command(
     console.print(f"{len(table)} rows, {clusters} clusters of the same person covering {linked} rows, "
                   f"{review} rows to review; model {result.model.version}"
                   f" ({'trained on these files' if result.trained else 'bundled' if not model_path else 'given'}).")
+    for line in result.notes:
+        console.print(f"[dim]note:[/dim] {line}")
     for line in result.skipped_rows[:20]:
         console.print(f"[yellow]skipped:[/yellow] {line}")
     console.print(f"written to {out}")

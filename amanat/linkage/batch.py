@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from amanat.linkage.features import BlockRule
 from amanat.linkage.model import TrainedModel, model_linker
 
 PAIR_ID_COLUMNS = ("unique_id_l", "unique_id_r")
@@ -27,17 +28,19 @@ def predict_pairs(
     *,
     threshold_match_weight: float | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    extra_blocking: Sequence[BlockRule] = (),
 ) -> pd.DataFrame:
     """Score every blocked pair of ``df`` (a features_frame) at or above the threshold.
 
     Columns: unique_id_l, unique_id_r, match_weight, match_probability, then per
     comparison ``gamma_<c>`` (level), ``mw_<c>`` (log2 Bayes factor) and, for name
     comparisons, ``mw_tf_adj_<c>`` (term-frequency adjustment): a waterfall's bars.
-    Default threshold: the model's review band.
+    Default threshold: the model's review band. ``extra_blocking``: the standalone dedupe's
+    own rules on top of BLOCKING_RULES (see model_linker); never for stored records.
     """
     if threshold_match_weight is None:
         threshold_match_weight = model.thresholds.weight(model.thresholds.review)
-    linker = model_linker(model, df, con=con)
+    linker = model_linker(model, df, con=con, extra_blocking=extra_blocking)
     pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
     out = pred.as_pandas_dataframe()
     keep = [c for c in out.columns if not c.startswith("tf_") and c != "match_key"]

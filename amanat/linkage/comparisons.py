@@ -7,7 +7,7 @@ Splink's ``predict()`` would. Changing a level here changes ``SPEC_VERSION``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -384,7 +384,32 @@ def _gender() -> ComparisonSpec:
     )
 
 
-def amanat_comparisons() -> tuple[ComparisonSpec, ...]:
+def compare_feature_names(columns: Sequence[str]) -> list[str]:
+    """Feature column names for the extra columns a standalone dedupe compares as given
+    (``amanat dedupe --compare``): by position, so any header text is safe in SQL."""
+    return [f"cmp_{i}" for i in range(len(columns))]
+
+
+def text_comparison(col: str, what: str) -> ComparisonSpec:
+    """An extra column compared as folded text. Levenshtein catches a typo in a short code (a
+    postcode, a house number) where Jaro-Winkler gives up; Jaro-Winkler a typo in long text."""
+    return ComparisonSpec(
+        col,
+        (
+            null(col, f"{what} missing"),
+            exact(col, f"same {what}", f"same {what}", tf=True),
+            either(levenshtein(col, 1, "", None), jaro_winkler(col, 0.92, "", None), f"{what} nearly the same",
+                   f"{what} nearly the same"),
+            jaro_winkler(col, 0.8, f"{what} similar", f"{what} similar"),
+            otherwise(f"{what} differs", f"{what} differs"),
+        ),
+    )
+
+
+def amanat_comparisons(compare: Sequence[str] = ()) -> tuple[ComparisonSpec, ...]:
+    """The form's comparisons, then one text comparison per extra column in ``compare``
+    (headers, in order; only standalone dedupe models have any)."""
+    extra = tuple(text_comparison(c, h) for c, h in zip(compare_feature_names(compare), compare, strict=True))
     return (
         _name("full", "names", partial_levels=True),
         _paternal(),
@@ -396,6 +421,7 @@ def amanat_comparisons() -> tuple[ComparisonSpec, ...]:
         _passport(),
         _phones(),
         _gender(),
+        *extra,
     )
 
 

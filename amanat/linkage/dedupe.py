@@ -20,15 +20,39 @@ from amanat.errors import InvalidInput
 from amanat.intake.spreadsheet_safety import escape_formula
 from amanat.intake.tables import read_table
 from amanat.linkage.batch import cluster, predict_pairs
-from amanat.linkage.features import batch_features
+from amanat.linkage.comparisons import compare_feature_names
+from amanat.linkage.features import LINKAGE_FIELDS, BlockRule, batch_features
 from amanat.linkage.incremental import score_pair
-from amanat.linkage.model import TrainedModel, train_model
+from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, train_model
+from amanat.normalize.script import fold
 
 # Below this many rows the file's own statistics are too thin to train on: use the
 # bundled model (trained on the synthetic population, see docs/linkage.md).
 MIN_TRAIN_ROWS = 5000
 OUTPUT_LEAD = ("source_file", "source_row", "cluster_id", "cluster_size", "status", "linked_to",
                "match_weight", "match_probability", "reasons", "weak_link")
+
+
+# Blocking for the standalone dedupe only, on top of features.BLOCKING_RULES. The store's
+# index (blocking_keys, HMACs in the database) never holds these keys, so they must not be
+# used to predict stored records: batch and incremental candidates would drift apart. They
+# are the broad rules a one-off file can afford and the store at a million records cannot:
+# own + family name without a year, the two names in either field, the full date of birth,
+# and the ID's digits in any order.
+STANDALONE_RULES: tuple[BlockRule, ...] = (
+    BlockRule("s_nm", ("full_phon", "family_phon")),
+    BlockRule("s_ns", ("names_set",)),
+    BlockRule("s_dd", ("dob_day",)),
+    BlockRule("s_ts", ("tazkira_sorted",)),
+)
+# A standalone rule (or one on a --compare column) that would generate more candidate pairs
+# than this many per row, plus a floor, is left out for that file: a column such as "city"
+# with ten values would otherwise compare everyone with everyone.
+PAIRS_PER_ROW = 10
+PAIRS_FLOOR = 50_000
+# EM for a file: the store's rounds, then one on the full date of birth, which trains the
+# ID and any compared columns when the file has no father's names for the first round.
+STANDALONE_EM_RULES: tuple[tuple[str, ...], ...] = (*EM_RULES, ("dob_day",))
 
 
 @dataclass
@@ -45,6 +69,7 @@ class DedupeResult:
     trained: bool
     pair_count: int
     skipped_rows: list[str] = field(default_factory=list)  # "file row N: problem", no values
+    notes: list[str] = field(default_factory=list)  # e.g. a blocking rule left out; no values
 
 
 class Progress:
@@ -55,21 +80,128 @@ class Progress:
     def advance(self, n: int = 1) -> None: ...
 
 
+def _compare_mapping(path: str | os.PathLike[str], name: str, compare: Sequence[str]) -> dict[str, str | None]:
+    """Header → field for the extra columns: each must be in the file, under its own name, and
+    not be a column linkage compares already (a name, a date, an ID…). A form field linkage
+    does not use (unit, rank) may be compared; its values then appear under its header."""
+    if not compare:
+        return {}
+    with read_table(path, file_name=name) as reader:  # the header row only
+        headers = {h.strip(): reader.columns.get(h) for h in reader.headers if h.strip()}
+    for col in compare:
+        if col not in headers:
+            raise InvalidInput(f"the column '{col}' given to --compare is not in {name}", field="compare")
+        if headers[col] in LINKAGE_FIELDS:
+            raise InvalidInput(f"the column '{col}' in {name} is read as the form field '{headers[col]}', "
+                               "which is compared already", field="compare")
+    return {col: col for col in compare}
+
+
+def _check_compare(compare: Sequence[str]) -> tuple[str, ...]:
+    cols = tuple(c.strip() for c in compare)
+    if any(not c for c in cols) or len(set(cols)) != len(cols):
+        raise InvalidInput("--compare takes each column once, by its header", field="compare")
+    clash = [c for c in cols if c in OUTPUT_LEAD]
+    if clash:
+        raise InvalidInput(f"the column '{clash[0]}' cannot be compared: the output has a column of that name",
+                           field="compare")
+    return cols
+
+
+def _compare_for(compare: Sequence[str], model: TrainedModel | None, train: bool | None) -> tuple[str, ...]:
+    """The extra columns a run compares: those named, or a given model's own."""
+    cols = _check_compare(compare)
+    if model is not None:
+        if cols and cols != model.compare_columns:
+            raise InvalidInput("the model given was trained to compare other columns than --compare names",
+                               field="compare")
+        return model.compare_columns
+    if cols and train is False:
+        raise InvalidInput("--compare needs a model trained on these files: leave out --no-train", field="compare")
+    return cols
+
+
 def read_sources(paths: Sequence[str | os.PathLike[str]], progress: Progress | None = None,
-                 skipped: list[str] | None = None) -> list[SourceRow]:
-    """Every row of every file, with canonical fields (header names per intake.tables)."""
+                 skipped: list[str] | None = None, compare: Sequence[str] = ()) -> list[SourceRow]:
+    """Every row of every file, with canonical fields (header names per intake.tables) and the
+    ``compare`` columns under their headers."""
     progress = progress or Progress()
+    compare = _check_compare(compare)
+    mappings = [_compare_mapping(path, Path(path).name, compare) for path in paths]  # fail before reading
     rows: list[SourceRow] = []
-    for path in paths:
+    for path, mapping in zip(paths, mappings, strict=True):
         name = Path(path).name
         progress.stage(f"reading {name}")
-        reader = read_table(path, file_name=name, on_error="collect")
+        reader = read_table(path, file_name=name, on_error="collect", mapping=mapping)
         for row_number, parsed in reader:
             rows.append(SourceRow(name, row_number, dict(parsed.fields)))
             progress.advance()
         if skipped is not None:
             skipped.extend(str(e) for e in reader.errors)
     return rows
+
+
+def compare_values(values: Iterable[object]) -> list[str | None]:
+    """An extra column's values as compared: folded (case, accents, letter variants, digits,
+    spaces) and otherwise as given; not text or empty is missing."""
+    out: list[str | None] = []
+    for v in values:
+        text = fold(v) if isinstance(v, str) and v.strip() else ""
+        out.append(text or None)
+    return out
+
+
+def add_compare_columns(frame: pd.DataFrame, fields: Sequence[dict[str, object]],
+                        compare: Sequence[str]) -> pd.DataFrame:
+    """``frame`` (a batch_features frame, same row order as ``fields``) with one ``cmp_<i>``
+    column per extra column in ``compare``."""
+    out = frame.copy()
+    for name, header in zip(compare_feature_names(compare), compare, strict=True):
+        out[name] = pd.Series(compare_values(f.get(header) for f in fields), index=out.index,
+                              dtype="string[pyarrow]")
+    return out
+
+
+def _rule_pairs(frame: pd.DataFrame, rule: BlockRule) -> int:
+    """Pairs a rule would generate within the frame (every record against every other)."""
+    keys = frame[list(rule.columns)].dropna()
+    if keys.empty:
+        return 0
+    n = keys.groupby(list(rule.columns), observed=True).size().astype("int64")
+    return int((n * (n - 1) // 2).sum())
+
+
+def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = ()) -> tuple[list[BlockRule], list[str]]:
+    """The extra rules for this file: STANDALONE_RULES and one per compared column, each kept
+    only if it stays within the pair budget. Returns (rules, notes on rules left out)."""
+    budget = max(PAIRS_FLOOR, PAIRS_PER_ROW * len(frame))
+    candidates = [*STANDALONE_RULES, *(BlockRule(f"s_{c}", (c,)) for c in compare_feature_names(compare))]
+    labels = {f"s_{c}": h for c, h in zip(compare_feature_names(compare), compare, strict=True)}
+    rules: list[BlockRule] = []
+    notes: list[str] = []
+    for rule in candidates:
+        n = _rule_pairs(frame, rule)
+        if n > budget:
+            notes.append(f"blocking on {labels.get(rule.name, '+'.join(rule.columns))} left out: "
+                         f"{n} pairs, over the budget of {budget}")
+        else:
+            rules.append(rule)
+    return rules, notes
+
+
+def train_standalone(frame: pd.DataFrame, *, compare: Sequence[str] = (), seed: int = 42,
+                     link_type: LinkType = "dedupe_only") -> TrainedModel:
+    """Train on the file itself (no labels), its extra columns included."""
+    return train_model(frame, seed=seed, link_type=link_type, compare=compare, em_rules=STANDALONE_EM_RULES)
+
+
+def predict_standalone(model: TrainedModel, frame: pd.DataFrame, *, threshold_match_weight: float,
+                       notes: list[str] | None = None) -> pd.DataFrame:
+    """Every pair any of the store's rules or this file's standalone rules generates, scored."""
+    extra, left_out = standalone_blocking(frame, model.compare_columns)
+    if notes is not None:
+        notes.extend(left_out)
+    return predict_pairs(model, frame, threshold_match_weight=threshold_match_weight, extra_blocking=extra)
 
 
 def bundled_model() -> TrainedModel:
@@ -95,29 +227,36 @@ def dedupe_rows(
     seed: int = 42,
     threshold: float | None = None,
     progress: Progress | None = None,
+    compare: Sequence[str] = (),
 ) -> DedupeResult:
-    """Cluster the rows. ``train``: None = train on the rows when there are enough of them."""
+    """Cluster the rows. ``train``: None = train on the rows when there are enough of them,
+    or whenever ``compare`` names extra columns (the bundled model knows none).
+    ``compare``: headers of extra columns (in each row's fields) compared as text; a given
+    ``model`` brings its own."""
     progress = progress or Progress()
+    compare = _compare_for(compare, model, train)
     skipped: list[str] = []
-    frame = _features(rows, progress, skipped)
+    frame = add_compare_columns(_features(rows, progress, skipped), [r.fields for r in rows], compare)
     trained = False
     if model is None:
-        if train or (train is None and len(rows) >= MIN_TRAIN_ROWS):
+        if train or (train is None and (len(rows) >= MIN_TRAIN_ROWS or compare)):
             progress.stage("training the model")
-            model = train_model(frame, seed=seed)
+            model = train_standalone(frame, compare=compare, seed=seed)
             trained = True
         else:
             model = bundled_model()
     link_at = threshold if threshold is not None else model.thresholds.auto_link
     review_at = min(model.thresholds.review, link_at)
     progress.stage("scoring candidate pairs")
-    pairs = predict_pairs(model, frame, threshold_match_weight=model.thresholds.weight(review_at)) if len(
-        frame) > 1 else pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"])
+    notes: list[str] = []
+    pairs = predict_standalone(model, frame, threshold_match_weight=model.thresholds.weight(review_at),
+                               notes=notes) if len(frame) > 1 else pd.DataFrame(
+        columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"])
     progress.stage("clustering")
     clusters = cluster(pairs, frame["unique_id"], link_at, strict=model.thresholds.strict)
     progress.stage("explaining links", len(frame))
     table = _assemble(rows, frame, pairs, clusters, model, link_at, progress)
-    return DedupeResult(table, model, trained, len(pairs), skipped)
+    return DedupeResult(table, model, trained, len(pairs), skipped, notes)
 
 
 def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.DataFrame,
@@ -195,7 +334,9 @@ def dedupe_files(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
     if Path(out).suffix.lower() not in (".csv", ".xlsx", ".txt"):
         raise InvalidInput("output must end in .csv or .xlsx", field="out")
     skipped: list[str] = []
-    rows = read_sources(paths, progress, skipped)
+    # Checked before reading: a wrong option fails at once, not after a large file.
+    compare = _compare_for(kwargs.get("compare", ()), kwargs.get("model"), kwargs.get("train"))
+    rows = read_sources(paths, progress, skipped, compare)
     if not rows:
         raise InvalidInput("the input files hold no rows")
     result = dedupe_rows(rows, progress=progress, **kwargs)

@@ -420,6 +420,9 @@ _GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], Callable[[tuple[Any, ...]
     (("gender",), ("gender",), _group_gender),
 )
 
+# The form fields linkage reads; any other field (unit, rank, city…) is not compared.
+LINKAGE_FIELDS: frozenset[str] = frozenset(f for fields, _, _ in _GROUPS for f in fields)
+
 
 def _factorize(keys: Iterable[Any], compute: Callable[[Any], tuple[Any, ...] | None]
                ) -> tuple[list[int], list[tuple[Any, ...] | None]]:

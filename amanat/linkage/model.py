@@ -25,7 +25,13 @@ import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
-from amanat.linkage.comparisons import SPEC_VERSION, ComparisonSpec, amanat_comparisons, tf_columns
+from amanat.linkage.comparisons import (
+    SPEC_VERSION,
+    ComparisonSpec,
+    amanat_comparisons,
+    compare_feature_names,
+    tf_columns,
+)
 from amanat.linkage.features import BLOCKING_RULES, BlockRule, to_arrow
 
 LinkType = Literal["dedupe_only", "link_only", "link_and_dedupe"]
@@ -126,12 +132,17 @@ class TrainedModel:
     spec_version: int = SPEC_VERSION
     seed: int | None = None
     training_log: list[str] = field(default_factory=list)
+    # Extra columns (headers) a standalone dedupe compared as text (``--compare``); a model
+    # with any describes one set of files, not the form, and the store has no such columns.
+    compare_columns: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
         """Content hash: two models with the same parameters have the same version."""
-        body = json.dumps([self.spec_version, self.settings_json, self.tf_tables, self.tf_defaults],
-                          sort_keys=True, ensure_ascii=False)
+        parts: list[Any] = [self.spec_version, self.settings_json, self.tf_tables, self.tf_defaults]
+        if self.compare_columns:  # only then: older models keep their versions
+            parts.append(list(self.compare_columns))
+        body = json.dumps(parts, sort_keys=True, ensure_ascii=False)
         return f"{self.spec_version}.{hashlib.sha256(body.encode()).hexdigest()[:12]}"
 
     @property
@@ -152,7 +163,7 @@ class TrainedModel:
     def specs(self) -> tuple[ComparisonSpec, ...]:
         if self.spec_version != SPEC_VERSION:
             raise ValueError("model was trained with a different comparison spec version; retrain it")
-        specs = amanat_comparisons()
+        specs = amanat_comparisons(self.compare_columns)
         stored = self.settings_json["comparisons"]
         if [s.name for s in specs] != [c["output_column_name"] for c in stored] or any(
             [lv.creator.get_comparison_level("duckdb").sql_condition for lv in s.levels]
@@ -175,6 +186,7 @@ class TrainedModel:
             "tf_tables": self.tf_tables,
             "tf_defaults": self.tf_defaults,
             "training_log": self.training_log,
+            "compare_columns": list(self.compare_columns),
         }
         return json.dumps(doc, ensure_ascii=False, sort_keys=True)
 
@@ -193,6 +205,7 @@ class TrainedModel:
             spec_version=int(doc["spec_version"]),
             seed=doc.get("seed"),
             training_log=list(doc.get("training_log", [])),
+            compare_columns=tuple(doc.get("compare_columns", ())),
         )
         if doc.get("version") and doc["version"] != model.version:
             raise ValueError("model file is corrupted: its content does not match its version")
@@ -203,11 +216,15 @@ class TrainedModel:
 
 
 def model_table(frame: pd.DataFrame, tf_tables: Mapping[str, Mapping[str, float]],
-                tf_defaults: Mapping[str, float]) -> pa.Table:
+                tf_defaults: Mapping[str, float], compare: Sequence[str] = ()) -> pa.Table:
     """The feature table plus Splink's ``tf_<col>`` columns from the model's tables; Splink then
-    uses them as given instead of computing frequencies from the data (batch == incremental)."""
+    uses them as given instead of computing frequencies from the data (batch == incremental).
+    ``compare``: the extra columns' feature names (``cmp_0``…), which the frame must hold."""
+    missing = [c for c in compare if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the frame lacks the model's compared columns {missing}")
     extra = ["source_dataset"] if "source_dataset" in frame.columns else []
-    table = to_arrow(frame, extra)
+    table = to_arrow(frame, [*extra, *compare])
     for col, lookup in tf_tables.items():
         values = frame[col]
         tf = values.map(lookup).astype("float64")
@@ -232,26 +249,29 @@ def register_frames(db_api: DuckDBAPI, table: pa.Table, link_type: LinkType) -> 
 
 def linker_for(settings: SettingsCreator | dict[str, Any], frame: pd.DataFrame, tf_tables: Mapping[str, Any],
                tf_defaults: Mapping[str, float], *, link_type: LinkType,
-               con: duckdb.DuckDBPyConnection | None = None) -> Linker:
+               con: duckdb.DuckDBPyConnection | None = None, compare: Sequence[str] = ()) -> Linker:
     db_api = DuckDBAPI(connection=con or new_connection())
-    sdfs = register_frames(db_api, model_table(frame, tf_tables, tf_defaults), link_type)
+    sdfs = register_frames(db_api, model_table(frame, tf_tables, tf_defaults, compare), link_type)
     # log_level=None: Splink adds no stdout handler of its own; its warnings go to the
     # "splink" logger like any library's.
     return Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=None)
 
 
-def model_linker(model: TrainedModel, frame: pd.DataFrame, *,
-                 con: duckdb.DuckDBPyConnection | None = None) -> Linker:
+def model_linker(model: TrainedModel, frame: pd.DataFrame, *, con: duckdb.DuckDBPyConnection | None = None,
+                 extra_blocking: Sequence[BlockRule] = ()) -> Linker:
     """A Splink linker over ``frame`` carrying the stored model's parameters.
 
     Blocking comes from this code's BLOCKING_RULES, not from the rules saved with the model,
-    so batch candidates always equal what ``blocking_keys`` gives the store's index."""
+    so batch candidates always equal what ``blocking_keys`` gives the store's index.
+    ``extra_blocking`` adds rules (never removes any) for the standalone dedupe alone: the
+    store's index has no keys for them, so stored records must never be predicted with them."""
     _ = model.specs  # refuse a model from another spec version
     settings = copy.deepcopy(model.settings_json)
     settings["blocking_rules_to_generate_predictions"] = [
-        c.create_blocking_rule_dict("duckdb") for c in blocking_rule_creators()
+        c.create_blocking_rule_dict("duckdb") for c in blocking_rule_creators((*BLOCKING_RULES, *extra_blocking))
     ]
-    return linker_for(settings, frame, model.tf_tables, model.tf_defaults, link_type=model.link_type, con=con)
+    return linker_for(settings, frame, model.tf_tables, model.tf_defaults, link_type=model.link_type, con=con,
+                      compare=compare_feature_names(model.compare_columns))
 
 
 M_FLOOR = 1e-6
@@ -329,13 +349,17 @@ def train_model(
     em_max_pairs: float = 1e6,
     tf_min_count: int = 5,
     thresholds: Thresholds | None = None,
+    compare: Sequence[str] = (),
+    em_rules: Sequence[tuple[str, ...]] = EM_RULES,
 ) -> TrainedModel:
     """Train on a feature frame: prior from deterministic rules, u by seeded random
-    sampling (bounded), m by EM on two sampled blocking rules."""
-    specs = amanat_comparisons()
+    sampling (bounded), m by EM on sampled blocking rules (``em_rules``, in order).
+    ``compare``: extra columns (headers) compared as text, held in the frame as ``cmp_0``…
+    (standalone dedupe only)."""
+    specs = amanat_comparisons(compare)
     tf_tables, tf_defaults = compute_tf_tables(df, tf_columns(specs), min_count=tf_min_count)
     linker = linker_for(build_settings(link_type=link_type, specs=specs), df, tf_tables, tf_defaults,
-                        link_type=link_type)
+                        link_type=link_type, compare=compare_feature_names(compare))
     log: list[str] = []
     linker.training.estimate_probability_two_random_records_match(
         [block_on(*cols) for cols in PRIOR_RULES], recall=prior_recall
@@ -344,7 +368,7 @@ def train_model(
     # One pass over the sample: chunked early stopping never fires when a level is rare
     # (tazkira two typos apart) and then costs ten passes per comparison.
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed, num_chunks=1)
-    for cols in EM_RULES:
+    for cols in em_rules:
         saved = copy.deepcopy(linker._settings_obj.core_model_settings)
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
@@ -370,4 +394,5 @@ def train_model(
         thresholds=thresholds or Thresholds(),
         seed=seed,
         training_log=log,
+        compare_columns=tuple(compare),
     )

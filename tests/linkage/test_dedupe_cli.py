@@ -106,3 +106,58 @@ def test_bad_output_name_is_one_line_error(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "must end in .csv or .xlsx" in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def _with_address(tmp_path: Path) -> tuple[Path, Path]:
+    """The two inputs with an "address" column, which the form has no field for."""
+    xlsx, path = _inputs(tmp_path)
+    wb = load_workbook(xlsx)
+    ws = wb.active
+    for row, value in zip(range(1, 5), ["address", "Kart-e Seh 12", "Kart-e Char 4", ""], strict=True):
+        ws.cell(row=row, column=len(HEADERS) + 1, value=value or None)
+    wb.save(xlsx)
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    for r, value in zip(rows, ["address", "kart-e seh 12", "Karte Seh 12", "", ""], strict=True):
+        r.append(value)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return xlsx, path
+
+
+def test_compare_column_is_compared_and_written(tmp_path: Path) -> None:
+    xlsx, path = _with_address(tmp_path)
+    out, model_out = tmp_path / "clusters.csv", tmp_path / "model.json"
+    result = CliRunner().invoke(_app(), ["dedupe", str(xlsx), str(path), "--out", str(out), "--compare", "address",
+                                         "--save-model", str(model_out)])
+    assert result.exit_code == 0, result.output
+    assert "trained on these files" in result.output  # the bundled model knows no such column
+    with out.open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert "address" in rows[0]
+    by = {(r["source_file"], r["source_row"]): r for r in rows}
+    assert by[("commander.xlsx", "2")]["address"] == "Kart-e Seh 12"
+    # Given back, the model brings its compared column along.
+    again = CliRunner().invoke(_app(), ["dedupe", str(path), "-o", str(tmp_path / "b.csv"), "--model",
+                                        str(model_out)])
+    assert again.exit_code == 0, again.output
+
+
+def test_compare_errors_name_the_column(tmp_path: Path) -> None:
+    xlsx, path = _with_address(tmp_path)
+    out = tmp_path / "clusters.csv"
+    cases = [
+        (["--compare", "street"], "'street' given to --compare is not in commander.xlsx"),
+        (["--compare", "district"], "'district' in commander.xlsx is read as the form field 'district'"),
+        (["--compare", "address", "--no-train"], "--compare needs a model trained on these files"),
+    ]
+    for args, message in cases:
+        result = CliRunner().invoke(_app(), ["dedupe", str(xlsx), str(path), "--out", str(out), *args])
+        assert result.exit_code == 1, args
+        assert message in " ".join(result.output.split()), result.output
+        assert not out.exists()
+    # In one file but not the other: the file is named.
+    (tmp_path / "plain").mkdir()
+    _, plain = _inputs(tmp_path / "plain")
+    result = CliRunner().invoke(_app(), ["dedupe", str(xlsx), str(plain), "--out", str(out), "--compare", "address"])
+    assert result.exit_code == 1 and "is not in veterans.csv" in " ".join(result.output.split())

@@ -1,0 +1,111 @@
+"""Standalone dedupe: extra columns compared as text (``--compare``) and its own blocking rules."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+
+from amanat.errors import InvalidInput
+from amanat.linkage.batch import predict_pairs
+from amanat.linkage.dedupe import (
+    STANDALONE_RULES,
+    DedupeResult,
+    SourceRow,
+    add_compare_columns,
+    compare_values,
+    dedupe_rows,
+    predict_standalone,
+    standalone_blocking,
+)
+from amanat.linkage.evaluation import pairs_of
+from amanat.linkage.features import BLOCKING_RULES, batch_features
+from amanat.linkage.incremental import score_pair
+from amanat.linkage.model import TrainedModel
+from tests.linkage._shared import population
+
+
+def _address(person_id: str, record_id: str) -> str:
+    n = int(person_id[1:])
+    text = f"{n % 97} Street {n % 13} Kart-e {person_id[-3:]}"
+    # Every other copy has two letters swapped: a typo the text levels must still see.
+    return text.replace("Street", "Stteer") if int(record_id[-1]) % 2 else text
+
+
+@lru_cache(maxsize=1)
+def _rows() -> tuple[SourceRow, ...]:
+    return tuple(SourceRow("a.csv", i + 2, {**r, "address": _address(r["person_id"], r["record_id"])})
+                 for i, r in enumerate(population()))
+
+
+@lru_cache(maxsize=1)
+def _result() -> DedupeResult:
+    return dedupe_rows(_rows(), compare=["address"], seed=5)
+
+
+def test_compare_values_are_folded() -> None:
+    assert compare_values(["  Kart-e  SEH ", "", None, 12, "کارته ۳"]) == ["kart-e seh", None, None, None, "کارته 3"]
+
+
+def test_compared_column_is_trained_shown_and_saved() -> None:
+    result = _result()
+    model = result.model
+    assert result.trained and model.compare_columns == ("address",)
+    assert [c["output_column_name"] for c in model.settings_json["comparisons"]][-1] == "cmp_0"
+    assert "address" in result.table.columns
+    assert result.table["reasons"].str.contains("same address|address nearly the same").any()
+    back = TrainedModel.from_json(model.to_json())
+    assert back.version == model.version and back.compare_columns == ("address",)
+    # Agreeing on the address is evidence for a match, differing is evidence against.
+    levels = {lv["label_for_charts"]: lv for lv in model.settings_json["comparisons"][-1]["comparison_levels"]}
+    assert levels["same address"]["m_probability"] > levels["same address"]["u_probability"]
+    assert levels["address differs"]["m_probability"] < levels["address differs"]["u_probability"]
+
+
+def test_incremental_scores_equal_splink_with_compared_columns() -> None:
+    model = _result().model
+    rows = _rows()
+    frame = add_compare_columns(batch_features([str(i) for i in range(len(rows))], [r.fields for r in rows]),
+                                [r.fields for r in rows], model.compare_columns)
+    pairs = predict_standalone(model, frame, threshold_match_weight=-1e9)
+    by_id = {r["unique_id"]: r for r in frame.to_dict("records")}
+    seen_levels = set()
+    for rec in pairs.to_dict("records"):
+        got = score_pair(model, by_id[rec["unique_id_l"]], by_id[rec["unique_id_r"]])
+        assert abs(got.match_weight - rec["match_weight"]) < 1e-6
+        extra = got.contributions[-1]
+        assert extra.comparison == "cmp_0" and extra.gamma == rec["gamma_cmp_0"]
+        seen_levels.add(extra.gamma)
+    assert len(seen_levels) >= 3  # exact, typo and differing addresses all met
+
+
+def test_standalone_rules_add_candidates_and_keep_the_store_rules() -> None:
+    rows = _rows()
+    fields = [r.fields for r in rows]
+    frame = add_compare_columns(batch_features([str(i) for i in range(len(rows))], fields), fields, ["address"])
+    model = _result().model
+    store = set(pairs_of(predict_pairs(model, frame, threshold_match_weight=-1e9)))
+    both = set(pairs_of(predict_standalone(model, frame, threshold_match_weight=-1e9)))
+    assert store < both
+    assert not {r.name for r in STANDALONE_RULES} & {r.name for r in BLOCKING_RULES}
+
+
+def test_a_rule_over_the_pair_budget_is_left_out_and_named() -> None:
+    rows = _rows()
+    fields = [{**r.fields, "country": "Afghanistan"} for r in rows]
+    frame = add_compare_columns(batch_features([str(i) for i in range(len(rows))], fields), fields,
+                                ["address", "country"])
+    rules, notes = standalone_blocking(frame, ["address", "country"])
+    names = [r.name for r in rules]
+    assert names == [*(r.name for r in STANDALONE_RULES), "s_cmp_0"]
+    assert len(notes) == 1 and notes[0].startswith("blocking on country left out")
+
+
+def test_compare_options_are_checked() -> None:
+    rows = _rows()[:50]
+    with pytest.raises(InvalidInput, match="--no-train"):
+        dedupe_rows(rows, compare=["address"], train=False)
+    with pytest.raises(InvalidInput, match="other columns"):
+        dedupe_rows(rows, compare=["unit"], model=_result().model)
+    with pytest.raises(InvalidInput, match="once"):
+        dedupe_rows(rows, compare=["address", "address"])
