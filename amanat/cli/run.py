@@ -23,21 +23,22 @@ DEMO_PASSWORD = "amanat-demo-2021"  # noqa: S105 - printed to the person startin
 DEMO_ROLES = ("admin", "caseworker", "verifier", "referrer", "auditor")
 
 
-def _serve(settings: Settings, database: object) -> None:
-    import uvicorn
+def _serve(settings: Settings, database: object, workers: int = 1) -> None:
+    from amanat.web.processes import run_server, serve_processes
 
-    from amanat.web.app import create_app
-
-    app_ = create_app(settings, database)  # type: ignore[arg-type]
-    # date_header=False: the app sets Date itself (web.security.ProtocolHeaders), so there is only one.
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                proxy_headers=False, date_header=False)
+    if workers > 1:
+        serve_processes(settings, database, workers)  # type: ignore[arg-type]
+    else:
+        run_server(settings, database)  # type: ignore[arg-type]
 
 
 @app.command()
 @friendly
 def serve(ctx: typer.Context, host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
           port: Annotated[int | None, typer.Option(help="Port.")] = None,
+          workers: Annotated[int, typer.Option(
+              min=1, max=64, help="Server processes sharing the port (about one per core). Each stores its own "
+                                  "intake; only the first runs the worker.")] = 1,
           sealed_only: Annotated[bool, typer.Option(
               help="Hold only the public key: accept and seal submissions, open nothing (run `amanat worker` "
                    "elsewhere).")] = False) -> None:
@@ -53,8 +54,9 @@ def serve(ctx: typer.Context, host: Annotated[str | None, typer.Option(help="Add
         settings = settings.model_copy(update={"run_worker_in_process": False})
     else:
         database = open_unlocked(settings)
-    console.print(f"Amanat listening on http://{settings.host}:{settings.port}/")
-    _serve(settings, database)
+    processes = f" ({workers} processes)" if workers > 1 else ""
+    console.print(f"Amanat listening on http://{settings.host}:{settings.port}/{processes}")
+    _serve(settings, database, workers)
 
 
 @app.command()

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,9 +96,11 @@ class Server:
         return dict(self.health()["submissions"])
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown handler, no final checkpoint, no flush of anything."""
+        """SIGKILL to every server process (`serve --workers` forks): no shutdown handler, no final checkpoint,
+        no flush of anything."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            with suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # its own session (start_new_session), so its group
         self.proc.wait(10)
 
     def stop(self, timeout: float = 15.0) -> None:
@@ -114,11 +116,12 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace")[-n:] if self.log.exists() else ""
 
 
-def start(root: Path, timeout: float = 60.0) -> Server:
+def start(root: Path, timeout: float = 60.0, workers: int = 1) -> Server:
     """`amanat serve` on a free port, worker thread inside; returns once /healthz answers."""
     port = free_port()
     with (root / "server.log").open("ab") as log:
-        proc = subprocess.Popen([*amanat_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen([*amanat_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", str(workers)],
                                 env=environment(root), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(root, port, proc)
     deadline = time.monotonic() + timeout

@@ -8,11 +8,13 @@ that answered before writing (or wrote behind its answers) fails both ways: its 
 after the kill, and it goes on answering while nothing can commit. A server that answered between
 its flush and its commit is caught only when the first kill falls into that gap, which a big photo
 widens. After each kill the database must hold only whole submissions and whole records; after a
-restart on the same data dir the worker drains the rest, and `amanat audit verify` passes.
+restart on the same data dir the worker drains the rest, and `amanat audit verify` passes. All of it runs
+once with one server process and once with `serve --workers 2`, whose processes commit in turn.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import sqlite3
@@ -74,7 +76,7 @@ def _stream(server: srv.Server, receipts: list[str], refused: list[int], stop: t
                     if r.status_code == 201:
                         receipts.append(srv.RECEIPT.search(r.text).group(0))  # type: ignore[union-attr]
                         if armed:
-                            server.proc.send_signal(signal.SIGKILL)
+                            os.killpg(server.proc.pid, signal.SIGKILL)  # every process of `serve --workers`
                     else:
                         refused.append(r.status_code)
                 n += 1
@@ -136,7 +138,7 @@ def assert_nothing_partial(con: sqlite3.Connection) -> None:
     assert _rows(con, "PRAGMA integrity_check") == [("ok",)]
 
 
-def _kill_mid_stream(root: Path, round_: int, *, hold_writes: bool) -> tuple[list[str], int]:
+def _kill_mid_stream(root: Path, round_: int, *, hold_writes: bool, workers: int) -> tuple[list[str], int]:
     """Start the server, stream submissions, SIGKILL it. Returns the receipts and how many came while held.
 
     Without ``hold_writes`` the kill comes the instant a receipt arrives, while other requests and the
@@ -146,7 +148,7 @@ def _kill_mid_stream(root: Path, round_: int, *, hold_writes: bool) -> tuple[lis
     their way. A server that answered first and wrote afterwards would hand out receipts all through
     the hold, and every one of them would be lost.
     """
-    server = srv.start(root)
+    server = srv.start(root, workers=workers)
     receipts: list[str] = []
     refused: list[int] = []
     stop = threading.Event()
@@ -183,7 +185,8 @@ def _kill_mid_stream(root: Path, round_: int, *, hold_writes: bool) -> tuple[lis
 
 
 @pytest.mark.slow
-def test_sigkill_mid_stream_loses_no_receipt_and_leaves_nothing_partial(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
+def test_sigkill_mid_stream_loses_no_receipt_and_leaves_nothing_partial(tmp_path: Path, workers: int) -> None:
     srv.init(tmp_path)
     database = tmp_path / "data" / "amanat.db"
     receipts: list[str] = []
@@ -191,7 +194,7 @@ def test_sigkill_mid_stream_loses_no_receipt_and_leaves_nothing_partial(tmp_path
     # Round 0 kills wherever the stream and the worker happen to be; round 1 kills while the test holds
     # SQLite's write lock, with transactions queued behind it.
     for round_, hold in ((0, False), (1, True)):
-        got, while_held = _kill_mid_stream(tmp_path, round_, hold_writes=hold)
+        got, while_held = _kill_mid_stream(tmp_path, round_, hold_writes=hold, workers=workers)
         assert while_held <= SENDERS, f"{while_held} receipts while no transaction could commit"
         receipts += got
         # The state the kill left, before anything runs again.
@@ -205,7 +208,7 @@ def test_sigkill_mid_stream_loses_no_receipt_and_leaves_nothing_partial(tmp_path
         stored = now
 
     # Restart on the same data dir and let the worker drain what was left sealed.
-    server = srv.start(tmp_path)
+    server = srv.start(tmp_path, workers=workers)
     try:
         srv.wait_until(lambda: server.counts().get("sealed", 0) == 0, 30,
                        f"the worker did not drain after the restart:\n{server.tail()}", interval=0.25)
