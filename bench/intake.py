@@ -93,12 +93,16 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def cpu_seconds(self) -> float:
-        """utime + stime of the server process so far (Linux /proc)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            return float("nan")
+        """utime + stime of the server process and its live children (serve --workers) so far (Linux /proc)."""
+        total = 0.0
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, IndexError, ValueError):
+                if pid == self.proc.pid:
+                    return float("nan")
+        return total
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.proc.poll() is None:
@@ -114,6 +118,18 @@ class Server:
             return self.log.read_text(errors="replace")[-n:]
         except OSError:
             return ""
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
 
 
 def amanat_env(root: Path) -> dict[str, str]:
@@ -139,7 +155,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     raise RuntimeError(f"server did not come up:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-def start_amanat(root: Path) -> Server:
+def start_amanat(root: Path, workers: int = 1) -> Server:
     env = amanat_env(root)
     init = subprocess.run([*amanat_command(), "init", "--organisation", "Bench"], env=env, capture_output=True,
                           timeout=120, check=False)
@@ -148,7 +164,8 @@ def start_amanat(root: Path) -> Server:
     port = free_port()
     log = root / "server.log"
     with log.open("ab") as out:
-        proc = subprocess.Popen([*amanat_command(), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+        proc = subprocess.Popen([*amanat_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", str(workers)], env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server("amanat", port, proc, root, log)
     wait_ready(f"{server.url}/healthz", proc, log)
@@ -471,6 +488,7 @@ def plot(out: Path, amanat: LoadResult, peer: LoadResult, report: dict[str, Any]
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--workers", type=int, default=1, help="amanat serve --workers (server processes)")
     ap.add_argument("--duration", type=float, default=20.0, help="measurement window, seconds")
     ap.add_argument("--warmup", type=float, default=3.0, help="seconds of load before the window opens")
     ap.add_argument("--min-kib", type=int, default=50)
@@ -494,8 +512,9 @@ def main() -> int:
         "command": " ".join([".venv/bin/python", "bench/intake.py", *sys.argv[1:]]),
         "config": {"clients": args.clients, "duration_s": args.duration, "warmup_s": args.warmup,
                    "attachment_bytes": {"min": min(sizes), "max": max(sizes), "mean": int(statistics.fmean(sizes))},
-                   "server": "amanat serve (uvicorn, 1 process, worker thread in process, SQLite WAL "
-                             "synchronous=FULL)", "client": "httpx.AsyncClient per client, one event loop"},
+                   "server": f"amanat serve --workers {args.workers} (uvicorn, {args.workers} process(es), worker "
+                             "thread in the first, SQLite WAL synchronous=FULL)",
+                   "client": "httpx.AsyncClient per client, one event loop"},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
         "goal": {"per_second": GOAL_RPS, "p99_ms": GOAL_P99_MS},
@@ -504,7 +523,7 @@ def main() -> int:
     print(f"disk probe: bare SQLite, one {report['disk_probe']['blob_bytes']} B blob per commit: "
           f"FULL {report['disk_probe']['FULL']['commits_per_second']}/s, "
           f"NORMAL {report['disk_probe']['NORMAL']['commits_per_second']}/s", flush=True)
-    server = start_amanat(root)
+    server = start_amanat(root, args.workers)
     try:
         print(f"amanat on {server.url}: {args.clients} clients, {args.warmup:.0f}+{args.duration:.0f} s", flush=True)
         load = asyncio.run(run_load(server, bodies, clients=args.clients, duration=args.duration,
