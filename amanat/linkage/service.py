@@ -57,6 +57,15 @@ def active_model(db: Session) -> TrainedModel:
 
 
 def store_model(db: Session, actor: Actor, model: TrainedModel, metrics: dict[str, Any] | None = None) -> str:
+    """Store ``model`` as the active one. A model that compares a spreadsheet's extra columns
+    (``amanat dedupe --compare``) is refused: stored records have no such columns, so intake's
+    scoring would read them as missing everywhere."""
+    if model.compare_columns:
+        from amanat.errors import InvalidInput
+
+        raise InvalidInput("This model compares spreadsheet columns stored records do not have ("
+                           + ", ".join(model.compare_columns) + "); it can only be used with amanat dedupe.",
+                           code="model_not_for_store")
     if db.scalar(select(LinkageModel.id).where(LinkageModel.version == model.version)) is None:
         db.execute(update(LinkageModel).values(active=False))
         db.add(LinkageModel(version=model.version, model_json=model.to_json(), record_count=model.record_count,

@@ -109,3 +109,12 @@ def test_compare_options_are_checked() -> None:
         dedupe_rows(rows, compare=["unit"], model=_result().model)
     with pytest.raises(InvalidInput, match="once"):
         dedupe_rows(rows, compare=["address", "address"])
+
+
+def test_a_model_with_compared_columns_is_not_stored_for_intake(database) -> None:  # type: ignore[no-untyped-def]
+    from amanat.core.audit import Actor
+    from amanat.linkage.service import store_model
+
+    with pytest.raises(InvalidInput, match="address") as err, database.transaction() as db:
+        store_model(db, Actor("test"), _result().model)
+    assert err.value.code == "model_not_for_store"
