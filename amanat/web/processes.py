@@ -31,13 +31,14 @@ log = logging.getLogger("amanat.web.processes")
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def run_server(settings: Settings, database: Database, sockets: list[socket.socket] | None = None) -> None:
+def run_server(settings: Settings, database: Database, sockets: list[socket.socket] | None = None,
+               processes: int = 1) -> None:
     """Serve the app in this process until SIGINT/SIGTERM."""
     import uvicorn
 
     from amanat.web.app import create_app
 
-    app = create_app(settings, database)
+    app = create_app(settings, database, processes=processes)
     # date_header=False: the app sets Date itself (web.security.ProtocolHeaders), so there is only one.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
                             proxy_headers=False, date_header=False)
@@ -67,7 +68,7 @@ def serve_processes(settings: Settings, database: Database, workers: int) -> Non
         if pid == 0:  # the child never returns into the parent's loop
             code = 1
             try:
-                _child(settings, database, sock, index, parent)
+                _child(settings, database, sock, index, parent, workers)
                 code = 0
             except KeyboardInterrupt:  # told to stop before uvicorn took over its signals
                 code = 0
@@ -102,7 +103,8 @@ def serve_processes(settings: Settings, database: Database, workers: int) -> Non
     sock.close()
 
 
-def _child(settings: Settings, database: Database, sock: socket.socket, index: int, parent: int) -> None:
+def _child(settings: Settings, database: Database, sock: socket.socket, index: int, parent: int,
+           processes: int) -> None:
     # Not the parent's forwarding handler: until uvicorn installs its own, and when it re-raises the signal
     # after a clean shutdown, either signal ends this process through KeyboardInterrupt.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -111,7 +113,7 @@ def _child(settings: Settings, database: Database, sock: socket.socket, index: i
     database.engine.dispose(close=False)  # connections opened before the fork belong to the parent
     if index > 0:
         settings = settings.model_copy(update={"run_worker_in_process": False})
-    run_server(settings, database, sockets=[sock])
+    run_server(settings, database, sockets=[sock], processes=processes)
 
 
 def _terminate_with_parent(parent: int) -> None:
