@@ -31,6 +31,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from amanat.linkage.batch import cluster
+from amanat.linkage.batch_features import batch_features
 from amanat.linkage.dedupe import add_compare_columns, predict_standalone, train_standalone
 from amanat.linkage.evaluation import (
     blocking_ceiling,
@@ -40,7 +41,6 @@ from amanat.linkage.evaluation import (
     scores,
     threshold_curve,
 )
-from amanat.linkage.features import batch_features
 from amanat.linkage.model import new_connection
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -72,7 +72,7 @@ def child(kind: str, size: int, seed: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     if kind == "amanat":
         from amanat.linkage.batch import cluster, predict_pairs
-        from amanat.linkage.features import batch_features
+        from amanat.linkage.batch_features import batch_features
         from amanat.linkage.model import Thresholds, train_model
 
         frame = batch_features([str(r["record_id"]) for r in records], records)

@@ -20,8 +20,9 @@ from amanat.errors import InvalidInput
 from amanat.intake.spreadsheet_safety import escape_formula
 from amanat.intake.tables import read_table
 from amanat.linkage.batch import cluster, predict_pairs
+from amanat.linkage.batch_features import LINKAGE_FIELDS, batch_features
 from amanat.linkage.comparisons import compare_feature_names
-from amanat.linkage.features import LINKAGE_FIELDS, BlockRule, batch_features
+from amanat.linkage.features import BlockRule
 from amanat.linkage.incremental import score_pair
 from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, train_model
 from amanat.normalize.script import fold

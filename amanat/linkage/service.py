@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
 from amanat.linkage.batch import cluster, predict_pairs, weak_links
+from amanat.linkage.batch_features import batch_features
 from amanat.linkage.dedupe import bundled_model
 from amanat.linkage.features import (
-    batch_features,
     blocking_keys,
     features_from_fields,
     features_from_normalized,

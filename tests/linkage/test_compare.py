@@ -8,6 +8,7 @@ import pytest
 
 from amanat.errors import InvalidInput
 from amanat.linkage.batch import predict_pairs
+from amanat.linkage.batch_features import batch_features
 from amanat.linkage.dedupe import (
     STANDALONE_RULES,
     DedupeResult,
@@ -19,7 +20,7 @@ from amanat.linkage.dedupe import (
     standalone_blocking,
 )
 from amanat.linkage.evaluation import pairs_of
-from amanat.linkage.features import BLOCKING_RULES, batch_features
+from amanat.linkage.features import BLOCKING_RULES
 from amanat.linkage.incremental import score_pair
 from amanat.linkage.model import TrainedModel
 from tests.linkage._shared import population

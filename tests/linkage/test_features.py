@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
+from amanat.linkage.batch_features import batch_features
 from amanat.linkage.features import (
     BLOCKING_RULES,
     FEATURE_COLUMNS,
     FEATURE_SCHEMA,
-    batch_features,
     blocking_keys,
     empty_row,
     features_frame,
