@@ -9,12 +9,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from amanat.accounts.service import CurrentUser
 from amanat.core.crypto import constant_time_equal
 from amanat.core.permissions import Permission
 from amanat.errors import NotAuthenticated, PermissionDenied
 from amanat.web.i18n import LANGUAGES, Language, from_accept_language, resolve_language
+from amanat.web.multipart import read_form
 
 SESSION_COOKIE = "amanat_session"
 CSRF_COOKIE = "amanat_csrf"
@@ -98,6 +100,15 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+async def parse_form(request: Request) -> FormData:
+    """The request's form with our limits. The first parse is the one the request keeps (later
+    ``request.form()`` calls get it), so every form's limits are the ones set here."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await read_form(request, max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS,
+                               max_part_size=FORM_MAX_PART)
+    return await request.form(max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS, max_part_size=FORM_MAX_PART)
+
+
 async def verify_csrf(request: Request) -> None:
     """Applied to every route. Unsafe methods need the token unless the route opts out (OpenRosa)."""
     if request.method in SAFE_METHODS:
@@ -108,8 +119,7 @@ async def verify_csrf(request: Request) -> None:
     sent = request.headers.get("x-csrf-token", "")
     if not sent and request.headers.get("content-type", "").startswith(("multipart/form-data",
                                                                        "application/x-www-form-urlencoded")):
-        # The first parse is the one Starlette keeps, so the limits for every form are set here.
-        form = await request.form(max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS, max_part_size=FORM_MAX_PART)
+        form = await parse_form(request)
         value: Any = form.get("csrf_token", "")
         sent = value if isinstance(value, str) else ""
     if not cookie or not sent or not constant_time_equal(cookie, sent):
@@ -123,4 +133,5 @@ def csrf_exempt(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return endpoint
 
 
-__all__ = ["DB", "LANGUAGES", "Lang", "MaybeUser", "User", "csrf_exempt", "csrf_token", "require", "verify_csrf"]
+__all__ = ["DB", "LANGUAGES", "Lang", "MaybeUser", "User", "csrf_exempt", "csrf_token", "parse_form", "require",
+           "verify_csrf"]

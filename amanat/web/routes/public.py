@@ -17,7 +17,7 @@ from amanat.forms.spec import FormSpec
 from amanat.forms.validate import form_message, validate_submission
 from amanat.intake.parsed import ParsedSubmission, make_attachment
 from amanat.intake.service import Receipt, count_by_status, prepare_sealed, store_sealed
-from amanat.web.deps import DB, FORM_MAX_FIELDS, FORM_MAX_FILES, FORM_MAX_PART, Lang, MaybeUser
+from amanat.web.deps import DB, Lang, MaybeUser, parse_form
 from amanat.web.i18n import Language, translations
 from amanat.web.render import render
 
@@ -76,7 +76,7 @@ def intake_form(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
 async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
     settings = request.app.state.settings
     spec = request.app.state.current_form.fresh() or await run_in_threadpool(_current_form, request)
-    form = await request.form(max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS, max_part_size=FORM_MAX_PART)
+    form = await parse_form(request)
     values: dict[str, str | list[str]] = {}
     uploads: dict[str, UploadFile] = {}
     for key, value in form.multi_items():
