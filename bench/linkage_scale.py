@@ -128,17 +128,18 @@ def incremental(known: int, seed: int, queries: int) -> dict[str, Any]:
     logging.getLogger("splink").setLevel(logging.ERROR)
     from linkage_synth import population
 
-    from amanat.linkage.features import features_frame, features_from_fields
+    from amanat.linkage.batch_features import batch_features
+    from amanat.linkage.features import features_from_fields, to_arrow
     from amanat.linkage.incremental import CandidateIndex, score_candidates
     from amanat.linkage.model import train_model
 
     records = population(known + queries, seed + 1)
     held, base = records[:queries], records[queries:]
-    rows = [features_from_fields(str(r["record_id"]), r) for r in base]
-    model = train_model(features_frame(rows[:200_000]), seed=seed)  # the model is trained offline
+    frame = batch_features([str(r["record_id"]) for r in base], base)
+    model = train_model(frame.iloc[:200_000], seed=seed)  # the model is trained offline
     index = CandidateIndex()
-    index.add_many(rows)
-    del rows
+    index.add_many(to_arrow(frame).to_pylist())
+    del frame
     gc.collect()
     norm_ms, match_ms, cands = [], [], []
     for r in held:

@@ -30,6 +30,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on  # noqa: E402
 from synth import generate_population  # noqa: E402
 
 from amanat.linkage.batch import cluster, predict_pairs  # noqa: E402
+from amanat.linkage.batch_features import batch_features  # noqa: E402
 from amanat.linkage.evaluation import (  # noqa: E402
     blocking_ceiling,
     cluster_pairs,
@@ -38,7 +39,6 @@ from amanat.linkage.evaluation import (  # noqa: E402
     threshold_curve,
     true_pairs,
 )
-from amanat.linkage.features import features_frame, features_from_fields  # noqa: E402
 from amanat.linkage.model import new_connection, train_model  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -125,7 +125,7 @@ def plain_splink(raw: pd.DataFrame, seed: int, *, cluster_at: float = 0.5,
 
 def amanat(records: list[dict[str, Any]], seed: int) -> tuple[pd.DataFrame, pd.DataFrame, float, float]:
     t0 = time.perf_counter()
-    frame = features_frame(features_from_fields(str(r["record_id"]), r) for r in records)
+    frame = batch_features([str(r["record_id"]) for r in records], records)
     t_norm = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = train_model(frame, seed=seed)
@@ -191,7 +191,7 @@ def write_default_model(path: Path, size: int, seed: int) -> None:
     """The model the dedupe tool uses for files too small to train on: trained on the
     synthetic population (no real person), so its name frequencies are synthetic too."""
     records = population(size, seed)
-    frame = features_frame(features_from_fields(str(r["record_id"]), r) for r in records)
+    frame = batch_features([str(r["record_id"]) for r in records], records)
     model = train_model(frame, seed=seed)
     model.trained_at = "synthetic"  # stable file: the content hash is the version
     path.write_text(model.to_json() + "\n", encoding="utf-8")
