@@ -15,13 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from amanat.errors import AmanatError
-from amanat.linkage import dedupe as dd
-from amanat.linkage.model import TrainedModel
+from amanat.linkage.progress import Progress as JobProgress
 
 console = Console(stderr=True)
 
 
-class _RichProgress(dd.Progress):
+class _RichProgress(JobProgress):
     def __init__(self, bar: Progress) -> None:
         self.bar = bar
         self.task: TaskID | None = None
@@ -65,6 +64,10 @@ def dedupe_command(
 
     The output contains what the inputs contained (names, IDs, phones): keep it as safe as them.
     """
+    # pandas and Splink load here, not on every `amanat` command
+    from amanat.linkage import dedupe as dd
+    from amanat.linkage.model import TrainedModel
+
     logging.getLogger("splink").setLevel(logging.ERROR)  # training chatter, no values, but noise
     try:
         model = TrainedModel.from_json(model_path.read_text(encoding="utf-8")) if model_path else None

@@ -25,6 +25,7 @@ from amanat.linkage.comparisons import compare_feature_names
 from amanat.linkage.features import BlockRule
 from amanat.linkage.incremental import score_pair
 from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, train_model
+from amanat.linkage.progress import Progress
 from amanat.normalize.script import fold
 
 # Below this many rows the file's own statistics are too thin to train on: use the
@@ -71,14 +72,6 @@ class DedupeResult:
     pair_count: int
     skipped_rows: list[str] = field(default_factory=list)  # "file row N: problem", no values
     notes: list[str] = field(default_factory=list)  # e.g. a blocking rule left out; no values
-
-
-class Progress:
-    """What the dedupe reports as it goes; the CLI draws it with Rich."""
-
-    def stage(self, name: str, total: int | None = None) -> None: ...
-
-    def advance(self, n: int = 1) -> None: ...
 
 
 def _compare_mapping(path: str | os.PathLike[str], name: str, compare: Sequence[str]) -> dict[str, str | None]:
