@@ -69,8 +69,11 @@ def create_app(settings: Settings, database: Database | None = None, *, processe
         worker.stop()
         intake_writer.stop()
 
+    # FastAPI's native OpenTelemetry off: nothing here exports traces, and its per-request checks of the
+    # (unconfigured) providers and the environment cost more than some of our routes.
     app = FastAPI(title="Amanat", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(verify_csrf)])
+                  dependencies=[Depends(verify_csrf)],
+                  telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.settings = settings
     app.state.database = database
     app.state.worker = worker
