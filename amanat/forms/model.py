@@ -213,11 +213,24 @@ class FormSpec:
             if isinstance(node, Section):
                 stack.extend(reversed(node.children))
 
+    # The tree is frozen, so its field lists are worked out once (web intake asks for them on every post).
+    @cached_property
+    def _fields(self) -> tuple[Field, ...]:
+        return tuple(n for n in self.walk() if isinstance(n, Field))
+
+    @cached_property
+    def _input_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self._fields if f.is_input)
+
+    @cached_property
+    def _repeats(self) -> tuple[Repeat, ...]:
+        return tuple(n for n in self.walk() if isinstance(n, Repeat))
+
     def fields(self) -> list[Field]:
-        return [n for n in self.walk() if isinstance(n, Field)]
+        return list(self._fields)
 
     def input_fields(self) -> list[Field]:
-        return [f for f in self.fields() if f.is_input]
+        return list(self._input_fields)
 
     @cached_property
     def _by_name(self) -> dict[str, Field]:
@@ -233,7 +246,7 @@ class FormSpec:
         return name in self._by_name
 
     def repeats(self) -> list[Repeat]:
-        return [n for n in self.walk() if isinstance(n, Repeat)]
+        return list(self._repeats)
 
     @cached_property
     def sensitive_fields(self) -> frozenset[str]:

@@ -92,7 +92,7 @@ def validate_submission(
     for repeat in spec.repeats():
         members = [f for f in spec.input_fields() if f.repeat == repeat.name]
         rows: list[dict[str, object]] = []
-        for index in range(MAX_REPEAT_ROWS):
+        for index in _posted_rows(repeat.name, {f.name for f in members}, values, files):
             keys = {f.name: f"{repeat.name}-{index}-{f.name}" for f in members}
             if not any(_present(values.get(k)) or _file_present(files.get(k)) for k in keys.values()):
                 continue  # an empty row on the page is not a family member
@@ -108,6 +108,21 @@ def validate_submission(
     _fill_filter_parents(spec, [f for f in spec.input_fields() if f.name not in in_repeat], clean)
     _check_filters(spec, clean, errors)
     return ValidationResult(clean=clean, errors={k: str(v) for k, v in errors.items()})
+
+
+def _posted_rows(repeat: str, members: set[str], values: Mapping[str, object], files: Mapping[str, object],
+                 ) -> list[int]:
+    """Row numbers below MAX_REPEAT_ROWS for which some ``<repeat>-<row>-<member>`` key was posted, in order
+    (rather than trying every possible row on every post)."""
+    prefix = f"{repeat}-"
+    rows: set[int] = set()
+    for key in (*values, *files):
+        if key.startswith(prefix):
+            number, _, name = key[len(prefix):].partition("-")
+            # As posted by our page: "family-3-name", never "family-03-name" or other digits.
+            if name in members and number.isdecimal() and str(int(number)) == number:
+                rows.add(int(number))
+    return sorted(r for r in rows if r < MAX_REPEAT_ROWS)
 
 
 def _present(raw: str | list[str] | None) -> bool:
