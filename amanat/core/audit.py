@@ -98,7 +98,7 @@ def record_event(db: Session, actor: Actor, action: str, subject_type: str, subj
               "hash": _digest(prev, seq, at, actor.label, actor.user_id, action, subject_type, subject_id, det)}
     db.flush()  # the caller's pending changes are written before their event, as an ORM flush would
     # A Core insert: an ORM unit of work per event cost more than the hashing (intake writes one per post).
-    db.execute(_EVENTS.insert(), values)
+    db.connection().execute(_EVENTS.insert(), values)
     db.info["audit_head"] = (txn, seq, values["hash"])
     return AuditEvent(**values)  # not added to the session: the row is already written
 

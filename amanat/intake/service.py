@@ -69,14 +69,15 @@ def store_sealed(db: Session, prepared: PreparedSubmission, *, actor: Actor, for
     # Core inserts, not ORM objects: this runs once per submission on the one writer thread, and the unit of
     # work cost more than the statements. Column defaults (received_at, attempts) still apply.
     sub_id, receipt = new_id(), new_receipt()
-    db.execute(_SUBMISSIONS.insert(), {
+    conn = db.connection()  # the session's connection: same transaction, without the ORM's execute path
+    conn.execute(_SUBMISSIONS.insert(), {
         "id": sub_id, "receipt": receipt, "channel": prepared.channel, "form_id": form_id,
         "form_version": form_version, "language": language, "submitted_by": submitted_by, "instance_id": instance_id,
         "sealed": prepared.sealed, "part_count": len(prepared.parts), "status": status,
         "content_sha256": content_sha256})
     if prepared.parts:
-        db.execute(_PARTS.insert(), [{"submission_id": sub_id, "position": i, "sealed": blob, "size": len(blob)}
-                                     for i, blob in enumerate(prepared.parts)])
+        conn.execute(_PARTS.insert(), [{"submission_id": sub_id, "position": i, "sealed": blob, "size": len(blob)}
+                                       for i, blob in enumerate(prepared.parts)])
     record_event(db, actor, "submission:receive", "submission", sub_id, channel=prepared.channel,
                  attachments=len(prepared.parts), form_version=form_version)
     return Receipt(sub_id, receipt)
