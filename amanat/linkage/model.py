@@ -226,11 +226,13 @@ def model_table(frame: pd.DataFrame, tf_tables: Mapping[str, Mapping[str, float]
     extra = ["source_dataset"] if "source_dataset" in frame.columns else []
     table = to_arrow(frame, [*extra, *compare])
     for col, lookup in tf_tables.items():
-        values = frame[col]
-        tf = values.map(lookup).astype("float64")
-        tf = tf.where(values.isna() | tf.notna(), tf_defaults.get(col, 1.0))
-        table = table.append_column(f"tf_{col}", pa.array(tf.to_numpy(), type=pa.float64(),
-                                                          mask=values.isna().to_numpy(dtype=bool)))
+        # Looked up in Arrow (a hash join in C): a value the table lacks gets the default, no value none.
+        values = table.column(col)
+        found = pc.take(pa.array(list(lookup.values()), type=pa.float64()),
+                        pc.index_in(values, value_set=pa.array(list(lookup), type=values.type)))
+        tf = pc.if_else(pc.is_null(values), pa.scalar(None, pa.float64()),
+                        pc.coalesce(found, pa.scalar(float(tf_defaults.get(col, 1.0)))))
+        table = table.append_column(f"tf_{col}", tf)
     return table
 
 
