@@ -58,7 +58,7 @@ def _with_gamma(model: TrainedModel, out: pd.DataFrame) -> pd.DataFrame:
     level weights of a comparison are distinct, so the weight names the level without
     carrying plaintext into the output.
     """
-    gammas: dict[str, list[int]] = {}
+    gammas: dict[str, np.ndarray] = {}
     for comp in model.settings_json["comparisons"]:
         name = comp["output_column_name"]
         col = f"mw_{name}"
@@ -74,7 +74,9 @@ def _with_gamma(model: TrainedModel, out: pd.DataFrame) -> pd.DataFrame:
             w = math.log2(max(lv["m_probability"], 1e-300) / max(lv["u_probability"], 1e-300))
             lookup[w] = -2 if w in lookup else gamma  # -2: two levels share a weight
             gamma -= 1
-        gammas[f"gamma_{name}"] = [lookup.get(float(v), -2) for v in out[col]]
+        at = pd.Index(list(lookup), dtype="float64").get_indexer(out[col].to_numpy(dtype="float64"))
+        levels = np.array(list(lookup.values()), dtype=np.int64)
+        gammas[f"gamma_{name}"] = np.where(at >= 0, levels[at] if len(levels) else -2, -2)
     return pd.concat([out, pd.DataFrame(gammas, index=out.index)], axis=1)
 
 
