@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from amanat.errors import InvalidInput
 from amanat.intake.spreadsheet_safety import escape_formula
@@ -255,14 +256,22 @@ def dedupe_rows(
 
 def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.DataFrame,
               model: TrainedModel, link_at: float, progress: Progress) -> pd.DataFrame:
-    by_id = {r["unique_id"]: r for r in frame.to_dict("records")}
     best: dict[str, tuple[float, str, float]] = {}
-    for a, b, w, p in zip(pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_weight"],
-                          pairs["match_probability"], strict=True):
-        for x, y in ((str(a), str(b)), (str(b), str(a))):
+    for a, b, w, p in zip(pairs["unique_id_l"].astype(str), pairs["unique_id_r"].astype(str),
+                          pairs["match_weight"].to_numpy(dtype=float), pairs["match_probability"].to_numpy(dtype=float),
+                          strict=True):
+        for x, y in ((a, b), (b, a)):
             if x not in best or w > best[x][0]:
                 best[x] = (float(w), y, float(p))
-    cinfo = {r["unique_id"]: r for r in clusters.to_dict("records")}
+    # Only the rows on a link are needed as dicts (for their reasons): Arrow gives them quickly.
+    linked = sorted({int(x) for x in best} | {int(y) for _, y, _ in best.values()})
+    by_id = {str(r["unique_id"]): r for r in
+             pa.Table.from_pandas(frame.iloc[linked], preserve_index=False).to_pylist()} if linked else {}
+    reasons: dict[tuple[str, str], str] = {}  # two rows are often each other's best link: score once
+    # clusters come in input order (cluster() keeps the ids' order): read them by position
+    cluster_ids = clusters["cluster_id"].astype(str).tolist()
+    sizes = clusters["cluster_size"].astype(int).tolist()
+    weak = [str(r) if bool(w) else "" for r, w in zip(clusters["weak_reason"], clusters["weak_link"], strict=True)]
     # Cluster ids become short numbers in input order: stable and free of record content.
     numbering: dict[str, int] = {}
     field_names: list[str] = []
@@ -271,20 +280,22 @@ def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFram
     out: list[dict[str, Any]] = []
     for i, r in enumerate(rows):
         rid = str(i)
-        c = cinfo[rid]
-        cid = numbering.setdefault(str(c["cluster_id"]), len(numbering) + 1)
+        cid = numbering.setdefault(cluster_ids[i], len(numbering) + 1)
         rec: dict[str, Any] = {"source_file": r.source_file, "source_row": r.source_row, "cluster_id": cid,
-                               "cluster_size": int(c["cluster_size"]), "status": "", "linked_to": "",
+                               "cluster_size": sizes[i], "status": "", "linked_to": "",
                                "match_weight": None, "match_probability": None, "reasons": "",
-                               "weak_link": str(c["weak_reason"]) if bool(c["weak_link"]) else ""}
+                               "weak_link": weak[i]}
         if rid in best:
             w, other, p = best[rid]
             o = rows[int(other)]
+            key = (rid, other) if int(rid) < int(other) else (other, rid)
+            if key not in reasons:
+                reasons[key] = "; ".join(score_pair(model, by_id[key[0]], by_id[key[1]]).reasons)
             rec["status"] = "linked" if p >= link_at else "review"
             rec["linked_to"] = f"{o.source_file} row {o.source_row}"
             rec["match_weight"] = round(w, 2)
             rec["match_probability"] = round(p, 4)
-            rec["reasons"] = "; ".join(score_pair(model, by_id[rid], by_id[other]).reasons)
+            rec["reasons"] = reasons[key]
         for k in field_names:
             rec[k] = r.fields.get(k)
         out.append(rec)
