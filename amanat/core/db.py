@@ -6,11 +6,13 @@ IMMEDIATE so a read-then-write transaction can never deadlock on upgrading its l
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
@@ -90,6 +92,8 @@ class Database:
         # 100 ms and lets a thread lose the race again and again under load. Re-entrant, so a thread that
         # nests transactions behaves as before; other processes are still held off by SQLite's own lock.
         self._writer: threading.RLock | None = threading.RLock() if self.is_sqlite else None
+        self._turn_fd: int | None = None  # see share_write_turn
+        self._turn_depth = 0  # nesting of _write_turn; only the thread holding _writer touches it
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
         self._write = sessionmaker(bind=self.engine.execution_options(amanat_write=True),
                                    expire_on_commit=False, autoflush=True)
@@ -114,6 +118,14 @@ class Database:
             finally:
                 session.close()
 
+    def share_write_turn(self, lock_file: Path) -> None:
+        """Several processes on this SQLite file (``serve --workers``): their write transactions also take turns
+        on an exclusive lock of ``lock_file``, so a waiting process is woken the moment another commits, rather
+        than polling in SQLite's busy handler (sleeps of up to 100 ms, while one process wins again and again).
+        Call it in each process after the fork: a lock belongs to its open file."""
+        if self._writer is not None:
+            self._turn_fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+
     @contextmanager
     def _write_turn(self) -> Iterator[None]:
         if self._writer is None:
@@ -121,10 +133,22 @@ class Database:
             return
         # After the busy timeout, go ahead anyway: SQLite's own lock then decides, exactly as without this.
         acquired = self._writer.acquire(timeout=30)
+        outermost = acquired and self._turn_fd is not None and self._turn_depth == 0
+        if acquired:
+            self._turn_depth += 1
         try:
-            yield
+            if outermost:
+                import fcntl  # POSIX only, like serve --workers
+
+                fcntl.flock(self._turn_fd, fcntl.LOCK_EX)  # the kernel drops it if the holder dies
+            try:
+                yield
+            finally:
+                if outermost:
+                    fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
         finally:
             if acquired:
+                self._turn_depth -= 1
                 self._writer.release()
 
     @contextmanager

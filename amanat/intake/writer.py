@@ -15,16 +15,12 @@ to be safe to run twice: it may only write through the session it is given.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -44,14 +40,9 @@ class _Job:
 class IntakeWriter:
     """The one thread that stores intake. ``submit(fn)`` runs ``fn(session)`` in the next batch."""
 
-    def __init__(self, database: Database, *, max_batch: int = 64, turn_file: Path | None = None) -> None:
+    def __init__(self, database: Database, *, max_batch: int = 64) -> None:
         self.database = database
         self.max_batch = max_batch
-        # With several server processes on one SQLite file (serve --workers), their writers take turns on
-        # this file's lock: a blocked writer is woken the moment the other releases, where SQLite's own busy
-        # handler would poll with sleeps of up to 100 ms and let one process win again and again.
-        self.turn_file = turn_file
-        self._turn_fd: int | None = None
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -71,8 +62,6 @@ class IntakeWriter:
 
     def start(self) -> None:
         with self._lock:
-            if self.turn_file is not None and self._turn_fd is None:  # opened in the process that writes
-                self._turn_fd = os.open(self.turn_file, os.O_RDWR | os.O_CREAT, 0o600)
             if not self.running:
                 self._thread = threading.Thread(target=self._run_forever, name="amanat-intake-writer", daemon=True)
                 self._thread.start()
@@ -84,9 +73,6 @@ class IntakeWriter:
         if thread is not None and thread.is_alive():
             self._queue.put(None)
             thread.join(timeout)
-        if self._turn_fd is not None:
-            os.close(self._turn_fd)
-            self._turn_fd = None
 
     def _run_forever(self) -> None:
         while True:
@@ -113,11 +99,10 @@ class IntakeWriter:
         if not jobs:
             return
         try:
-            with self._turn():
-                try:
-                    outcomes = self._run_batch(jobs, savepoints=False)
-                except _JobFailed:  # rolled back; now each job in its own savepoint, so the others still commit
-                    outcomes = self._run_batch(jobs, savepoints=True)
+            try:
+                outcomes = self._run_batch(jobs, savepoints=False)
+            except _JobFailed:  # rolled back; now each job in its own savepoint, so the others still commit
+                outcomes = self._run_batch(jobs, savepoints=True)
         except BaseException as exc:  # the transaction or its commit failed: nothing of the batch was stored
             log.error("intake batch of %d failed: %s", len(jobs), type(exc).__name__)
             for job in jobs:
@@ -132,17 +117,6 @@ class IntakeWriter:
                 job.future.set_result(result)
             else:
                 job.future.set_exception(error)
-
-    @contextmanager
-    def _turn(self) -> Iterator[None]:
-        if self._turn_fd is None:
-            yield
-            return
-        fcntl.flock(self._turn_fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
 
     def _run_batch(self, jobs: list[_Job], *, savepoints: bool) -> list[tuple[_Job, Any, BaseException | None]]:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []

@@ -44,8 +44,7 @@ def load_keys(database: Database, passphrase: str | None) -> tuple[KeyHolder, st
     return database.keys, org
 
 
-def create_app(settings: Settings, database: Database | None = None, *, processes: int = 1) -> FastAPI:
-    """The app. ``processes`` > 1: one of several server processes on the same database (serve --workers)."""
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     database = database or open_database(settings)
     if not database.keys.loaded:
         passphrase = settings.passphrase.get_secret_value() if settings.passphrase else None
@@ -57,8 +56,7 @@ def create_app(settings: Settings, database: Database | None = None, *, processe
     writes_in_flight = [0]  # unsafe requests being handled; read by the worker thread to let intake go first
     worker = Worker(database, poll_seconds=settings.worker_poll_seconds, intake_busy=lambda: writes_in_flight[0] > 0)
 
-    turn_file = settings.data_dir / "intake-writers.lock" if processes > 1 and database.is_sqlite else None
-    intake_writer = IntakeWriter(database, turn_file=turn_file)  # web intake's one writer thread (group commit)
+    intake_writer = IntakeWriter(database)  # web intake's one writer thread (group commit)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

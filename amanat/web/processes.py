@@ -3,8 +3,10 @@
 One Python process uses one core for its requests (the GIL), so on a machine with more cores intake is
 CPU-bound long before SQLite is. With ``--workers N`` the parent unlocks the keys and binds the socket,
 then forks N children that share both: the kernel hands each new connection to whichever child accepts
-it. Each child is a whole server with its own engine and its own group-commit intake writer; SQLite's
-file lock orders their commits, and each still hands out a receipt only after its batch has committed.
+it. Each child is a whole server with its own engine and its own group-commit intake writer, and each
+still hands out a receipt only after its batch has committed. On SQLite the children's write transactions
+take turns on a lock file beside the database (Database.share_write_turn), so one waiting for another is
+woken at its commit instead of polling in SQLite's busy handler.
 Only the first child runs the decrypting worker (there is one queue to drain, and two workers would
 only contend for the write lock). The parent serves nothing: it forwards SIGINT/SIGTERM, starts a
 child again if one dies, and if the parent itself is killed the children are sent SIGTERM and finish
@@ -31,14 +33,13 @@ log = logging.getLogger("amanat.web.processes")
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def run_server(settings: Settings, database: Database, sockets: list[socket.socket] | None = None,
-               processes: int = 1) -> None:
+def run_server(settings: Settings, database: Database, sockets: list[socket.socket] | None = None) -> None:
     """Serve the app in this process until SIGINT/SIGTERM."""
     import uvicorn
 
     from amanat.web.app import create_app
 
-    app = create_app(settings, database, processes=processes)
+    app = create_app(settings, database)
     # date_header=False: the app sets Date itself (web.security.ProtocolHeaders), so there is only one.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
                             proxy_headers=False, date_header=False)
@@ -68,7 +69,7 @@ def serve_processes(settings: Settings, database: Database, workers: int) -> Non
         if pid == 0:  # the child never returns into the parent's loop
             code = 1
             try:
-                _child(settings, database, sock, index, parent, workers)
+                _child(settings, database, sock, index, parent)
                 code = 0
             except KeyboardInterrupt:  # told to stop before uvicorn took over its signals
                 code = 0
@@ -103,17 +104,18 @@ def serve_processes(settings: Settings, database: Database, workers: int) -> Non
     sock.close()
 
 
-def _child(settings: Settings, database: Database, sock: socket.socket, index: int, parent: int,
-           processes: int) -> None:
+def _child(settings: Settings, database: Database, sock: socket.socket, index: int, parent: int) -> None:
     # Not the parent's forwarding handler: until uvicorn installs its own, and when it re-raises the signal
     # after a clean shutdown, either signal ends this process through KeyboardInterrupt.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     _terminate_with_parent(parent)
     database.engine.dispose(close=False)  # connections opened before the fork belong to the parent
+    if database.is_sqlite:  # the processes' write transactions (intake batches, worker steps) take turns
+        database.share_write_turn(settings.data_dir / "write-turn.lock")
     if index > 0:
         settings = settings.model_copy(update={"run_worker_in_process": False})
-    run_server(settings, database, sockets=[sock], processes=processes)
+    run_server(settings, database, sockets=[sock])
 
 
 def _terminate_with_parent(parent: int) -> None:
