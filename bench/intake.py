@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/intake.py                 # 50 clients, 20 s; writes bench/results/intake.{json,png}
     .venv/bin/python bench/intake.py --clients 100 --duration 30
+    .venv/bin/python bench/intake.py --workers 2 --out bench/results/intake_workers2   # amanat serve --workers 2
 
 The bench starts `amanat init` + `amanat serve` in a subprocess on a free port with a fresh data dir
 (the embedded default: SQLite WAL, synchronous=FULL, the worker thread inside the server), and drives it
