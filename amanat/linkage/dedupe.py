@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -24,7 +25,7 @@ from amanat.linkage.batch import cluster, predict_pairs
 from amanat.linkage.batch_features import LINKAGE_FIELDS, batch_features
 from amanat.linkage.comparisons import compare_feature_names
 from amanat.linkage.features import BlockRule
-from amanat.linkage.incremental import score_pair
+from amanat.linkage.incremental import reasons_of_levels, score_pair
 from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, train_model
 from amanat.linkage.progress import Progress
 from amanat.normalize.script import fold
@@ -254,53 +255,92 @@ def dedupe_rows(
     return DedupeResult(table, model, trained, len(pairs), skipped, notes)
 
 
+def _best_links(pairs: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each of ``n`` rows (ids "0".."n-1"): its strongest link's other row (-1: none),
+    weight, probability and row in ``pairs``. Ties go to the pair listed first, as a scan in
+    order would."""
+    other = np.full(n, -1, dtype=np.int64)
+    at = np.full(n, -1, dtype=np.int64)
+    weight = np.full(n, np.nan)
+    prob = np.full(n, np.nan)
+    if not len(pairs):
+        return other, weight, prob, at
+    left = pairs["unique_id_l"].astype(int).to_numpy()
+    right = pairs["unique_id_r"].astype(int).to_numpy()
+    w = pairs["match_weight"].to_numpy(dtype=float)
+    p = pairs["match_probability"].to_numpy(dtype=float)
+    src, dst = np.concatenate([left, right]), np.concatenate([right, left])
+    ww, pp = np.concatenate([w, w]), np.concatenate([p, p])
+    seen = np.concatenate([np.arange(len(w)) * 2, np.arange(len(w)) * 2 + 1])  # scan order
+    order = np.lexsort((seen, -ww, src))
+    first = order[np.r_[True, src[order][1:] != src[order][:-1]]]
+    other[src[first]], weight[src[first]], prob[src[first]] = dst[first], ww[first], pp[first]
+    at[src[first]] = seen[first] // 2
+    return other, weight, prob, at
+
+
+def _link_reasons(model: TrainedModel, pairs: pd.DataFrame) -> Callable[[int], tuple[str, ...] | None]:
+    """A pair's reasons read from its scored levels (see incremental.reasons_of_levels)."""
+    names = [c["output_column_name"] for c in model.settings_json["comparisons"]]
+    if not len(pairs) or any(f"gamma_{c}" not in pairs.columns for c in names):
+        return lambda row: None
+    gammas = pairs[[f"gamma_{c}" for c in names]].to_numpy(dtype=np.int64)
+    weights = np.column_stack([
+        pairs[f"mw_{c}"].to_numpy(dtype=float)
+        + (pairs[f"mw_tf_adj_{c}"].to_numpy(dtype=float) if f"mw_tf_adj_{c}" in pairs.columns else 0.0)
+        for c in names])
+    return lambda row: reasons_of_levels(model, gammas[row].tolist(), weights[row].tolist())
+
+
 def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.DataFrame,
               model: TrainedModel, link_at: float, progress: Progress) -> pd.DataFrame:
-    best: dict[str, tuple[float, str, float]] = {}
-    for a, b, w, p in zip(pairs["unique_id_l"].astype(str), pairs["unique_id_r"].astype(str),
-                          pairs["match_weight"].to_numpy(dtype=float), pairs["match_probability"].to_numpy(dtype=float),
-                          strict=True):
-        for x, y in ((a, b), (b, a)):
-            if x not in best or w > best[x][0]:
-                best[x] = (float(w), y, float(p))
-    # Only the rows on a link are needed as dicts (for their reasons): Arrow gives them quickly.
-    linked = sorted({int(x) for x in best} | {int(y) for _, y, _ in best.values()})
-    by_id = {str(r["unique_id"]): r for r in
-             pa.Table.from_pandas(frame.iloc[linked], preserve_index=False).to_pylist()} if linked else {}
-    reasons: dict[tuple[str, str], str] = {}  # two rows are often each other's best link: score once
-    # clusters come in input order (cluster() keeps the ids' order): read them by position
-    cluster_ids = clusters["cluster_id"].astype(str).tolist()
-    sizes = clusters["cluster_size"].astype(int).tolist()
-    weak = [str(r) if bool(w) else "" for r, w in zip(clusters["weak_reason"], clusters["weak_link"], strict=True)]
-    # Cluster ids become short numbers in input order: stable and free of record content.
-    numbering: dict[str, int] = {}
-    field_names: list[str] = []
+    """The output table, built column by column (a million rows as dicts would take minutes)."""
+    n = len(rows)
+    other, weight, prob, at = _best_links(pairs, n)
+    from_levels = _link_reasons(model, pairs)
+    has = other >= 0
+    reasons: dict[tuple[int, int], str] = {}  # two rows are often each other's best link: score once
+    reason_col = [""] * n
+    linked_to = [""] * n
+    done = 0
+    for i in np.flatnonzero(has).tolist():
+        o = int(other[i])
+        key = (i, o) if i < o else (o, i)
+        if key not in reasons:
+            got = from_levels(int(at[i]))
+            if got is None:  # a level Splink's weights do not name: compare the two rows again
+                left, right = pa.Table.from_pandas(frame.iloc[list(key)], preserve_index=False).to_pylist()
+                got = score_pair(model, left, right).reasons
+            reasons[key] = "; ".join(got)
+        reason_col[i] = reasons[key]
+        linked_to[i] = f"{rows[o].source_file} row {rows[o].source_row}"
+        done += 1
+        if done % 1000 == 0:  # the scoring is the slow part: the bar moves with it
+            progress.advance(1000)
+    # clusters come in input order (cluster() keeps the ids' order); cluster ids become short
+    # numbers in order of first appearance: stable and free of record content.
+    numbers = pd.factorize(clusters["cluster_id"].astype(str))[0] + 1
+    names: dict[str, None] = {}  # every row's field names, in order of first appearance
     for r in rows:
-        field_names.extend(k for k in r.fields if k not in field_names and not isinstance(r.fields[k], list))
-    out: list[dict[str, Any]] = []
-    for i, r in enumerate(rows):
-        rid = str(i)
-        cid = numbering.setdefault(cluster_ids[i], len(numbering) + 1)
-        rec: dict[str, Any] = {"source_file": r.source_file, "source_row": r.source_row, "cluster_id": cid,
-                               "cluster_size": sizes[i], "status": "", "linked_to": "",
-                               "match_weight": None, "match_probability": None, "reasons": "",
-                               "weak_link": weak[i]}
-        if rid in best:
-            w, other, p = best[rid]
-            o = rows[int(other)]
-            key = (rid, other) if int(rid) < int(other) else (other, rid)
-            if key not in reasons:
-                reasons[key] = "; ".join(score_pair(model, by_id[key[0]], by_id[key[1]]).reasons)
-            rec["status"] = "linked" if p >= link_at else "review"
-            rec["linked_to"] = f"{o.source_file} row {o.source_row}"
-            rec["match_weight"] = round(w, 2)
-            rec["match_probability"] = round(p, 4)
-            rec["reasons"] = reasons[key]
-        for k in field_names:
-            rec[k] = r.fields.get(k)
-        out.append(rec)
-        progress.advance()
-    return pd.DataFrame(out, columns=[*OUTPUT_LEAD, *field_names])
+        names.update((k, None) for k, v in r.fields.items() if k not in names and not isinstance(v, list))
+    field_names = list(names)
+    columns: dict[str, Any] = {
+        "source_file": [r.source_file for r in rows],
+        "source_row": [r.source_row for r in rows],
+        "cluster_id": numbers.astype(np.int64),
+        "cluster_size": clusters["cluster_size"].to_numpy(dtype=np.int64),
+        "status": np.where(has, np.where(prob >= link_at, "linked", "review"), "").astype(object),
+        "linked_to": linked_to,
+        "match_weight": np.round(weight, 2),
+        "match_probability": np.round(prob, 4),
+        "reasons": reason_col,
+        "weak_link": [str(r) if bool(w) else "" for r, w in zip(clusters["weak_reason"], clusters["weak_link"],
+                                                                strict=True)],
+    }
+    for k in field_names:
+        columns[k] = [r.fields.get(k) for r in rows]
+    progress.advance(n - done // 1000 * 1000)
+    return pd.DataFrame(columns, columns=[*OUTPUT_LEAD, *field_names])
 
 
 def _cell(v: Any) -> Any:

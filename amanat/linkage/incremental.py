@@ -133,6 +133,21 @@ def score_pair(model: TrainedModel, left: Mapping[str, Any], right: Mapping[str,
                       _reasons(contribs))
 
 
+def reasons_of_levels(model: TrainedModel, gammas: Sequence[int], weights: Sequence[float]
+                      ) -> tuple[str, ...] | None:
+    """The reasons ``score_pair`` gives a pair, from the levels and weights Splink's predict
+    scored it with (``gamma_<c>``; ``mw_<c>`` + ``mw_tf_adj_<c>``), in the model's comparison
+    order, without comparing the records again. None when a level is not known (gamma -2)."""
+    compiled = _compile(model)
+    contribs: list[Contribution] = []
+    for spec, levels, gamma, weight in zip(compiled.specs, compiled.levels, gammas, weights, strict=True):
+        lv = next((lv for lv in levels if lv.gamma == gamma), None)
+        if lv is None:
+            return None
+        contribs.append(Contribution(spec.name, lv.label, lv.gamma, float(weight), 0.0, lv.reason))
+    return _reasons(contribs)
+
+
 def score_candidates(model: TrainedModel, new_row: Mapping[str, Any],
                      candidates: Iterable[Mapping[str, Any]]) -> list[ScoredPair]:
     """Score ``new_row`` against each candidate row, best match first."""

@@ -7,7 +7,7 @@ import pandas as pd
 from amanat.linkage.batch import predict_pairs
 from amanat.linkage.evaluation import pair
 from amanat.linkage.features import features_frame
-from amanat.linkage.incremental import CandidateIndex, score_candidates, score_pair
+from amanat.linkage.incremental import CandidateIndex, reasons_of_levels, score_candidates, score_pair
 from tests.linkage._shared import BROTHER, NABI_DARI, NABI_PASSPORT, NABI_SHEET, frame, model, row
 
 
@@ -36,6 +36,10 @@ def test_incremental_scores_equal_splink_predict() -> None:
             splink_mw = rec[f"mw_{c.comparison}"] + rec.get(f"mw_tf_adj_{c.comparison}", 0.0)
             assert abs(c.match_weight - splink_mw) < 1e-6
         assert [c.comparison for c in got.contributions] == comparisons
+        # The dedupe tool reads the same reasons from Splink's levels and weights.
+        weights = [rec[f"mw_{c}"] + rec.get(f"mw_tf_adj_{c}", 0.0) for c in comparisons]
+        assert reasons_of_levels(trained, [rec[f"gamma_{c}"] for c in comparisons], weights) == got.reasons
+    assert reasons_of_levels(trained, [-2] * len(comparisons), [0.0] * len(comparisons)) is None
 
 
 def test_one_man_in_three_scripts_links_and_his_brother_does_not() -> None:
