@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from amanat.linkage.features import BlockRule
 from amanat.linkage.model import TrainedModel, model_linker
@@ -195,16 +197,22 @@ def cluster(
     ``strict`` given, records on a weak link (see ``weak_links``) are flagged.
     """
     node_ids = pd.Series([str(i) for i in ids], dtype=object)
-    # Sorted codes: the smallest code in a component is its smallest id.
-    codes, names = pd.factorize(node_ids, sort=True)
+    codes, seen = pd.factorize(node_ids)
+    # Each distinct id's place in string order (Arrow sorts strings in C; UTF-8 byte order is
+    # code-point order, as Python's), so the smallest node of a component is its smallest id.
+    place = pc.rank(pa.array(seen, type=pa.string()), sort_keys="ascending",
+                    tiebreaker="first").to_numpy().astype(np.int64) - 1
+    names = np.empty(len(seen), dtype=object)
+    names[place] = np.asarray(seen, dtype=object)
     edges = pairs.loc[pairs["match_probability"] >= threshold, ["unique_id_l", "unique_id_r", "match_probability"]]
-    a = names.get_indexer(edges["unique_id_l"].astype(str))
-    b = names.get_indexer(edges["unique_id_r"].astype(str))
+    index = pd.Index(seen)
+    a = index.get_indexer(edges["unique_id_l"].astype(str))
+    b = index.get_indexer(edges["unique_id_r"].astype(str))
     known = (a >= 0) & (b >= 0)  # a pair naming an id not listed cannot join the list's clusters
-    labels = _components(len(names), a[known], b[known])
-    out = pd.DataFrame({"unique_id": node_ids,
-                        "cluster_id": np.asarray(names, dtype=object)[labels[codes]],
-                        "cluster_size": np.bincount(labels, minlength=len(names))[labels[codes]].astype(int)})
+    labels = _components(len(names), place[a[known]], place[b[known]])
+    node = labels[place[codes]]
+    out = pd.DataFrame({"unique_id": node_ids, "cluster_id": names[node],
+                        "cluster_size": np.bincount(labels, minlength=len(names))[node].astype(int)})
     out["weak_link"] = False
     out["weak_reason"] = ""
     if strict is not None and len(edges):
