@@ -327,23 +327,28 @@ def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFram
     for r in rows:
         names.update((k, None) for k, v in r.fields.items() if k not in names and not isinstance(v, list))
     field_names = list(names)
+    def column(values: Iterable[Any]) -> np.ndarray:  # straight into an array: no list, no second copy
+        return np.fromiter(values, dtype=object, count=n)
+
     columns: dict[str, Any] = {
-        "source_file": [r.source_file for r in rows],
-        "source_row": [r.source_row for r in rows],
+        "source_file": column(r.source_file for r in rows),
+        "source_row": np.fromiter((r.source_row for r in rows), dtype=np.int64, count=n),
         "cluster_id": numbers.astype(np.int64),
         "cluster_size": clusters["cluster_size"].to_numpy(dtype=np.int64),
         "status": np.where(has, np.where(prob >= link_at, "linked", "review"), "").astype(object),
-        "linked_to": linked_to,
+        "linked_to": column(linked_to),
         "match_weight": np.round(weight, 2),
         "match_probability": np.round(prob, 4),
-        "reasons": reason_col,
-        "weak_link": [str(r) if bool(w) else "" for r, w in zip(clusters["weak_reason"], clusters["weak_link"],
-                                                                strict=True)],
+        "reasons": column(reason_col),
+        "weak_link": np.where(clusters["weak_link"].to_numpy(dtype=bool),
+                              clusters["weak_reason"].astype(str).to_numpy(dtype=object), "").astype(object),
     }
     for k in field_names:
-        columns[k] = [r.fields.get(k) for r in rows]
+        columns[k] = column(r.fields.get(k) for r in rows)
     progress.advance(n - done // 1000 * 1000)
-    return pd.DataFrame(columns, columns=[*OUTPUT_LEAD, *field_names])
+    # copy=False: the columns are used as they are (DataFrame(dict) would gather them into one
+    # block, doubling a million-row table's memory for a moment).
+    return pd.DataFrame(columns, columns=[*OUTPUT_LEAD, *field_names], copy=False)
 
 
 def _cell(v: Any) -> Any:
