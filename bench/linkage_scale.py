@@ -217,7 +217,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     for i, r in enumerate(ok):
         a1.text(i, r["seconds_total"], f"{r['peak_rss_mb'] / 1024:.1f} GiB", ha="center", va="bottom")
     a1.set_ylabel("seconds (label: peak RSS)")
-    a1.legend()
+    a1.set_ylim(0, max(r["seconds_total"] for r in ok) * 1.25)
+    a1.legend(loc="upper right", fontsize=8)
     a1.set_title("batch dedupe")
     inc = result["incremental"]
     xs = [f"{r['known_records']:,} known" for r in inc]
