@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from amanat.linkage.comparisons import ComparisonSpec
 from amanat.linkage.features import blocking_keys
 from amanat.linkage.model import TrainedModel
@@ -146,6 +148,59 @@ def reasons_of_levels(model: TrainedModel, gammas: Sequence[int], weights: Seque
             return None
         contribs.append(Contribution(spec.name, lv.label, lv.gamma, float(weight), 0.0, lv.reason))
     return _reasons(contribs)
+
+
+def reasons_of_level_arrays(model: TrainedModel, gammas: np.ndarray, weights: np.ndarray
+                            ) -> list[tuple[str, ...] | None]:
+    """``reasons_of_levels`` for many pairs at once: ``gammas`` and ``weights`` are (pairs ×
+    comparisons) in the model's comparison order. Equal to it row by row (tested); rows with
+    the same reasons share one tuple. Sorting is stable, so ties keep comparison order, as
+    ``sorted`` does."""
+    compiled = _compile(model)
+    n = len(gammas)
+    if n == 0:
+        return []
+    texts: list[str] = []
+    reason_id = np.full(gammas.shape, -1, dtype=np.int64)
+    known = np.zeros(gammas.shape, dtype=bool)
+    for c, levels in enumerate(compiled.levels):
+        for lv in levels:
+            at = gammas[:, c] == lv.gamma
+            known[:, c] |= at
+            if lv.reason:
+                texts.append(lv.reason)
+                reason_id[at, c] = len(texts) - 1
+    has = reason_id >= 0
+    pro = np.where(has & (weights >= 1), -weights, np.inf)
+    con = np.where(has & (weights <= -1), weights, np.inf)
+    pro_order = np.argsort(pro, axis=1, kind="stable")[:, :3]
+    n_pro = np.minimum(np.isfinite(pro).sum(axis=1), 3)
+    con_order = np.argsort(con, axis=1, kind="stable")[:, :4]
+    n_con = np.minimum(np.isfinite(con).sum(axis=1), 4 - n_pro)
+    # up to four reason ids per row (-1: none), packed into one integer to find the distinct lists
+    picked = np.full((n, 4), -1, dtype=np.int64)
+    rows = np.arange(n)
+    for k in range(3):
+        on = n_pro > k
+        picked[on, k] = reason_id[rows[on], pro_order[on, k]]
+    for k in range(4):
+        slot = n_pro + k
+        on = n_con > k
+        picked[on, slot[on]] = reason_id[rows[on], con_order[on, k]]
+    base = len(texts) + 1
+    packed = np.zeros(n, dtype=np.int64)
+    for k in range(4):
+        packed = packed * base + (picked[:, k] + 1)
+    distinct, inverse = np.unique(packed, return_inverse=True)
+    lists: list[tuple[str, ...]] = []
+    for p in distinct.tolist():
+        ids = []
+        for _ in range(4):
+            p, r = divmod(p, base)
+            ids.append(r - 1)
+        lists.append(tuple(texts[i] for i in reversed(ids) if i >= 0))
+    complete = known.all(axis=1)
+    return [lists[i] if ok else None for i, ok in zip(inverse.tolist(), complete.tolist(), strict=True)]
 
 
 def score_candidates(model: TrainedModel, new_row: Mapping[str, Any],

@@ -161,3 +161,17 @@ def test_compare_errors_name_the_column(tmp_path: Path) -> None:
     _, plain = _inputs(tmp_path / "plain")
     result = CliRunner().invoke(_app(), ["dedupe", str(xlsx), str(plain), "--out", str(out), "--compare", "address"])
     assert result.exit_code == 1 and "is not in veterans.csv" in " ".join(result.output.split())
+
+
+def test_output_keeps_every_field_as_read_and_none_where_a_row_lacks_it() -> None:
+    from amanat.linkage.dedupe import SourceRow, dedupe_rows
+
+    rows = [SourceRow("a.csv", 2, {"full_name": "محمد نبی", "unit": 7}),
+            SourceRow("a.csv", 3, {"full_name": "Mohammad Nabi", "phone": "0799123456"}),
+            SourceRow("b.csv", 2, {"rank": "", "unit": None})]
+    table = dedupe_rows(rows).table
+    assert list(table.columns[len(OUTPUT_LEAD):]) == ["full_name", "unit", "phone", "rank"]
+    assert table["unit"].tolist() == [7, None, None]  # not 7.0, not NaN
+    assert table["phone"].tolist() == [None, "0799123456", None]
+    assert table["rank"].tolist() == [None, None, ""]
+    assert table["source_row"].tolist() == [2, 3, 2]

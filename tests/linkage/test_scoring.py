@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from amanat.linkage.batch import predict_pairs
 from amanat.linkage.evaluation import pair
 from amanat.linkage.features import features_frame
-from amanat.linkage.incremental import CandidateIndex, reasons_of_levels, score_candidates, score_pair
+from amanat.linkage.incremental import (
+    CandidateIndex,
+    reasons_of_level_arrays,
+    reasons_of_levels,
+    score_candidates,
+    score_pair,
+)
 from tests.linkage._shared import BROTHER, NABI_DARI, NABI_PASSPORT, NABI_SHEET, frame, model, row
 
 
@@ -40,6 +47,22 @@ def test_incremental_scores_equal_splink_predict() -> None:
         weights = [rec[f"mw_{c}"] + rec.get(f"mw_tf_adj_{c}", 0.0) for c in comparisons]
         assert reasons_of_levels(trained, [rec[f"gamma_{c}"] for c in comparisons], weights) == got.reasons
     assert reasons_of_levels(trained, [-2] * len(comparisons), [0.0] * len(comparisons)) is None
+
+
+def test_reasons_for_many_pairs_equal_reasons_pair_by_pair() -> None:
+    trained = model()
+    comparisons = trained.settings_json["comparisons"]
+    gammas_of = [[lv for lv in range(-1, len(c["comparison_levels"]) - 1)] for c in comparisons]
+    rng = np.random.default_rng(7)
+    n = 5000
+    gammas = np.column_stack([rng.choice(g + [-2] * (len(g) // 8), size=n) for g in gammas_of])
+    # weights on a coarse grid so ties happen, both sides of ±1 included
+    weights = rng.integers(-12, 13, size=gammas.shape) / 2.0
+    got = reasons_of_level_arrays(trained, gammas, weights)
+    want = [reasons_of_levels(trained, g.tolist(), w.tolist()) for g, w in zip(gammas, weights, strict=True)]
+    assert got == want
+    assert any(r is None for r in want) and sum(len(r or ()) == 4 for r in want) > 100
+    assert reasons_of_level_arrays(trained, gammas[:0], weights[:0]) == []
 
 
 def test_one_man_in_three_scripts_links_and_his_brother_does_not() -> None:
