@@ -348,14 +348,17 @@ def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFram
         "weak_link": np.where(clusters["weak_link"].to_numpy(dtype=bool),
                               clusters["weak_reason"].astype(str).to_numpy(dtype=object), "").astype(object),
     }
-    # pandas transposes the rows' dicts in C (5x faster than a generator per column); dtype
-    # object keeps every value as read, and a field a row lacks is None, as .get gives.
-    fields = pd.DataFrame([r.fields for r in rows], columns=field_names, dtype=object)
     for k in field_names:
-        values = fields[k].to_numpy()
-        values[pd.isna(values)] = None
-        columns[k] = values
-    del fields
+        columns[k] = np.empty(n, dtype=object)
+    # pandas transposes the rows' dicts in C (5x faster than a generator per column), a slice
+    # at a time so the table is not held twice; dtype object keeps every value as read, and a
+    # field a row lacks is None, as .get gives.
+    for a in range(0, n, 50_000):
+        block = pd.DataFrame([r.fields for r in rows[a:a + 50_000]], columns=field_names, dtype=object)
+        for k in field_names:
+            values = block[k].to_numpy()
+            values[pd.isna(values)] = None
+            columns[k][a:a + len(values)] = values
     progress.advance(n)
     # copy=False: the columns are used as they are (DataFrame(dict) would gather them into one
     # block, doubling a million-row table's memory for a moment).
