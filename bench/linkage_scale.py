@@ -51,8 +51,8 @@ def _reset_peak() -> bool:
 
 
 def _stage(name: str, t0: float) -> None:
-    print(f"  [{time.perf_counter() - t0:7.1f}s] {name}, peak {_status_kb('VmHWM') // 1024} MB", file=sys.stderr,
-          flush=True)
+    print(f"  [{time.perf_counter() - t0:7.1f}s] {name}, peak {_status_kb('VmHWM') // 1024} MB, "
+          f"now {_status_kb('VmRSS') // 1024} MB", file=sys.stderr, flush=True)
 
 
 def child(kind: str, size: int, seed: int) -> dict[str, Any]:

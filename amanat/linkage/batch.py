@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from amanat.linkage.features import BlockRule
-from amanat.linkage.model import TrainedModel, model_linker
+from amanat.linkage.model import TrainedModel, model_linker, new_connection
 
 PAIR_ID_COLUMNS = ("unique_id_l", "unique_id_r")
 
@@ -42,9 +42,15 @@ def predict_pairs(
     """
     if threshold_match_weight is None:
         threshold_match_weight = model.thresholds.weight(model.thresholds.review)
-    linker = model_linker(model, df, con=con, extra_blocking=extra_blocking)
-    pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
-    out = pred.as_pandas_dataframe()
+    own = con is None
+    con = con or new_connection()
+    try:
+        linker = model_linker(model, df, con=con, extra_blocking=extra_blocking)
+        pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
+        out = pred.as_pandas_dataframe()
+    finally:
+        if own:  # DuckDB's working memory back now, not when the linker is collected
+            con.close()
     keep = [c for c in out.columns if not c.startswith("tf_") and c != "match_key"]
     out = _with_gamma(model, out[keep].copy())
     lead = [c for c in ("source_dataset_l", "source_dataset_r") if c in out.columns]

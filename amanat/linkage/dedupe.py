@@ -254,8 +254,14 @@ def dedupe_rows(
     progress.stage("clustering")
     clusters = cluster(pairs, frame["unique_id"], link_at, strict=model.thresholds.strict)
     progress.stage("explaining links", len(frame))
-    table = _assemble(rows, frame, pairs, clusters, model, link_at, progress)
-    return DedupeResult(table, model, trained, len(pairs), skipped, notes)
+    lead = _lead_columns(rows, frame, pairs, clusters, model, link_at)
+    pair_count = len(pairs)
+    # The output's own columns need the room (a million rows: ~0.25 GB): the features go, and
+    # Arrow's allocator hands their pages back instead of keeping them for later.
+    del frame, pairs, clusters
+    pa.default_memory_pool().release_unused()
+    table = _with_fields(rows, lead, progress)
+    return DedupeResult(table, model, trained, pair_count, skipped, notes)
 
 
 def _best_links(pairs: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -312,9 +318,10 @@ def _link_reasons(model: TrainedModel, frame: pd.DataFrame, pairs: pd.DataFrame,
     return out
 
 
-def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.DataFrame,
-              model: TrainedModel, link_at: float, progress: Progress) -> pd.DataFrame:
-    """The output table, built column by column (a million rows as dicts would take minutes)."""
+def _lead_columns(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.DataFrame,
+                  model: TrainedModel, link_at: float) -> dict[str, np.ndarray]:
+    """The output's OUTPUT_LEAD columns, built column by column (a million rows as dicts would
+    take minutes)."""
     n = len(rows)
     other, weight, prob, at = _best_links(pairs, n)
     has = other >= 0
@@ -326,17 +333,8 @@ def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFram
     # clusters come in input order (cluster() keeps the ids' order); cluster ids become short
     # numbers in order of first appearance: stable and free of record content.
     numbers = pd.factorize(clusters["cluster_id"].astype(str))[0] + 1
-    names: dict[str, None] = {}  # every row's field names, in order of first appearance
-    for r in rows:
-        if r.fields.keys() <= names.keys():  # the usual row: nothing new (a C-level check)
-            continue
-        names.update((k, None) for k, v in r.fields.items() if k not in names and not isinstance(v, list))
-    field_names = list(names)
-    def column(values: Iterable[Any]) -> np.ndarray:  # straight into an array: no list, no second copy
-        return np.fromiter(values, dtype=object, count=n)
-
-    columns: dict[str, Any] = {
-        "source_file": column(r.source_file for r in rows),
+    return {
+        "source_file": np.fromiter((r.source_file for r in rows), dtype=object, count=n),
         "source_row": np.fromiter((r.source_row for r in rows), dtype=np.int64, count=n),
         "cluster_id": numbers.astype(np.int64),
         "cluster_size": clusters["cluster_size"].to_numpy(dtype=np.int64),
@@ -348,6 +346,18 @@ def _assemble(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFram
         "weak_link": np.where(clusters["weak_link"].to_numpy(dtype=bool),
                               clusters["weak_reason"].astype(str).to_numpy(dtype=object), "").astype(object),
     }
+
+
+def _with_fields(rows: Sequence[SourceRow], lead: dict[str, np.ndarray], progress: Progress) -> pd.DataFrame:
+    """The output table: the lead columns, then every field the rows hold, as read."""
+    n = len(rows)
+    names: dict[str, None] = {}  # every row's field names, in order of first appearance
+    for r in rows:
+        if r.fields.keys() <= names.keys():  # the usual row: nothing new (a C-level check)
+            continue
+        names.update((k, None) for k, v in r.fields.items() if k not in names and not isinstance(v, list))
+    field_names = list(names)
+    columns: dict[str, np.ndarray] = dict(lead)
     for k in field_names:
         columns[k] = np.empty(n, dtype=object)
     # pandas transposes the rows' dicts in C (5x faster than a generator per column), a slice

@@ -360,8 +360,32 @@ def train_model(
     (standalone dedupe only)."""
     specs = amanat_comparisons(compare)
     tf_tables, tf_defaults = compute_tf_tables(df, tf_columns(specs), min_count=tf_min_count)
-    linker = linker_for(build_settings(link_type=link_type, specs=specs), df, tf_tables, tf_defaults,
-                        link_type=link_type, compare=compare_feature_names(compare))
+    con = new_connection()
+    try:
+        linker = linker_for(build_settings(link_type=link_type, specs=specs), df, tf_tables, tf_defaults,
+                            link_type=link_type, compare=compare_feature_names(compare), con=con)
+        settings_json, log = _train(linker, seed=seed, prior_recall=prior_recall, u_max_pairs=u_max_pairs,
+                                    em_max_pairs=em_max_pairs, em_rules=em_rules)
+    finally:
+        # Closed now, not when the linker is collected: DuckDB's working memory (1.5 GB at a
+        # million records) is given back before predict needs its own.
+        con.close()
+    return TrainedModel(
+        settings_json=settings_json,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        record_count=len(df),
+        tf_tables=tf_tables,
+        tf_defaults=tf_defaults,
+        thresholds=thresholds or Thresholds(),
+        seed=seed,
+        training_log=log,
+        compare_columns=tuple(compare),
+    )
+
+
+def _train(linker: Linker, *, seed: int, prior_recall: float, u_max_pairs: float, em_max_pairs: float,
+           em_rules: Sequence[tuple[str, ...]]) -> tuple[dict[str, Any], list[str]]:
+    """Prior, u and m on the linker (see train_model); the settings JSON and training log."""
     log: list[str] = []
     linker.training.estimate_probability_two_random_records_match(
         [block_on(*cols) for cols in PRIOR_RULES], recall=prior_recall
@@ -387,14 +411,4 @@ def train_model(
     log.extend(_resolve_defaults(linker, settings_json))
     _round_params(settings_json)
     settings_json.pop("linker_uid", None)  # a random per-run id, not part of the model
-    return TrainedModel(
-        settings_json=settings_json,
-        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        record_count=len(df),
-        tf_tables=tf_tables,
-        tf_defaults=tf_defaults,
-        thresholds=thresholds or Thresholds(),
-        seed=seed,
-        training_log=log,
-        compare_columns=tuple(compare),
-    )
+    return settings_json, log
