@@ -10,7 +10,16 @@ from splink import DuckDBAPI, Linker
 from amanat.linkage.comparisons import amanat_comparisons, tf_columns
 from amanat.linkage.evaluation import pairs_of, scores, true_pairs
 from amanat.linkage.features import BLOCKING_RULES, features_frame, to_arrow
-from amanat.linkage.model import Thresholds, TrainedModel, build_settings, new_connection, train_model
+from amanat.linkage.model import (
+    Thresholds,
+    TrainedModel,
+    build_settings,
+    compute_tf_tables,
+    estimate_u,
+    linker_for,
+    new_connection,
+    train_model,
+)
 from tests.linkage._shared import frame, model, population
 
 
@@ -43,6 +52,25 @@ def test_training_is_seeded_and_learns_the_synthetic_population() -> None:
     for comp in trained.settings_json["comparisons"]:
         for level in comp["comparison_levels"]:
             assert level.get("is_null_level") or ("m_probability" in level and "u_probability" in level)
+
+
+def test_one_pass_u_equals_splinks_own_estimate() -> None:
+    # The same seeded sample and pairs: every level's u identical, unobserved levels alike.
+    specs = amanat_comparisons()
+    tf_tables, tf_defaults = compute_tf_tables(frame(), tf_columns(specs))
+
+    def trained_u(one_pass: bool) -> list[object]:
+        linker = linker_for(build_settings(specs=specs), frame(), tf_tables, tf_defaults, link_type="dedupe_only")
+        if one_pass:
+            estimate_u(linker, max_pairs=2e5, seed=11)
+        else:
+            linker.training.estimate_u_using_random_sampling(max_pairs=2e5, seed=11, num_chunks=1)
+        return [(c.output_column_name, lv.comparison_vector_value, lv._u_probability)
+                for c in linker._settings_obj.comparisons for lv in c.comparison_levels if not lv.is_null_level]
+
+    ours = trained_u(True)
+    assert ours == trained_u(False)
+    assert len({u for *_, u in ours}) > 10  # real, varied estimates
 
 
 def test_model_round_trips_and_refuses_tampering() -> None:
