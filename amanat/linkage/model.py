@@ -407,8 +407,9 @@ def estimate_u(linker: Linker, *, max_pairs: float, seed: int) -> None:
     uid_cols = settings.column_info_settings.unique_id_input_columns
     comparisons = settings.comparisons
     pipeline = enqueue_df_concat(linker, CTEPipeline())
-    pipeline.enqueue_sql(f"select * from __splink__df_concat where 1=1 "
-                         f"{linker._proportion_sample_sql(proportion, uid_cols, seed=seed)}",
+    # Every piece of SQL here is Splink's own or a column name from the settings: no values.
+    sample_filter = linker._proportion_sample_sql(proportion, uid_cols, seed=seed)
+    pipeline.enqueue_sql("select * from __splink__df_concat where 1=1 " + sample_filter,  # noqa: S608
                          "__splink__df_concat_sample")
     sample = db_api.sql_pipeline_to_splink_dataframe(pipeline)
     try:
@@ -416,11 +417,12 @@ def estimate_u(linker: Linker, *, max_pairs: float, seed: int) -> None:
         where = _sql_gen_where_condition(settings._link_type, uid_cols, sql_dialect=db_api.sql_dialect)
         cols = [c for u in uid_cols for c in u.l_r_names_as_l_r]
         cols += [c for cc in comparisons for c in cc._columns_to_select_for_blocking()]
-        pipeline.enqueue_sql(f"select {', '.join(dict.fromkeys(cols))} from __splink__df_concat_sample as l "
-                             f"inner join __splink__df_concat_sample as r on (1=1) {where}", "__splink__pairs")
+        pairs = ("select " + ", ".join(dict.fromkeys(cols)) + " from __splink__df_concat_sample as l "  # noqa: S608
+                 "inner join __splink__df_concat_sample as r on (1=1) " + where)
+        pipeline.enqueue_sql(pairs, "__splink__pairs")
         # only the levels leave DuckDB: 2M pairs × a byte per comparison
-        pipeline.enqueue_sql(f"select {', '.join(cc._case_statement for cc in comparisons)} from __splink__pairs",
-                             "__splink__u_levels")
+        cases = ", ".join(cc._case_statement for cc in comparisons)
+        pipeline.enqueue_sql("select " + cases + " from __splink__pairs", "__splink__u_levels")  # noqa: S608
         levels = db_api.sql_pipeline_to_splink_dataframe(pipeline)
         try:
             gammas = levels.as_pandas_dataframe()
