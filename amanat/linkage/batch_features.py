@@ -10,6 +10,7 @@ frame (tested).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,7 +46,7 @@ _NAME_FIELDS = {prefix: (field, f"{field}_latin") for field, prefix in NAME_PART
 def _name(text: str | None, latin: str | None) -> Any:
     # The full name's key is (name, Latin, family, family Latin): many more distinct tuples
     # than distinct names, so each name pair is normalised once here.
-    return normalize_parts.name_part(normalize_parts.clean_text(text), normalize_parts.clean_text(latin))
+    return normalize_parts.name_part(text, latin)
 
 
 def _name_group(prefix: str) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
@@ -57,16 +58,18 @@ def _name_group(prefix: str) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     return compute
 
 
+# Each group gets its fields' values already cleaned (normalize_parts.clean_text, once per
+# distinct raw value), as normalize_record hands them on.
 def _group_dob(raw: tuple[Any, ...]) -> dict[str, Any]:
-    return _dob_columns(normalize_parts.date_part("date_of_birth", normalize_parts.clean_text(raw[0]), []))
+    return _dob_columns(normalize_parts.date_part("date_of_birth", raw[0], []))
 
 
 def _group_birth(raw: tuple[Any, ...]) -> dict[str, Any]:
-    return _birth_columns(normalize_parts.birth_part(normalize_parts.clean_text(raw[0])))
+    return _birth_columns(normalize_parts.birth_part(raw[0]))
 
 
 def _fields_text(names: tuple[str, ...], raw: tuple[Any, ...]) -> Callable[[str], str | None]:
-    return {n: normalize_parts.clean_text(v) for n, v in zip(names, raw, strict=True)}.get
+    return dict(zip(names, raw, strict=True)).get
 
 
 _HOME = ("province", "district")
@@ -93,7 +96,7 @@ def _group_phones(raw: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _group_gender(raw: tuple[Any, ...]) -> dict[str, Any]:
-    return {"gender": _gender(normalize_parts.gender_part(normalize_parts.clean_text(raw[0]), []))}
+    return {"gender": _gender(normalize_parts.gender_part(raw[0], []))}
 
 
 # (input form fields, output columns, compute): the same functions normalize_record and
@@ -118,11 +121,17 @@ _INPUT_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _, _ in _GROU
 LINKAGE_FIELDS: frozenset[str] = frozenset(_INPUT_FIELDS)
 
 
-def _codes_of(values: list[str | None]) -> tuple[np.ndarray, list[str | None]]:
-    """Arrow's hash dictionary encoding (C++): codes per row and the distinct values in
-    first-seen order; None gets its own code, like any value."""
-    encoded = pc.dictionary_encode(pa.array(values, type=pa.string()), null_encoding="encode")
-    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
+def _codes_of(values: list[Any]) -> tuple[np.ndarray, list[str | None]]:
+    """Codes per row and the distinct values, cleaned as normalize_record cleans a form value
+    (``clean_text``: stripped text, else None), each distinct raw value cleaned once. Arrow's
+    hash dictionary encoding (C++) finds the distinct values; not text is no value."""
+    encoded = pc.dictionary_encode(pa.array([v if v.__class__ is str else None for v in values], type=pa.string()),
+                                   null_encoding="encode")
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    cleaned = [normalize_parts.clean_text(v) for v in encoded.dictionary.to_pylist()]
+    merged, distinct = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=False)
+    # "Ali" and " Ali " are one value from here on
+    return merged[codes], [v if v.__class__ is str else None for v in distinct]  # pandas' NaN back to None
 
 
 def _group_codes(cols: list[tuple[np.ndarray, list[Any]]]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
@@ -138,47 +147,81 @@ def _group_codes(cols: list[tuple[np.ndarray, list[Any]]]) -> tuple[np.ndarray, 
     return key_codes, tuples
 
 
+# Per process: each group's outputs by raw key, kept across the chunks a worker takes (a
+# name or a date seen in one chunk comes back in the next). Bounded: cleared when full.
+_MEMO: dict[int, dict[tuple[Any, ...], tuple[Any, ...] | None]] = {}
+_MEMO_MAX = 300_000
+
+
+def _group_outputs(g: int, keys: list[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
+    """The output columns' values of each key (None: the record cannot be normalised)."""
+    _, out_cols, fn = _GROUPS[g]
+    memo = _MEMO.setdefault(g, {})
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    outs: list[tuple[Any, ...] | None] = []
+    for k in keys:
+        if k in memo:
+            outs.append(memo[k])
+            continue
+        try:
+            got = fn(k)
+            out: tuple[Any, ...] | None = tuple(got[c] for c in out_cols)
+        except Exception:  # normalize_record gives such a record no values at all: so do we
+            out = None
+        memo[k] = out
+        outs.append(out)
+    return outs
+
+
+def _column(c: str, values: list[Any]) -> pa.Array:
+    """One output column of distinct values, with _arrow_value's rules done by Arrow: an empty
+    string or an empty list is no value. Anything Arrow will not take as is (a number where
+    text belongs) goes through _arrow_value one by one."""
+    kind = FEATURE_SCHEMA.field(c).type
+    try:
+        arr = pa.array(values, type=kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([_arrow_value(c, v) for v in values], type=kind)
+    if pa.types.is_list(kind):
+        return pc.if_else(pc.greater(pc.list_value_length(arr), 0), arr, pa.scalar(None, kind))
+    if pa.types.is_string(kind):
+        return pc.if_else(pc.not_equal(arr, ""), arr, pa.scalar(None, kind))
+    return arr
+
+
 def _columns_table(ids: Sequence[Any], fields: Sequence[Mapping[str, object]]) -> tuple[pa.Table, list[int]]:
     """The feature table of one chunk (see batch_features), and the positions that failed."""
     n = len(fields)
     # pandas transposes the dicts in C (a .get per record and field was a fifth of the time)
     block = pd.DataFrame(list(fields), columns=list(_INPUT_FIELDS), dtype=object)
-    raw: dict[str, tuple[np.ndarray, list[Any]]] = {}
-    for f in _INPUT_FIELDS:  # not text is no value, as in normalize_record
-        raw[f] = _codes_of([v if v.__class__ is str else None for v in block[f].to_numpy().tolist()])
+    raw = {f: _codes_of(block[f].to_numpy().tolist()) for f in _INPUT_FIELDS}
     del block
     failed = np.zeros(n, dtype=bool)
     columns: dict[str, pa.Array] = {}
     phon: dict[str, tuple[np.ndarray, list[Any]]] = {}
-    for group_fields, out_cols, fn in _GROUPS:
+    for g, (group_fields, out_cols, _) in enumerate(_GROUPS):
         if len(group_fields) == 1:
             codes, u = raw[group_fields[0]]
             keys: list[tuple[Any, ...]] = [(v,) for v in u]
         else:
             codes, keys = _group_codes([raw[f] for f in group_fields])
-        outs: list[tuple[Any, ...] | None] = []
-        for k in keys:
-            try:
-                got = fn(k)
-            except Exception:  # normalize_record gives such a record no values at all: so do we
-                outs.append(None)
-                continue
-            outs.append(tuple(_arrow_value(c, got[c]) for c in out_cols))
+        outs = _group_outputs(g, keys)
         bad = np.fromiter((o is None for o in outs), dtype=bool, count=len(outs))
         if bad.any():
             failed |= bad[codes]
         take = pa.array(codes.astype(np.int32))
         for j, c in enumerate(out_cols):
             distinct = [o[j] if o is not None else None for o in outs]
-            columns[c] = pa.array(distinct, type=FEATURE_SCHEMA.field(c).type).take(take)
+            columns[c] = _column(c, distinct).take(take)
             if c in ("full_phon", "father_phon", "family_phon"):
                 phon[c] = (codes, distinct)
     # names_phon / names_set from the full, father's and family name keys (in _GROUPS order)
     codes, keys = _group_codes([phon[c] for c in ("full_phon", "father_phon", "family_phon")])
-    whole = [tuple(_arrow_value(c, v) for c, v in _whole_name_columns(k[0], k[1], k[2]).items()) for k in keys]
+    whole = [_whole_name_columns(k[0], k[1], k[2]) for k in keys]
     take = pa.array(codes.astype(np.int32))
-    for j, c in enumerate(("names_phon", "names_set")):
-        columns[c] = pa.array([w[j] for w in whole], type=pa.string()).take(take)
+    for c in ("names_phon", "names_set"):
+        columns[c] = _column(c, [w[c] for w in whole]).take(take)
     columns["unique_id"] = pa.array([str(i) for i in ids], type=pa.string())
     table = pa.Table.from_arrays([columns[c] for c in FEATURE_COLUMNS], schema=FEATURE_SCHEMA)
     if failed.any():
@@ -233,10 +276,17 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
             done: Iterable[tuple[pa.Table, list[int]]] = map(_chunk_table, bounds)
             parts = [_report(p, progress) for p in done]
         else:
-            with mp.get_context("fork").Pool(jobs) as pool:
-                parts = [_report(p, progress) for p in pool.imap(_chunk_table, bounds)]
+            # The records are the parent's objects: frozen, a worker's collections never walk
+            # them (at a million records each full collection touched 2 GB and copied its pages).
+            gc.freeze()
+            try:
+                with mp.get_context("fork").Pool(jobs) as pool:
+                    parts = [_report(p, progress) for p in pool.imap(_chunk_table, bounds)]
+            finally:
+                gc.unfreeze()
     finally:
         _SHARED = None
+        _MEMO.clear()
     if failed is not None:
         failed.extend(i for _, f in parts for i in f)
     return pa.concat_tables([t for t, _ in parts]).to_pandas(types_mapper=pd.ArrowDtype)

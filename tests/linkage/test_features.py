@@ -88,7 +88,10 @@ def _as_objects(df: pd.DataFrame) -> list[list[object]]:
 
 def test_batch_features_equal_the_row_by_row_frame_in_one_process_and_forked() -> None:
     records = [*population()[:600], NABI_DARI, NABI_PASSPORT, NABI_SHEET, BROTHER,
-               {"full_name": 7, "date_of_birth": "not a date", "phone": "+93 70 000"}]  # odd values too
+               {"full_name": 7, "date_of_birth": "not a date", "phone": "+93 70 000"},  # odd values too
+               # the same values padded or blank: cleaned once per distinct raw value, as a form's
+               {**NABI_DARI, "full_name": " محمد نبی ", "father_name": "\tعبدالکریم", "district": "   "},
+               {**NABI_SHEET, "tazkira_number": " 1399-1234-56789", "gender": "", "phone": " +93 799 123 456 "}]
     ids = [str(i) for i in range(len(records))]
     expected = features_frame(features_from_fields(i, r) for i, r in zip(ids, records, strict=True))
     for jobs in (1, 3):
