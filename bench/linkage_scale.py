@@ -126,7 +126,7 @@ def child(kind: str, size: int, seed: int) -> dict[str, Any]:
         out["seconds_linkage"] = round(sum(v for k, v in stages.times.items() if k != "normalising"), 1)
         out["seconds_total"] = round(time.perf_counter() - t0, 1)
         n_pairs = result.pair_count  # scored at the model's review band, 0.5
-        cc = pd.DataFrame({"unique_id": ids, "cluster_id": result.table["cluster_id"]})
+        cc = pd.DataFrame({"unique_id": ids, "cluster_id": result.lead["cluster_id"]})
     else:
         from linkage_synth import plain_splink, raw_frame
 

@@ -85,7 +85,7 @@ def dedupe_command(
         raise typer.Exit(1) from None
     if save_model:
         save_model.write_text(result.model.to_json(), encoding="utf-8")
-    table = result.table
+    table = result.lead
     clusters = table.loc[table["cluster_size"] > 1, "cluster_id"].nunique()
     linked = int((table["cluster_size"] > 1).sum())
     review = int((table["status"] == "review").sum())

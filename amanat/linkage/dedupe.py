@@ -10,6 +10,7 @@ import csv
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -71,12 +72,37 @@ class SourceRow:
 
 @dataclass
 class DedupeResult:
-    table: pd.DataFrame  # one row per input row, OUTPUT_LEAD then the canonical fields
+    lead: pd.DataFrame  # one row per input row: the OUTPUT_LEAD columns
+    rows: Sequence[SourceRow]  # the input rows, in the same order
     model: TrainedModel
     trained: bool
     pair_count: int
     skipped_rows: list[str] = field(default_factory=list)  # "file row N: problem", no values
     notes: list[str] = field(default_factory=list)  # e.g. a blocking rule left out; no values
+
+    @cached_property
+    def field_names(self) -> list[str]:
+        """Every field the rows hold, in order of first appearance."""
+        names: dict[str, None] = {}
+        for r in self.rows:
+            if r.fields.keys() <= names.keys():  # the usual row: nothing new (a C-level check)
+                continue
+            names.update((k, None) for k, v in r.fields.items() if k not in names and not isinstance(v, list))
+        return list(names)
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The whole output as a table: the lead columns, then every field as read. Built on
+        request only: writing a file streams the rows instead (a million rows' fields as
+        columns took seconds and held every value a second time)."""
+        return _with_fields(self.rows, self.lead, self.field_names)
+
+    def output_rows(self) -> Iterable[list[Any]]:
+        """The output's rows in order, as the table's columns (a field a row lacks is None)."""
+        names = self.field_names
+        for lead, r in zip(self.lead.itertuples(index=False, name=None), self.rows, strict=True):
+            get = r.fields.get
+            yield [*lead, *(get(k) for k in names)]
 
 
 def _compare_mapping(path: str | os.PathLike[str], name: str, compare: Sequence[str]) -> dict[str, str | None]:
@@ -256,12 +282,13 @@ def dedupe_rows(
     progress.stage("explaining links", len(frame))
     lead = _lead_columns(rows, frame, pairs, clusters, model, link_at)
     pair_count = len(pairs)
-    # The output's own columns need the room (a million rows: ~0.25 GB): the features go, and
-    # Arrow's allocator hands their pages back instead of keeping them for later.
+    # The features go now, and Arrow's allocator hands their pages back instead of keeping them.
     del frame, pairs, clusters
     pa.default_memory_pool().release_unused()
-    table = _with_fields(rows, lead, progress)
-    return DedupeResult(table, model, trained, pair_count, skipped, notes)
+    progress.advance(len(rows))
+    # copy=False: the columns are used as they are (not gathered into one block)
+    return DedupeResult(pd.DataFrame(lead, columns=list(OUTPUT_LEAD), copy=False), rows, model, trained,
+                        pair_count, skipped, notes)
 
 
 def _best_links(pairs: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -348,31 +375,21 @@ def _lead_columns(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.Data
     }
 
 
-def _with_fields(rows: Sequence[SourceRow], lead: dict[str, np.ndarray], progress: Progress) -> pd.DataFrame:
-    """The output table: the lead columns, then every field the rows hold, as read."""
+def _with_fields(rows: Sequence[SourceRow], lead: pd.DataFrame, field_names: list[str]) -> pd.DataFrame:
+    """The output table: the lead columns, then the rows' fields, as read."""
     n = len(rows)
-    names: dict[str, None] = {}  # every row's field names, in order of first appearance
-    for r in rows:
-        if r.fields.keys() <= names.keys():  # the usual row: nothing new (a C-level check)
-            continue
-        names.update((k, None) for k, v in r.fields.items() if k not in names and not isinstance(v, list))
-    field_names = list(names)
-    columns: dict[str, np.ndarray] = dict(lead)
+    columns: dict[str, np.ndarray] = {c: lead[c].to_numpy() for c in lead.columns}
     for k in field_names:
         columns[k] = np.empty(n, dtype=object)
-    # pandas transposes the rows' dicts in C (5x faster than a generator per column), a slice
-    # at a time so the table is not held twice; dtype object keeps every value as read, and a
-    # field a row lacks is None, as .get gives.
+    # pandas transposes the rows' dicts in C, a slice at a time so the table is not held twice;
+    # dtype object keeps every value as read, and a field a row lacks is None, as .get gives.
     for a in range(0, n, 50_000):
         block = pd.DataFrame([r.fields for r in rows[a:a + 50_000]], columns=field_names, dtype=object)
         for k in field_names:
             values = block[k].to_numpy()
             values[pd.isna(values)] = None
             columns[k][a:a + len(values)] = values
-    progress.advance(n)
-    # copy=False: the columns are used as they are (DataFrame(dict) would gather them into one
-    # block, doubling a million-row table's memory for a moment).
-    return pd.DataFrame(columns, columns=[*OUTPUT_LEAD, *field_names], copy=False)
+    return pd.DataFrame(columns, columns=[*lead.columns, *field_names], copy=False)
 
 
 def _cell(v: Any) -> Any:
@@ -381,25 +398,26 @@ def _cell(v: Any) -> Any:
     return escape_formula(v)
 
 
-def write_output(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
-    """CSV (UTF-8 with BOM, so Excel reads Dari/Pashto right) or XLSX, by extension.
-    Text that a spreadsheet would run as a formula is escaped."""
+def write_output(result: DedupeResult, path: str | os.PathLike[str]) -> None:
+    """CSV (UTF-8 with BOM, so Excel reads Dari/Pashto right) or XLSX, by extension, streamed
+    row by row. Text that a spreadsheet would run as a formula is escaped."""
     p = Path(path)
-    records: Iterable[list[Any]] = ([_cell(v) for v in row] for row in table.itertuples(index=False))
+    header = [*OUTPUT_LEAD, *result.field_names]
+    records: Iterable[list[Any]] = ([_cell(v) for v in row] for row in result.output_rows())
     suffix = p.suffix.lower()
     if suffix == ".xlsx":
         from openpyxl import Workbook
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("clusters")
-        ws.append(list(table.columns))
+        ws.append(header)
         for row in records:
             ws.append(row)
         wb.save(p)
     elif suffix in (".csv", ".txt"):
         with p.open("w", encoding="utf-8-sig", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(list(table.columns))
+            writer.writerow(header)
             writer.writerows(["" if v is None else v for v in row] for row in records)
     else:
         raise InvalidInput("output must end in .csv or .xlsx", field="out")
@@ -419,7 +437,7 @@ def dedupe_files(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike
     result = dedupe_rows(rows, progress=progress, **kwargs)
     result.skipped_rows[:0] = skipped
     progress.stage("writing")
-    write_output(result.table, out)
+    write_output(result, out)
     return result
 
 

@@ -175,3 +175,22 @@ def test_output_keeps_every_field_as_read_and_none_where_a_row_lacks_it() -> Non
     assert table["phone"].tolist() == [None, "0799123456", None]
     assert table["rank"].tolist() == [None, None, ""]
     assert table["source_row"].tolist() == [2, 3, 2]
+
+
+def test_written_file_streams_exactly_the_table(tmp_path: Path) -> None:
+    import csv
+
+    from amanat.linkage.dedupe import SourceRow, dedupe_rows, write_output
+
+    rows = [SourceRow("a.csv", 2, {"full_name": "محمد نبی", "father_name": "عبدالکریم", "unit": 7}),
+            SourceRow("a.csv", 3, {"full_name": "Mohammad Nabi", "father_name": "Abdul Karim", "phone": "0799123456"}),
+            SourceRow("b.csv", 2, {"full_name": "=HYPERLINK(1)", "unit": None})]
+    result = dedupe_rows(rows)
+    write_output(result, tmp_path / "out.csv")
+    with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as f:
+        written = list(csv.reader(f))
+    table = result.table
+    assert written[0] == list(table.columns)
+    expected = [["" if v is None or v != v else str(v) for v in row] for row in table.itertuples(index=False)]
+    expected[2][table.columns.get_loc("full_name")] = "'=HYPERLINK(1)"  # a formula is escaped, as before
+    assert written[1:] == expected
