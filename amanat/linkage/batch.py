@@ -30,22 +30,22 @@ def predict_pairs(
     *,
     threshold_match_weight: float | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
-    extra_blocking: Sequence[BlockRule] = (),
+    blocking: Sequence[BlockRule] | None = None,
 ) -> pd.DataFrame:
     """Score every blocked pair of ``df`` (a features_frame) at or above the threshold.
 
     Columns: unique_id_l, unique_id_r, match_weight, match_probability, then per
     comparison ``gamma_<c>`` (level), ``mw_<c>`` (log2 Bayes factor) and, for name
     comparisons, ``mw_tf_adj_<c>`` (term-frequency adjustment): a waterfall's bars.
-    Default threshold: the model's review band. ``extra_blocking``: the standalone dedupe's
-    own rules on top of BLOCKING_RULES (see model_linker); never for stored records.
+    Default threshold: the model's review band. ``blocking``: the standalone dedupe's rules
+    instead of BLOCKING_RULES (see model_linker); never for stored records.
     """
     if threshold_match_weight is None:
         threshold_match_weight = model.thresholds.weight(model.thresholds.review)
     own = con is None
     con = con or new_connection()
     try:
-        linker = model_linker(model, df, con=con, extra_blocking=extra_blocking)
+        linker = model_linker(model, df, con=con, blocking=blocking)
         pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
         out = pred.as_pandas_dataframe()
     finally:

@@ -265,17 +265,19 @@ def linker_for(settings: SettingsCreator | dict[str, Any], frame: pd.DataFrame, 
 
 
 def model_linker(model: TrainedModel, frame: pd.DataFrame, *, con: duckdb.DuckDBPyConnection | None = None,
-                 extra_blocking: Sequence[BlockRule] = ()) -> Linker:
+                 blocking: Sequence[BlockRule] | None = None) -> Linker:
     """A Splink linker over ``frame`` carrying the stored model's parameters.
 
     Blocking comes from this code's BLOCKING_RULES, not from the rules saved with the model,
     so batch candidates always equal what ``blocking_keys`` gives the store's index.
-    ``extra_blocking`` adds rules (never removes any) for the standalone dedupe alone: the
-    store's index has no keys for them, so stored records must never be predicted with them."""
+    ``blocking``: other rules, for the standalone dedupe alone (dedupe.standalone_blocking):
+    the store's index has keys for BLOCKING_RULES only, so stored records must never be
+    predicted with anything else."""
     _ = model.specs  # refuse a model from another spec version
     settings = copy.deepcopy(model.settings_json)
     settings["blocking_rules_to_generate_predictions"] = [
-        c.create_blocking_rule_dict("duckdb") for c in blocking_rule_creators((*BLOCKING_RULES, *extra_blocking))
+        c.create_blocking_rule_dict("duckdb") for c in blocking_rule_creators(
+            BLOCKING_RULES if blocking is None else tuple(blocking))
     ]
     return linker_for(settings, frame, model.tf_tables, model.tf_defaults, link_type=model.link_type, con=con,
                       compare=compare_feature_names(model.compare_columns))

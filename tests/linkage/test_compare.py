@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import pandas as pd
 import pytest
 
 from amanat.errors import InvalidInput
@@ -98,8 +99,34 @@ def test_a_rule_over_the_pair_budget_is_left_out_and_named() -> None:
                                 ["address", "country"])
     rules, notes = standalone_blocking(frame, ["address", "country"])
     names = [r.name for r in rules]
-    assert names == [*(r.name for r in STANDALONE_RULES), "s_cmp_0"]
+    assert names == [*(r.name for r in BLOCKING_RULES), *(r.name for r in STANDALONE_RULES), "s_cmp_0"]
     assert len(notes) == 1 and notes[0].startswith("blocking on country left out")
+
+
+def test_a_store_rule_over_the_pair_budget_is_narrowed_to_one_province(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from amanat.linkage import dedupe
+
+    rows = _rows()
+    frame = batch_features([str(i) for i in range(len(rows))], [r.fields for r in rows])
+    nf = next(r for r in BLOCKING_RULES if r.name == "nf")
+    within = dedupe._rule_pairs(frame, nf)
+    from collections import Counter
+
+    keys = Counter(k for k in zip(frame["full_phon"], frame["father_phon"], strict=True)
+                   if not any(v is pd.NA for v in k))
+    assert within == sum(c * (c - 1) // 2 for c in keys.values()) > 0
+    monkeypatch.setattr(dedupe, "PAIRS_FLOOR", within - 1)  # nf alone just over the budget
+    monkeypatch.setattr(dedupe, "PAIRS_PER_ROW", 0)
+    rules, notes = standalone_blocking(frame)
+    by_name = {r.name: r for r in rules}
+    assert "nf" not in by_name
+    assert by_name["s_nf_p"].columns == (*nf.columns, "province_pcode")
+    assert any(n.startswith("blocking on full_phon+father_phon narrowed to one province") for n in notes)
+    assert dedupe._rule_pairs(frame, by_name["s_nf_p"]) < within
+    # the exploded phone rule is counted per phone, as Splink joins it
+    ph = next(r for r in BLOCKING_RULES if r.name == "ph")
+    shared = Counter(p for phones in frame["phones"].dropna() for p in phones)
+    assert dedupe._rule_pairs(frame, ph) == sum(c * (c - 1) // 2 for c in shared.values()) > 0
 
 
 def test_compare_options_are_checked() -> None:
