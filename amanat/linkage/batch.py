@@ -156,11 +156,19 @@ def weak_links(pairs: pd.DataFrame, *, threshold: float, strict: float) -> list[
     for i in np.flatnonzero((edges_in == 1) & (prob < strict)):
         out.append(WeakLink(left[i], right[i], float(prob[i]),
                             "held together by a single link below the strict threshold"))
-    big = np.flatnonzero(nodes_in >= 3)  # only these need the bridge search
-    edges = [(left[i], right[i]) for i in big]
-    bridges = _bridges(edges)
-    for i, e in zip(big, edges, strict=True):
-        if e not in bridges:
+    # Larger clusters without a walk where the answer is known: in a tree (links = records - 1)
+    # every link is a bridge; where every pair of records is linked, none is.
+    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    once = np.zeros(len(a), dtype=np.int64)  # a pair listed twice is one pair of records
+    once[np.unique(lo * len(nodes) + hi, return_index=True)[1]] = 1
+    pairs_in = np.bincount(labels[a], weights=once, minlength=len(nodes)).astype(np.int64)[labels[a]]
+    big = nodes_in >= 3
+    tree = big & (edges_in == nodes_in - 1)
+    walk = np.flatnonzero(big & ~tree & (pairs_in < nodes_in * (nodes_in - 1) // 2))
+    bridges = _bridges([(left[i], right[i]) for i in walk])
+    for i in sorted([*np.flatnonzero(tree).tolist(), *walk.tolist()]):
+        e = (left[i], right[i])
+        if not tree[i] and e not in bridges:
             continue
         p = float(prob[i])
         if p < strict:
@@ -202,7 +210,11 @@ def cluster(
     Columns: unique_id, cluster_id, cluster_size, weak_link (bool), weak_reason. With
     ``strict`` given, records on a weak link (see ``weak_links``) are flagged.
     """
-    node_ids = pd.Series([str(i) for i in ids], dtype=object)
+    if isinstance(ids, pd.Series) and isinstance(ids.dtype, pd.ArrowDtype) and pa.types.is_string(
+            ids.dtype.pyarrow_dtype):  # already text: taken as is (a str() per id took a second at 1M)
+        node_ids = pd.Series(ids.to_numpy(dtype=object), dtype=object)
+    else:
+        node_ids = pd.Series([str(i) for i in ids], dtype=object)
     codes, seen = pd.factorize(node_ids)
     # Each distinct id's place in string order (Arrow sorts strings in C; UTF-8 byte order is
     # code-point order, as Python's), so the smallest node of a component is its smallest id.

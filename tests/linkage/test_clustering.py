@@ -77,3 +77,48 @@ def test_a_long_chain_is_one_cluster_named_by_its_smallest_id() -> None:
     pairs = _pairs([(ids[i + 1], ids[i], 0.999) for i in range(999)])
     out = cluster(pairs, ids[::-1], 0.99)
     assert set(out["cluster_id"]) == {"r0000"} and set(out["cluster_size"]) == {1000}
+
+
+def _weak_by_removal(rows: list[tuple[str, str, float]], strict: float) -> list[tuple[str, str, float, str]]:
+    """The reference: a link is a bridge when, taken out (that one listing of it), its two
+    records are no longer connected; flagged as weak_links documents."""
+    def connected(edges: list[tuple[str, str]], x: str, y: str) -> bool:
+        seen, todo = {x}, [x]
+        while todo:
+            n = todo.pop()
+            for u, v in edges:
+                for p, q in ((u, v), (v, u)):
+                    if p == n and q not in seen:
+                        seen.add(q)
+                        todo.append(q)
+        return y in seen
+
+    edges = [(u, v) for u, v, _ in rows]
+    out = []
+    for i, (u, v, p) in enumerate(rows):
+        rest = edges[:i] + edges[i + 1:]
+        size = sum(1 for n in {x for e in edges for x in e} if connected(edges, u, n))
+        if connected(rest, u, v):
+            continue
+        if size == 2 and p >= strict:
+            continue
+        out.append((u, v, p, "held together by a single link below the strict threshold" if p < strict
+                    else "a single link bridges two groups of records"))
+    return sorted(out, key=lambda w: (w[0], w[1]))
+
+
+def test_weak_links_equal_a_bridge_search_by_removal_on_random_graphs() -> None:
+    # trees (every link a bridge), complete clusters (none), cycles with tails, pairs listed twice
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        n = int(rng.integers(2, 9))
+        names = [f"r{int(rng.integers(0, 10**6))}_{i}" for i in range(n)]
+        rows = []
+        for _ in range(int(rng.integers(1, 2 * n))):
+            i, j = rng.choice(n, size=2, replace=False)
+            rows.append((names[i], names[j], float(rng.choice([0.995, 0.9995]))))
+        if rng.random() < 0.3:  # a complete cluster
+            rows = [(names[i], names[j], 0.9995) for i in range(min(n, 5)) for j in range(i + 1, min(n, 5))]
+        got = [(w.unique_id_l, w.unique_id_r, w.match_probability, w.reason)
+               for w in weak_links(_pairs(rows), threshold=0.99, strict=0.999)]
+        assert got == _weak_by_removal(rows, 0.999), rows
