@@ -63,9 +63,10 @@ PAIRS_PER_ROW = 2
 # 0.9952 → 0.9948 (dropping the rule instead: 0.9891).
 NARROW_BY = "province_pcode"
 PAIRS_FLOOR = 100_000  # every rule FEBRL's address columns need stays in (postcode: 53k pairs)
-# EM for a file: the store's rounds, then one on the full date of birth, which trains the
-# ID and any compared columns when the file has no father's names for the first round.
-STANDALONE_EM_RULES: tuple[tuple[str, ...], ...] = (*EM_RULES, ("dob_day",))
+# EM for a file: the store's rounds, then, if one of them could not run or a comparison is
+# still untrained, one on the full date of birth: it trains the ID and any compared columns
+# when the file has no fathers' names for the first round.
+STANDALONE_EM_FALLBACK: tuple[tuple[str, ...], ...] = (("dob_day",),)
 
 
 @dataclass
@@ -272,7 +273,8 @@ def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = ()) -> tup
 def train_standalone(frame: pd.DataFrame, *, compare: Sequence[str] = (), seed: int = 42,
                      link_type: LinkType = "dedupe_only") -> TrainedModel:
     """Train on the file itself (no labels), its extra columns included."""
-    return train_model(frame, seed=seed, link_type=link_type, compare=compare, em_rules=STANDALONE_EM_RULES)
+    return train_model(frame, seed=seed, link_type=link_type, compare=compare, em_rules=EM_RULES,
+                       em_fallback=STANDALONE_EM_FALLBACK)
 
 
 def predict_standalone(model: TrainedModel, frame: pd.DataFrame, *, threshold_match_weight: float,

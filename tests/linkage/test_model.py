@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from splink import DuckDBAPI, Linker
 
@@ -108,3 +109,17 @@ def test_predictions_on_training_data_are_accurate() -> None:
     truth = true_pairs({r["record_id"]: r["person_id"] for r in population()})
     got = scores(pairs_of(pairs), truth)
     assert got["precision"] > 0.97 and got["recall"] > 0.97, got
+
+
+def test_the_fallback_em_round_runs_only_when_the_others_leave_something_untrained() -> None:
+    from amanat.linkage.dedupe import STANDALONE_EM_FALLBACK, train_standalone
+
+    full = train_standalone(frame(), seed=5)
+    assert not any(line.startswith("EM on dob_day") for line in full.training_log)
+    # without fathers' names the first round has no pairs and is skipped: the date round trains
+    fatherless = frame().copy()
+    for c in [c for c in fatherless.columns if c.startswith(("father_", "names_phon"))]:
+        fatherless[c] = pd.Series([None] * len(fatherless), dtype=fatherless[c].dtype)
+    bare = train_standalone(fatherless, seed=5)
+    fallback = "+".join(STANDALONE_EM_FALLBACK[0])
+    assert any(line.startswith(f"EM on {fallback} as well") for line in bare.training_log), bare.training_log
