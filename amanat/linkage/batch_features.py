@@ -69,7 +69,7 @@ def _group_birth(raw: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _fields_text(names: tuple[str, ...], raw: tuple[Any, ...]) -> Callable[[str], str | None]:
-    return dict(zip(names, raw, strict=True)).get
+    return dict(zip(names, raw)).get  # noqa: B905 (the groups' tuples are built from these names)
 
 
 _HOME = ("province", "district")
@@ -121,12 +121,19 @@ _INPUT_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _, _ in _GROU
 LINKAGE_FIELDS: frozenset[str] = frozenset(_INPUT_FIELDS)
 
 
-def _codes_of(values: list[Any]) -> tuple[np.ndarray, list[str | None]]:
+def _codes_of(values: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
     """Codes per row and the distinct values, cleaned as normalize_record cleans a form value
     (``clean_text``: stripped text, else None), each distinct raw value cleaned once. Arrow's
     hash dictionary encoding (C++) finds the distinct values; not text is no value."""
-    encoded = pc.dictionary_encode(pa.array([v if v.__class__ is str else None for v in values], type=pa.string()),
-                                   null_encoding="encode")
+    text = None
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # text and gaps only (C)
+        try:  # a gap may be None, NaN (a key the record lacks) or pd.NA: each is no value
+            text = pa.array(values, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            text = None
+    if text is None:
+        text = pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
+    encoded = pc.dictionary_encode(text, null_encoding="encode")
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     cleaned = [normalize_parts.clean_text(v) for v in encoded.dictionary.to_pylist()]
     merged, distinct = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=False)
@@ -195,7 +202,7 @@ def _columns_table(ids: Sequence[Any], fields: Sequence[Mapping[str, object]]) -
     n = len(fields)
     # pandas transposes the dicts in C (a .get per record and field was a fifth of the time)
     block = pd.DataFrame(list(fields), columns=list(_INPUT_FIELDS), dtype=object)
-    raw = {f: _codes_of(block[f].to_numpy().tolist()) for f in _INPUT_FIELDS}
+    raw = {f: _codes_of(block[f].to_numpy()) for f in _INPUT_FIELDS}
     del block
     failed = np.zeros(n, dtype=bool)
     columns: dict[str, pa.Array] = {}
