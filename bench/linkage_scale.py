@@ -19,6 +19,7 @@ import gc
 import json
 import logging
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -141,6 +142,8 @@ def child(kind: str, size: int, seed: int) -> dict[str, Any]:
         out.update(seconds_prepare=round(t1 - t0, 1), seconds_linkage=round(t4 - t1, 1),
                    seconds_total=round(t4 - t0, 1))
     out["peak_rss_mb"] = round(_status_kb("VmHWM") / 1024)
+    # The largest forked normalisation worker (its RSS counts the parent's pages it shares too).
+    out["worker_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     out["pairs_scored_above_0.5"] = n_pairs
     out["clustered_at_0.99"] = scores(cluster_pairs(cc), truth)
     return out

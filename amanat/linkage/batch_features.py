@@ -15,6 +15,7 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from amanat.errors import AmanatError
 from amanat.linkage.features import (
     _NAME_SUFFIXES,
     FEATURE_COLUMNS,
@@ -38,6 +40,7 @@ from amanat.linkage.features import (
     _whole_name_columns,
 )
 from amanat.normalize import record as normalize_parts
+from amanat.normalize.phones import DEFAULT_REGIONS, mobile_e164_many
 
 _NAME_FIELDS = {prefix: (field, f"{field}_latin") for field, prefix in NAME_PARTS.items()}
 
@@ -160,9 +163,47 @@ _MEMO: dict[int, dict[tuple[Any, ...], tuple[Any, ...] | None]] = {}
 _MEMO_MAX = 300_000
 
 
+_FAILED = object()
+
+
+def _phone_e164(values: list[str | None]) -> dict[str | None, object]:
+    """Each distinct phone value's valid E.164 (None: no valid number; _FAILED: normalising it
+    raised, as phones_part would): mobile numbers decided in Arrow, the rest one by one."""
+    fast = mobile_e164_many(values)
+    out: dict[str | None, object] = {None: None}
+    for value, got in zip(values, fast, strict=True):
+        if value is None or got is not None:
+            out[value] = got
+            continue
+        try:
+            phone = normalize_parts._phone(value, DEFAULT_REGIONS)
+            out[value] = phone.e164 if phone.valid and phone.e164 else None
+        except AmanatError:  # phones_part notes it and goes on
+            out[value] = None
+        except Exception:
+            out[value] = _FAILED
+    return out
+
+
+def _phone_outputs(keys: list[tuple[Any, ...]], e164: dict[str | None, object]) -> list[tuple[Any, ...] | None]:
+    """_group_outputs for the phones group, each value's number looked up (see _phone_e164):
+    the sorted distinct valid numbers of phone and whatsapp_phone, as _phone_list gives them."""
+    outs: list[tuple[Any, ...] | None] = []
+    for phone, whatsapp in keys:
+        a, b = e164[phone], e164[whatsapp]
+        if a is _FAILED or b is _FAILED:
+            outs.append(None)  # normalize_record gives such a record no values at all
+        elif a and b and a != b:
+            outs.append(([a, b] if a < b else [b, a],))  # type: ignore[operator]
+        else:
+            outs.append(([a or b] if a or b else [],))
+    return outs
+
+
 def _group_outputs(g: int, keys: list[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
     """The output columns' values of each key (None: the record cannot be normalised)."""
     _, out_cols, fn = _GROUPS[g]
+    pick = itemgetter(*out_cols) if len(out_cols) > 1 else (lambda got: (got[out_cols[0]],))
     memo = _MEMO.setdefault(g, {})
     if len(memo) > _MEMO_MAX:
         memo.clear()
@@ -173,7 +214,7 @@ def _group_outputs(g: int, keys: list[tuple[Any, ...]]) -> list[tuple[Any, ...] 
             continue
         try:
             got = fn(k)
-            out: tuple[Any, ...] | None = tuple(got[c] for c in out_cols)
+            out: tuple[Any, ...] | None = pick(got)
         except Exception:  # normalize_record gives such a record no values at all: so do we
             out = None
         memo[k] = out
@@ -213,7 +254,10 @@ def _columns_table(ids: Sequence[Any], fields: Sequence[Mapping[str, object]]) -
             keys: list[tuple[Any, ...]] = [(v,) for v in u]
         else:
             codes, keys = _group_codes([raw[f] for f in group_fields])
-        outs = _group_outputs(g, keys)
+        if group_fields == _PHONES:  # numbers decided in Arrow, per distinct value of either field
+            outs = _phone_outputs(keys, _phone_e164(list(dict.fromkeys(v for f in _PHONES for v in raw[f][1]))))
+        else:
+            outs = _group_outputs(g, keys)
         bad = np.fromiter((o is None for o in outs), dtype=bool, count=len(outs))
         if bad.any():
             failed |= bad[codes]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -119,3 +120,16 @@ def test_batch_features_give_a_record_that_cannot_be_normalised_no_values(monkey
     assert got["unique_id"].tolist() == ["a", "b", "c"]
     assert got.iloc[1].drop("unique_id").isna().all()
     assert got.loc[0, "passport"] == "P12345678" and got.loc[2, "full_phon"] is not pd.NA
+
+
+def test_phone_numbers_decided_in_arrow_equal_the_group_function() -> None:
+    from amanat.linkage import batch_features as bf
+
+    phones = [r.get("phone") for r in population()[:400]] + ["+93 0799 123 456", "0202201234", "x", None, "  "]
+    whatsapp = [*reversed(phones[:200]), *phones[200:]]
+    codes = [bf._codes_of(np.array(v, dtype=object)) for v in (phones, whatsapp)]
+    _, keys = bf._group_codes(codes)
+    g = next(i for i, group in enumerate(bf._GROUPS) if group[0] == bf._PHONES)
+    e164 = bf._phone_e164(list(dict.fromkeys(v for _, u in codes for v in u)))
+    assert bf._phone_outputs(keys, e164) == bf._group_outputs(g, keys)
+    assert sum(1 for out in bf._phone_outputs(keys, e164) if out and len(out[0]) == 2) > 10

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amanat.normalize.errors import NormalizeError
-from amanat.normalize.phones import _fast, normalize_phone
+from amanat.normalize.phones import _fast, mobile_e164_many, normalize_phone
 
 PHONES = [
     ("۰۷۹۹۱۲۳۴۵۶", "+93799123456", "AF"),
@@ -77,3 +77,40 @@ def test_fast_path_agrees_with_phonenumbers(prefix: str, body: str) -> None:
     assert phonenumbers.is_valid_number(num)
     assert phonenumbers.region_code_for_number(num) == fast.region
     assert phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164) == fast.e164
+
+
+ODD = ["+93 0799 123 456", "+9379912345", "+937991234567", "0799 123 45x", "+", "00", "0", "0093", "+93+799123456",
+       "07991234５6", "0799\u2007123456", "0799—123—456", "+1 202 555 0100", "+98 21 1234 5678", "021 1234 5678"]
+
+
+def _agree(values: list[str]) -> int:
+    """Where the columnar path gives a number it is normalize_phone's valid E.164; how many it decided."""
+    got = mobile_e164_many(values)
+    decided = 0
+    for raw, e164 in zip(values, got, strict=True):
+        if e164 is None:
+            continue
+        decided += 1
+        p = normalize_phone(raw)
+        assert (p.e164, p.valid) == (e164, True), raw
+    return decided
+
+
+def test_columnar_mobile_numbers_equal_normalize_phone() -> None:
+    listed = [raw for raw, _, _ in PHONES]
+    # the mobile numbers of the three regions, written with digits and separators, are decided
+    # here; a country code without "+", a 0 after it, a landline or another country's number is not
+    long_way = {"93799123456", "+93 0799 123 456", "0202201234"}
+    mobiles = [raw for raw, _, region in PHONES if region in ("AF", "IR", "PK") and raw not in long_way]
+    assert _agree(mobiles) == len(mobiles)
+    assert _agree(listed + ODD) == len(mobiles) + 1  # a fullwidth digit is a digit to ascii_digits too
+    assert mobile_e164_many(["+93 0799 123 456", None, "x"]) == [None] * 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prefix=st.sampled_from(["0", "", "+93", "+98", "+92", "0093", "0098", "0092", "93", "+", "00"]),
+    body=st.text(alphabet="0123456789۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０５ -./()\u00a0\u2007", min_size=1, max_size=14),
+)
+def test_columnar_path_agrees_with_normalize_phone(prefix: str, body: str) -> None:
+    _agree([prefix + body])
