@@ -14,6 +14,7 @@ import gc
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -41,23 +42,48 @@ from amanat.linkage.features import (
 )
 from amanat.normalize import record as normalize_parts
 from amanat.normalize.phones import DEFAULT_REGIONS, mobile_e164_many
+from amanat.normalize.script import ascii_digits
 
+# Per-process caches of a batch's values, emptied when it ends.
+_CACHES: list[Any] = []
 _NAME_FIELDS = {prefix: (field, f"{field}_latin") for field, prefix in NAME_PARTS.items()}
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)
 def _name(text: str | None, latin: str | None) -> Any:
     # The full name's key is (name, Latin, family, family Latin): many more distinct tuples
     # than distinct names, so each name pair is normalised once here.
     return normalize_parts.name_part(text, latin)
 
 
+_CACHES.append(_name)
+
+
+def _ends_alike(name: Any, family: Any) -> bool:
+    """Whether any key of the name ends with the family name's last token: true wherever
+    features._without_family would set the family name aside."""
+    for attr in ("folded", "latin", "phonetic"):
+        own, fam = (getattr(name, attr, None) or "").split(), (getattr(family, attr, None) or "").split()
+        if own and fam and own[-1] == fam[-1]:
+            return True
+    return False
+
+
 def _name_group(prefix: str) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    @lru_cache(maxsize=1 << 18)
+    def alone(text: str | None, latin: str | None) -> dict[str, Any]:  # read only: shared by its keys
+        return _name_columns(prefix, _name(text, latin))
+
     def compute(raw: tuple[Any, ...]) -> dict[str, Any]:
-        name = _name(raw[0], raw[1])
-        # the family name is set aside from the full name (see features._without_family)
-        family = _name(raw[2], raw[3]) if prefix == "full" else None
-        return _name_columns(prefix, name, family)
+        if prefix == "full" and (raw[2] is not None or raw[3] is not None):
+            name, family = _name(raw[0], raw[1]), _name(raw[2], raw[3])
+            # the family name is set aside from the full name where it ends it (features._without_family);
+            # elsewhere the full name's columns are those of the name alone, one per name
+            if name is not None and family is not None and _ends_alike(name, family):
+                return _name_columns(prefix, name, family)
+        return alone(raw[0], raw[1])
+
+    _CACHES.append(alone)
     return compute
 
 
@@ -124,10 +150,28 @@ _INPUT_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _, _ in _GROU
 LINKAGE_FIELDS: frozenset[str] = frozenset(_INPUT_FIELDS)
 
 
-def _codes_of(values: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+# Every character Python's str.strip removes (clean_text strips with it): a value that neither
+# starts nor ends with one, and is not empty, is already clean, and Arrow's RE2 finds the rest.
+_SPACE_CLASS = "".join(f"\\x{{{c:x}}}" for c in range(0x3001) if chr(c).isspace())
+_EDGE_SPACE = f"^[{_SPACE_CLASS}]|[{_SPACE_CLASS}]$"
+
+
+def _clean_array(values: pa.Array) -> pa.Array:
+    """``clean_text`` on every value of a string array (stripped, empty → null); only values
+    with whitespace at an edge, or empty, go through Python."""
+    if not len(values):
+        return values
+    odd = pc.or_(pc.equal(values, ""), pc.match_substring_regex(values, _EDGE_SPACE)).fill_null(False)
+    if not pc.any(odd).as_py():
+        return values
+    fixed = [normalize_parts.clean_text(v) for v in values.filter(odd).to_pylist()]
+    return pc.replace_with_mask(values, odd, pa.array(fixed, type=pa.string()))
+
+
+def _encode(values: np.ndarray) -> tuple[np.ndarray, pa.Array]:
     """Codes per row and the distinct values, cleaned as normalize_record cleans a form value
-    (``clean_text``: stripped text, else None), each distinct raw value cleaned once. Arrow's
-    hash dictionary encoding (C++) finds the distinct values; not text is no value."""
+    (``clean_text``: stripped text, else None); not text is no value. Arrow's hash dictionary
+    encoding (C++) finds the distinct values."""
     text = None
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):  # text and gaps only (C)
         try:  # a gap may be None, NaN (a key the record lacks) or pd.NA: each is no value
@@ -138,10 +182,18 @@ def _codes_of(values: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
         text = pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
     encoded = pc.dictionary_encode(text, null_encoding="encode")
     codes = encoded.indices.to_numpy(zero_copy_only=False)
-    cleaned = [normalize_parts.clean_text(v) for v in encoded.dictionary.to_pylist()]
-    merged, distinct = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=False)
-    # "Ali" and " Ali " are one value from here on
-    return merged[codes], [v if v.__class__ is str else None for v in distinct]  # pandas' NaN back to None
+    distinct = _clean_array(encoded.dictionary)
+    if distinct is not encoded.dictionary:  # "Ali" and " Ali " are one value from here on
+        again = pc.dictionary_encode(distinct, null_encoding="encode")
+        codes = again.indices.to_numpy(zero_copy_only=False)[codes]
+        distinct = again.dictionary
+    return codes.astype(np.int32), distinct
+
+
+def _codes_of(values: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """_encode with the distinct values as Python strings (None: no value)."""
+    codes, distinct = _encode(values)
+    return codes, distinct.to_pylist()
 
 
 def _group_codes(cols: list[tuple[np.ndarray, list[Any]]]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
@@ -157,68 +209,88 @@ def _group_codes(cols: list[tuple[np.ndarray, list[Any]]]) -> tuple[np.ndarray, 
     return key_codes, tuples
 
 
-# Per process: each group's outputs by raw key, kept across the chunks a worker takes (a
-# name or a date seen in one chunk comes back in the next). Bounded: cleared when full.
-_MEMO: dict[int, dict[tuple[Any, ...], tuple[Any, ...] | None]] = {}
-_MEMO_MAX = 300_000
+class _Keys:
+    """A group's distinct keys, column by column: per field, each key's code into the field's
+    distinct values. Tuples are made only for a slice, in the worker that takes it."""
+
+    def __init__(self, fields: list[tuple[np.ndarray, pa.Array]]) -> None:
+        self.fields = fields
+        self.size = len(fields[0][0]) if fields else 0
+
+    def arrays(self, a: int, b: int) -> list[pa.Array]:
+        return [u.take(pa.array(c[a:b])) for c, u in self.fields]
+
+    def tuples(self, a: int, b: int) -> list[tuple[Any, ...]]:
+        return list(zip(*(v.to_pylist() for v in self.arrays(a, b)), strict=True))
 
 
-_FAILED = object()
+def _key_index(cols: list[tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, _Keys]:
+    """Each row's key code and the distinct keys of several encoded fields (_group_codes
+    without the tuples)."""
+    if len(cols) == 1:
+        codes, u = cols[0]
+        return codes, _Keys([(np.arange(len(u)), u)])
+    codes = cols[0][0].astype(np.int64)
+    for c, u in cols[1:]:
+        codes = codes * len(u) + c
+    key_codes, first = pd.factorize(codes)
+    rows = np.zeros(len(first), dtype=np.int64)
+    rows[key_codes] = np.arange(len(codes))
+    return key_codes, _Keys([(c[rows], u) for c, u in cols])
 
 
-def _phone_e164(values: list[str | None]) -> dict[str | None, object]:
-    """Each distinct phone value's valid E.164 (None: no valid number; _FAILED: normalising it
-    raised, as phones_part would): mobile numbers decided in Arrow, the rest one by one."""
+def _phone_e164(values: list[str | None]) -> tuple[pa.Array, np.ndarray]:
+    """Each phone value's valid E.164 (null: no valid number) and whether normalising it
+    raised, as phones_part would: mobile numbers decided in Arrow, the rest one by one."""
     fast = mobile_e164_many(values)
-    out: dict[str | None, object] = {None: None}
-    for value, got in zip(values, fast, strict=True):
+    e164: list[str | None] = []
+    failed = np.zeros(len(values), dtype=bool)
+    for i, (value, got) in enumerate(zip(values, fast, strict=True)):
         if value is None or got is not None:
-            out[value] = got
+            e164.append(got)
             continue
         try:
             phone = normalize_parts._phone(value, DEFAULT_REGIONS)
-            out[value] = phone.e164 if phone.valid and phone.e164 else None
+            e164.append(phone.e164 if phone.valid and phone.e164 else None)
         except AmanatError:  # phones_part notes it and goes on
-            out[value] = None
+            e164.append(None)
         except Exception:
-            out[value] = _FAILED
-    return out
+            e164.append(None)
+            failed[i] = True
+    return pa.array(e164, type=pa.string()), failed
 
 
-def _phone_outputs(keys: list[tuple[Any, ...]], e164: dict[str | None, object]) -> list[tuple[Any, ...] | None]:
-    """_group_outputs for the phones group, each value's number looked up (see _phone_e164):
-    the sorted distinct valid numbers of phone and whatsapp_phone, as _phone_list gives them."""
-    outs: list[tuple[Any, ...] | None] = []
-    for phone, whatsapp in keys:
-        a, b = e164[phone], e164[whatsapp]
-        if a is _FAILED or b is _FAILED:
-            outs.append(None)  # normalize_record gives such a record no values at all
-        elif a and b and a != b:
-            outs.append(([a, b] if a < b else [b, a],))  # type: ignore[operator]
-        else:
-            outs.append(([a or b] if a or b else [],))
-    return outs
+def _phones_column(first: pa.Array, second: pa.Array) -> pa.Array:
+    """The phones list of each row from its phone and whatsapp_phone numbers (E.164 or null),
+    as _phone_list orders them: the distinct numbers sorted; none is null."""
+    a_ok = first.is_valid().to_numpy(zero_copy_only=False)
+    b_ok = second.is_valid().to_numpy(zero_copy_only=False)
+    both = a_ok & b_ok & pc.not_equal(first, second).fill_null(False).to_numpy(zero_copy_only=False)
+    low = pc.if_else(pc.less(first, second).fill_null(True), first, second)
+    one = pc.if_else(pa.array(both), low, pc.coalesce(first, second))  # the smaller, or the only one
+    high = pc.if_else(pc.less(first, second).fill_null(True), second, first)
+    has = a_ok | b_ok
+    counts = has.astype(np.int32) + both
+    offsets = np.zeros(len(counts) + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    n = len(counts)
+    picks = np.empty(offsets[-1], dtype=np.int64)
+    picks[offsets[:-1][has]] = np.flatnonzero(has)
+    picks[offsets[:-1][both] + 1] = n + np.flatnonzero(both)
+    values = pa.concat_arrays([one, high]).take(pa.array(picks))
+    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(counts == 0))
 
 
-def _group_outputs(g: int, keys: list[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
+def _group_outputs(g: int, keys: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
     """The output columns' values of each key (None: the record cannot be normalised)."""
     _, out_cols, fn = _GROUPS[g]
     pick = itemgetter(*out_cols) if len(out_cols) > 1 else (lambda got: (got[out_cols[0]],))
-    memo = _MEMO.setdefault(g, {})
-    if len(memo) > _MEMO_MAX:
-        memo.clear()
     outs: list[tuple[Any, ...] | None] = []
     for k in keys:
-        if k in memo:
-            outs.append(memo[k])
-            continue
         try:
-            got = fn(k)
-            out: tuple[Any, ...] | None = pick(got)
+            outs.append(pick(fn(k)))
         except Exception:  # normalize_record gives such a record no values at all: so do we
-            out = None
-        memo[k] = out
-        outs.append(out)
+            outs.append(None)
     return outs
 
 
@@ -238,66 +310,140 @@ def _column(c: str, values: list[Any]) -> pa.Array:
     return arr
 
 
-def _columns_table(ids: Sequence[Any], fields: Sequence[Mapping[str, object]]) -> tuple[pa.Table, list[int]]:
-    """The feature table of one chunk (see batch_features), and the positions that failed."""
-    n = len(fields)
+# What the forked workers read from the parent's memory (copy-on-write) instead of having it
+# pickled to them: the records in the first round, the distinct keys in the second.
+_SHARED: tuple[Sequence[Mapping[str, object]], dict[int, _Keys]] | None = None
+_PHONE_VALUES = -1  # the second round's task over distinct phone values, not a group's keys
+
+
+def _encode_chunk(bounds: tuple[int, int]) -> tuple[int, dict[str, tuple[np.ndarray, pa.Array]], int]:
+    """First round: one slice of the records, each linkage field's codes and distinct values."""
+    assert _SHARED is not None
+    fields = _SHARED[0][bounds[0]:bounds[1]]
     # pandas transposes the dicts in C (a .get per record and field was a fifth of the time)
     block = pd.DataFrame(list(fields), columns=list(_INPUT_FIELDS), dtype=object)
-    raw = {f: _codes_of(block[f].to_numpy()) for f in _INPUT_FIELDS}
-    del block
-    failed = np.zeros(n, dtype=bool)
-    columns: dict[str, pa.Array] = {}
-    phon: dict[str, tuple[np.ndarray, list[Any]]] = {}
-    for g, (group_fields, out_cols, _) in enumerate(_GROUPS):
-        if len(group_fields) == 1:
-            codes, u = raw[group_fields[0]]
-            keys: list[tuple[Any, ...]] = [(v,) for v in u]
-        else:
-            codes, keys = _group_codes([raw[f] for f in group_fields])
-        if group_fields == _PHONES:  # numbers decided in Arrow, per distinct value of either field
-            outs = _phone_outputs(keys, _phone_e164(list(dict.fromkeys(v for f in _PHONES for v in raw[f][1]))))
-        else:
-            outs = _group_outputs(g, keys)
-        bad = np.fromiter((o is None for o in outs), dtype=bool, count=len(outs))
-        if bad.any():
-            failed |= bad[codes]
-        take = pa.array(codes.astype(np.int32))
-        for j, c in enumerate(out_cols):
-            distinct = [o[j] if o is not None else None for o in outs]
-            columns[c] = _column(c, distinct).take(take)
-            if c in ("full_phon", "father_phon", "family_phon"):
-                phon[c] = (codes, distinct)
-    # names_phon / names_set from the full, father's and family name keys (in _GROUPS order)
-    codes, keys = _group_codes([phon[c] for c in ("full_phon", "father_phon", "family_phon")])
-    whole = [_whole_name_columns(k[0], k[1], k[2]) for k in keys]
-    take = pa.array(codes.astype(np.int32))
-    for c in ("names_phon", "names_set"):
-        columns[c] = _column(c, [w[c] for w in whole]).take(take)
-    columns["unique_id"] = pa.array([str(i) for i in ids], type=pa.string())
-    table = pa.Table.from_arrays([columns[c] for c in FEATURE_COLUMNS], schema=FEATURE_SCHEMA)
-    if failed.any():
-        keep = pa.array(~failed)
-        table = pa.Table.from_arrays(
-            [table.column(c) if c == "unique_id" else
-             pc.if_else(keep, table.column(c), pa.scalar(None, FEATURE_SCHEMA.field(c).type))
-             for c in FEATURE_COLUMNS], schema=FEATURE_SCHEMA)
-    return table, np.flatnonzero(failed).tolist()
+    return bounds[0], {f: _encode(block[f].to_numpy()) for f in _INPUT_FIELDS}, len(fields)
 
 
-# Set by batch_features just before it forks its workers: they read their slice from the
-# parent's memory (copy-on-write) instead of having the records pickled to them.
-_SHARED: tuple[Sequence[Any], Sequence[Mapping[str, object]]] | None = None
-
-
-def _chunk_table(bounds: tuple[int, int]) -> tuple[pa.Table, list[int]]:
+def _key_slice(task: tuple[int, int, int]) -> tuple[int, int, list[pa.Array], np.ndarray]:
+    """Second round: one slice of a group's distinct keys, each output column's values and
+    which keys cannot be normalised."""
     assert _SHARED is not None
-    ids, fields = _SHARED
-    table, failed = _columns_table(ids[bounds[0]:bounds[1]], fields[bounds[0]:bounds[1]])
-    return table, [bounds[0] + i for i in failed]
+    g, a, b = task
+    if g == _PHONE_VALUES:
+        e164, bad = _phone_e164([k[0] for k in _SHARED[1][g].tuples(a, b)])
+        return g, a, [e164], bad
+    out_cols = _GROUPS[g][1]
+    values = _SHARED[1][g].arrays(a, b)
+    columnar = _COLUMNAR.get(g)
+    done, got = columnar(values) if columnar else (np.zeros(b - a, dtype=bool), [])
+    rest = np.flatnonzero(~done)  # the keys the columnar path does not decide: one by one
+    outs = _group_outputs(g, list(zip(*(v.take(pa.array(rest)).to_pylist() for v in values), strict=True)))
+    bad = np.zeros(b - a, dtype=bool)
+    bad[rest] = [o is None for o in outs]
+    arrays = [_column(c, [o[j] if o is not None else None for o in outs]) for j, c in enumerate(out_cols)]
+    if got:
+        arrays = [fast if not len(rest) else pc.replace_with_mask(fast, pa.array(~done), slow)
+                  for fast, slow in zip(got, arrays, strict=True)]
+    return g, a, arrays, bad
+
+
+def _ascii_digits(values: pa.Array) -> pa.Array:
+    # as normalize.script.ascii_digits (a C translate each; twenty Arrow passes cost more)
+    return pa.array([v if v is None or v.isascii() else ascii_digits(v) for v in values.to_pylist()], pa.string())
+
+
+def _given(values: pa.Array) -> np.ndarray:
+    return values.is_valid().to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+
+
+def _sorted_digits(values: pa.Array) -> pa.Array:
+    """Each value's digits in ascending order (features._tazkira_columns' sorted key)."""
+    return pc.binary_join_element_wise(
+        *(pc.binary_repeat(d, pc.count_substring(values, d)) for d in "0123456789"), "")
+
+
+_E_TAZKIRA = r"^([0-9]{4})[- ]?([0-9]{4})[- ]?([0-9]{5})$"  # normalize.ids' fast path, in RE2
+
+
+def _tazkira_columnar(values: list[pa.Array]) -> tuple[np.ndarray, list[pa.Array]]:
+    """The tazkira group's columns for the two usual keys, decided as normalize_tazkira and
+    paper_tazkira decide them on their fast paths: an e-tazkira number alone, written
+    NNNN-NNNN-NNNNN with or without separators; or a paper tazkira's volume, page and record
+    alone, each a plain number above zero. Every other key goes the long way."""
+    number, volume, page, record = (_ascii_digits(v) for v in values)
+    paper = [_given(v) for v in (volume, page, record)]
+    e_ok = _given(number) & ~(paper[0] | paper[1] | paper[2])
+    e_ok &= pc.match_substring_regex(number, _E_TAZKIRA).fill_null(False).to_numpy(zero_copy_only=False)
+    e_value = pc.replace_substring_regex(number, _E_TAZKIRA, r"\1-\2-\3")
+    p_ok = ~_given(number) & paper[0] & paper[1] & paper[2]
+    trimmed = []
+    for part in (volume, page, record):
+        p_ok &= pc.match_substring_regex(part, "^[0-9]+$").fill_null(False).to_numpy(zero_copy_only=False)
+        part = pc.utf8_ltrim(part, characters="0")  # int() drops leading zeros; zero itself is invalid
+        p_ok &= pc.not_equal(part, "").fill_null(False).to_numpy(zero_copy_only=False)
+        trimmed.append(part)
+    p_value = pc.binary_join_element_wise("paper:" , pc.binary_join_element_wise(*trimmed, "/"), "")
+    e_mask, p_mask = pa.array(e_ok), pa.array(p_ok)
+    null = pa.scalar(None, pa.string())
+    value = pc.if_else(e_mask, e_value, pc.if_else(p_mask, p_value, null))
+    kind = pc.if_else(e_mask, "e_tazkira", pc.if_else(p_mask, "paper_tazkira", null))
+    return e_ok | p_ok, [value, kind, pc.if_else(e_mask, _sorted_digits(e_value), null)]
+
+
+# Python's \s within ASCII, and the separators normalize.ids removes from a passport number
+_PASSPORT_SEPARATORS = r"[\t\n\x0b\x0c\r\x1c-\x1f \-./_]+"
+
+
+def _passport_columnar(values: list[pa.Array]) -> tuple[np.ndarray, list[pa.Array]]:
+    """The passport group's column for a passport number alone (no MRZ) that is ASCII once its
+    digits are: separators dropped, upper case, as normalize_passport gives its value (valid
+    or not, the value is what is compared). Every other key goes the long way."""
+    number, mrz = values
+    number = _ascii_digits(number)
+    text = pc.ascii_upper(pc.replace_substring_regex(number, _PASSPORT_SEPARATORS, ""))
+    ok = _given(number) & ~_given(mrz) & pc.and_(pc.string_is_ascii(number), pc.not_equal(text, "")).fill_null(
+        False).to_numpy(zero_copy_only=False)
+    return ok, [pc.if_else(pa.array(ok), text, pa.scalar(None, pa.string()))]
+
+
+def _merge(parts: list[tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, pa.Array]:
+    """The chunks' codes of one field as codes into the distinct values of all chunks."""
+    if not parts:
+        return np.zeros(0, dtype=np.int32), pa.array([], pa.string())
+    everything = pc.dictionary_encode(pa.concat_arrays([d for _, d in parts]), null_encoding="encode")
+    to_all = everything.indices.to_numpy(zero_copy_only=False)
+    codes, at = [], 0
+    for c, d in parts:
+        codes.append(to_all[at:at + len(d)][c])
+        at += len(d)
+    return np.concatenate(codes), everything.dictionary
 
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class _Pool:
+    """Runs a round's tasks in forked workers (or here, with one job), reporting each result."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+
+    def run(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterable[Any]:
+        if self.jobs == 1 or len(tasks) < 2:
+            yield from map(fn, tasks)
+            return
+        # The records are the parent's objects: frozen, a worker's collections never walk them
+        # (at a million records each full collection touched 2 GB and copied its pages).
+        gc.freeze()
+        try:
+            # Workers live for one round: their collector stays off (it was a quarter of their
+            # time, walking the caches they fill); reference counting frees what they drop.
+            with mp.get_context("fork").Pool(min(self.jobs, len(tasks)), initializer=gc.disable) as pool:
+                yield from pool.imap_unordered(fn, tasks)
+        finally:
+            gc.unfreeze()
 
 
 def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *, jobs: int | None = None,
@@ -305,45 +451,172 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
                    progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """The features_frame of many records at once: the same frame as
     ``features_frame(features_from_fields(i, f) for i, f in zip(ids, fields))``, built
-    memoised and columnar, in ``jobs`` processes (default: every core this process may use).
+    columnar per distinct value, in ``jobs`` processes (default: every core this process may
+    use).
 
-    Plaintext stays in memory: workers are forked, read their records from the parent's
-    memory and send back Arrow tables over the pool's pipes; nothing is written to disk.
-    Without fork (not Linux) it runs in this process. A record that cannot be normalised gets
-    no values (as ``empty_row``); its position is appended to ``failed`` if given.
-    ``progress`` is called with the number of records each finished chunk held."""
+    Two rounds: the records' linkage fields are encoded in slices (codes per row, distinct
+    cleaned values), then each group's distinct keys over all records (a name, a date, an ID
+    number) are normalised once, split among the workers, and every column is built by index.
+    Plaintext stays in memory: workers are forked, read their share from the parent's memory
+    and send back Arrow arrays over the pool's pipes; nothing is written to disk. Without
+    fork (not Linux) it runs in this process. A record that cannot be normalised gets no
+    values (as ``empty_row``); its position is appended to ``failed`` if given. ``progress``
+    is called with numbers of records that add up to ``len(fields)``."""
     global _SHARED
     n = len(fields)
     jobs = max(1, min(jobs or default_jobs(), n // min_chunk))
     if "fork" not in mp.get_all_start_methods():
         jobs = 1
-    # A few chunks per worker: one slow core does not hold up the rest, and progress moves.
-    step = max(min_chunk, -(-n // (jobs * 4)), 1)
-    bounds = [(a, min(a + step, n)) for a in range(0, n, step)] or [(0, 0)]
-    parts: list[tuple[pa.Table, list[int]]] = []
-    _SHARED = (ids, fields)
+    pool = _Pool(jobs)
+    report = _Progress(n, progress)
     try:
-        if jobs == 1:
-            done: Iterable[tuple[pa.Table, list[int]]] = map(_chunk_table, bounds)
-            parts = [_report(p, progress) for p in done]
-        else:
-            # The records are the parent's objects: frozen, a worker's collections never walk
-            # them (at a million records each full collection touched 2 GB and copied its pages).
-            gc.freeze()
-            try:
-                with mp.get_context("fork").Pool(jobs) as pool:
-                    parts = [_report(p, progress) for p in pool.imap(_chunk_table, bounds)]
-            finally:
-                gc.unfreeze()
+        # Round 1, a fifth of the progress: a few slices per worker, so progress moves.
+        step = max(min_chunk, -(-n // (jobs * 4)), 1)
+        _SHARED = (fields, {})
+        slices = {start: cols for start, cols, _ in _reported(
+            pool.run(_encode_chunk, [(a, min(a + step, n)) for a in range(0, n, step)]),
+            lambda got: report.add(0.2 * got[2] / max(n, 1)))}
+        raw = {f: _merge([slices[s][f] for s in sorted(slices)]) for f in _INPUT_FIELDS}
+        del slices
+        key_codes: dict[int, np.ndarray] = {}
+        keys: dict[int, _Keys] = {}
+        for g, (group_fields, _, _) in enumerate(_GROUPS):
+            if group_fields == _PHONES:  # numbers decided per distinct value of either field
+                phone_rows, keys[_PHONE_VALUES] = _either(raw[f] for f in _PHONES)
+            else:
+                key_codes[g], keys[g] = _key_index([raw[f] for f in group_fields])
+        # Round 2: every group's distinct keys in slices, the largest groups first.
+        total = sum(k.size for k in keys.values())
+        size = max(2_000, -(-total // (jobs * 8)))
+        tasks = [(g, a, min(a + size, k.size)) for g, k in sorted(keys.items(), key=lambda gk: -gk[1].size)
+                 for a in range(0, k.size, size)]
+        _SHARED = (fields, keys)
+        done: dict[int, list[tuple[int, list[pa.Array], np.ndarray]]] = {}
+        for g, a, arrays, bad in _reported(pool.run(_key_slice, tasks),
+                                           lambda got: report.add(0.75 * len(got[3]) / max(total, 1))):
+            done.setdefault(g, []).append((a, arrays, bad))
     finally:
         _SHARED = None
-        _MEMO.clear()
+        for cache in _CACHES:  # filled here when the work ran in this process (one job)
+            cache.cache_clear()
+    table, bad_rows = _assemble(ids, key_codes, phone_rows, done, jobs)
+    report.finish()
     if failed is not None:
-        failed.extend(i for _, f in parts for i in f)
-    return pa.concat_tables([t for t, _ in parts]).to_pandas(types_mapper=pd.ArrowDtype)
+        failed.extend(np.flatnonzero(bad_rows).tolist())
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
 
 
-def _report(part: tuple[pa.Table, list[int]], progress: Callable[[int], None] | None) -> tuple[pa.Table, list[int]]:
-    if progress:
-        progress(part[0].num_rows)
-    return part
+def _either(fields: Iterable[tuple[np.ndarray, pa.Array]]) -> tuple[list[np.ndarray], _Keys]:
+    """The distinct values of several encoded fields together, and each field's rows as
+    positions among them."""
+    cols = list(fields)
+    together = pc.dictionary_encode(pa.concat_arrays([u for _, u in cols]), null_encoding="encode")
+    to_all = together.indices.to_numpy(zero_copy_only=False)
+    rows, at = [], 0
+    for codes, u in cols:
+        rows.append(to_all[at:at + len(u)][codes])
+        at += len(u)
+    return rows, _Keys([(np.arange(len(together.dictionary)), together.dictionary)])
+
+
+def _reported(results: Iterable[Any], note: Callable[[Any], None]) -> Iterable[Any]:
+    for got in results:
+        note(got)
+        yield got
+
+
+def _distinct(parts: list[tuple[int, list[pa.Array], np.ndarray]], cols: Sequence[str]) -> tuple[
+        list[pa.Array], np.ndarray]:
+    """One group's slices put back in order: each output column over all distinct keys."""
+    parts = sorted(parts, key=itemgetter(0))
+    arrays = [pa.concat_arrays([p[1][j] for p in parts]) if parts else pa.array([], FEATURE_SCHEMA.field(c).type)
+              for j, c in enumerate(cols)]
+    return arrays, np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, dtype=bool)
+
+
+def _assemble(ids: Sequence[Any], key_codes: dict[int, np.ndarray], phone_rows: list[np.ndarray],
+              done: dict[int, list[tuple[int, list[pa.Array], np.ndarray]]], jobs: int) -> tuple[pa.Table, np.ndarray]:
+    """The feature table from each group's outputs per distinct key, and the rows that failed."""
+    n = len(ids)
+    bad_rows = np.zeros(n, dtype=bool)
+    gathers: list[tuple[str, pa.Array, pa.Array]] = []
+    for g, (_, out_cols, _) in enumerate(_GROUPS):
+        if g not in key_codes:
+            continue
+        arrays, bad = _distinct(done.get(g, []), out_cols)
+        codes = key_codes[g]
+        take = pa.array(codes.astype(np.int32))
+        gathers.extend((c, arr, take) for c, arr in zip(out_cols, arrays, strict=True))
+        if bad.any():
+            bad_rows |= bad[codes]
+    # Arrow's take lets go of the GIL: the columns are gathered on every core
+    with ThreadPoolExecutor(max(1, jobs)) as threads:
+        columns = dict(zip((c for c, _, _ in gathers),
+                           threads.map(lambda job: job[1].take(job[2]), gathers), strict=True))
+    # phones: each row's two values looked up among the distinct ones
+    (e164,), bad = _distinct(done.get(_PHONE_VALUES, []), ("passport",))  # a string column
+    for rows in phone_rows:
+        if bad.any():
+            bad_rows |= bad[rows]
+    columns["phones"] = _phones_column(e164.take(pa.array(phone_rows[0])), e164.take(pa.array(phone_rows[1])))
+    # names_phon and names_set from the full, father's and family name keys
+    full, father, family = columns["full_phon"], columns["father_phon"], columns["family_phon"]
+    columns["names_phon"] = pc.binary_join_element_wise(full, father, " / ")  # null unless both
+    columns["names_set"] = _pairwise(full, family, lambda a, b: _whole_name_columns(a, None, b)["names_set"])
+    try:
+        columns["unique_id"] = pa.array(ids, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        columns["unique_id"] = pa.array([str(i) for i in ids], type=pa.string())
+    table = pa.Table.from_arrays([columns[c] for c in FEATURE_COLUMNS], schema=FEATURE_SCHEMA)
+    if bad_rows.any():
+        keep = pa.array(~bad_rows)
+        table = pa.Table.from_arrays(
+            [table.column(c) if c == "unique_id" else
+             pc.if_else(keep, table.column(c), pa.scalar(None, FEATURE_SCHEMA.field(c).type))
+             for c in FEATURE_COLUMNS], schema=FEATURE_SCHEMA)
+    return table, bad_rows
+
+
+def _pairwise(left: pa.Array, right: pa.Array, fn: Callable[[Any, Any], str | None]) -> pa.Array:
+    """fn of each row's two values, called once per distinct pair where both have a value
+    (null otherwise)."""
+    both = pc.and_(left.is_valid(), right.is_valid())
+    out = pa.nulls(len(left), pa.string())
+    if not pc.any(both).as_py():
+        return out
+    where = np.flatnonzero(both.to_numpy(zero_copy_only=False))
+    pick = pa.array(where)
+    cols = []
+    for side in (left, right):
+        encoded = pc.dictionary_encode(side.take(pick))
+        cols.append((encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()))
+    codes, pairs = _group_codes(cols)
+    got = _column("names_set", [fn(a, b) for a, b in pairs]).take(pa.array(codes.astype(np.int32)))
+    mask = np.zeros(len(left), dtype=bool)
+    mask[where] = True
+    return pc.replace_with_mask(out, pa.array(mask), got)
+
+
+class _Progress:
+    """Turns fractions of the work done into record counts that add up to ``total``."""
+
+    def __init__(self, total: int, report: Callable[[int], None] | None) -> None:
+        self.total, self.report, self.done, self.sent = total, report, 0.0, 0
+
+    def add(self, fraction: float) -> None:
+        self.done = min(1.0, self.done + fraction)
+        now = round(self.done * self.total)
+        if self.report and now > self.sent:
+            self.report(now - self.sent)
+        self.sent = max(self.sent, now)
+
+    def finish(self) -> None:
+        if self.report and self.total > self.sent:
+            self.report(self.total - self.sent)
+        self.sent = self.total
+
+
+_COLUMNAR: dict[int, Callable[[list[pa.Array]], tuple[np.ndarray, list[pa.Array]]]] = {
+    next(g for g, group in enumerate(_GROUPS) if group[0] == fields): fn
+    for fields, fn in ((_TAZKIRA, _tazkira_columnar), (_PASSPORT, _passport_columnar))
+}

@@ -98,34 +98,26 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
-def _tokens(value: object) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, str):
-        items: Iterable[object] = value.split()
-    else:
-        items = value  # type: ignore[assignment]
-    # Sorted and unique: list_intersect in DuckDB/Spark and Python set logic then agree.
-    return sorted({t for t in (_clean(i) for i in items) if t})
+def _name_keys(prefix: str) -> tuple[str, str, str, str, str]:
+    return f"{prefix}_fold", f"{prefix}_latin", f"{prefix}_phon", f"{prefix}_first", f"{prefix}_tok"
+
+
+_NAME_KEYS = {prefix: _name_keys(prefix) for prefix in NAME_PARTS.values()}
 
 
 def _name_columns(prefix: str, name: Any, family: Any = None) -> dict[str, Any]:
+    fold_c, latin_c, phon_c, first_c, tok_c = _NAME_KEYS.get(prefix) or _name_keys(prefix)
     if name is None:
-        return {f"{prefix}_fold": None, f"{prefix}_latin": None, f"{prefix}_phon": None,
-                f"{prefix}_first": None, f"{prefix}_tok": []}
-    keys = {k: _clean(getattr(name, attr, None)) for k, attr in
-            (("fold", "folded"), ("latin", "latin"), ("phon", "phonetic"))}
-    tokens = [t for t in (_clean(t) for t in (getattr(name, "tokens", ()) or ())) if t]
+        return {fold_c: None, latin_c: None, phon_c: None, first_c: None, tok_c: []}
+    keys = {"fold": _clean(getattr(name, "folded", None)), "latin": _clean(getattr(name, "latin", None)),
+            "phon": _clean(getattr(name, "phonetic", None))}
+    tokens = [t for t in map(_clean, getattr(name, "tokens", ()) or ()) if t]
     if family is not None:
         keys, tokens = _without_family(keys, tokens, family)
     ordered = keys["phon"].split() if keys["phon"] else tokens
-    return {
-        f"{prefix}_fold": keys["fold"],
-        f"{prefix}_latin": keys["latin"],
-        f"{prefix}_phon": keys["phon"],
-        f"{prefix}_first": ordered[0] if ordered else None,
-        f"{prefix}_tok": _tokens(tokens or ordered),
-    }
+    items = tokens or ordered  # each already clean: sorted and unique, as DuckDB's list_intersect wants
+    return {fold_c: keys["fold"], latin_c: keys["latin"], phon_c: keys["phon"],
+            first_c: ordered[0] if ordered else None, tok_c: sorted(set(items))}
 
 
 def _without_family(keys: dict[str, str | None], tokens: list[str], family: Any) -> tuple[

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from amanat.linkage.batch_features import batch_features
 from amanat.linkage.features import (
@@ -105,15 +107,15 @@ def test_batch_features_equal_the_row_by_row_frame_in_one_process_and_forked() -
 def test_batch_features_give_a_record_that_cannot_be_normalised_no_values(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from amanat.normalize import record as parts
 
-    real = parts.passport_part
+    real = parts.gender_part
 
-    def passport_part(text, warnings):  # type: ignore[no-untyped-def]
-        if text("passport_number") == "P00000BAD":
+    def gender_part(raw, warnings):  # type: ignore[no-untyped-def]
+        if raw == "odd":
             raise ValueError("boom")
-        return real(text, warnings)
+        return real(raw, warnings)
 
-    monkeypatch.setattr(parts, "passport_part", passport_part)
-    records = [NABI_PASSPORT, {**NABI_SHEET, "passport_number": "P00000BAD"}, NABI_DARI]
+    monkeypatch.setattr(parts, "gender_part", gender_part)
+    records = [NABI_PASSPORT, {**NABI_SHEET, "gender": "odd"}, NABI_DARI]
     failed: list[int] = []
     got = batch_features(["a", "b", "c"], records, jobs=1, failed=failed)
     assert failed == [1]
@@ -130,6 +132,76 @@ def test_phone_numbers_decided_in_arrow_equal_the_group_function() -> None:
     codes = [bf._codes_of(np.array(v, dtype=object)) for v in (phones, whatsapp)]
     _, keys = bf._group_codes(codes)
     g = next(i for i, group in enumerate(bf._GROUPS) if group[0] == bf._PHONES)
-    e164 = bf._phone_e164(list(dict.fromkeys(v for _, u in codes for v in u)))
-    assert bf._phone_outputs(keys, e164) == bf._group_outputs(g, keys)
-    assert sum(1 for out in bf._phone_outputs(keys, e164) if out and len(out[0]) == 2) > 10
+    values = list(dict.fromkeys(v for _, u in codes for v in u))
+    e164, bad = bf._phone_e164(values)
+    at = {v: i for i, v in enumerate(values)}
+    pick = [pa.array([at[k[side]] for k in keys]) for side in (0, 1)]
+    got = bf._phones_column(e164.take(pick[0]), e164.take(pick[1])).to_pylist()
+    expected = [out[0] or None if out else None for out in bf._group_outputs(g, keys)]
+    assert got == expected and not bad.any()
+    assert sum(1 for out in got if out and len(out) == 2) > 10
+
+
+def test_values_cleaned_in_arrow_as_a_form_value_is() -> None:
+    from amanat.linkage import batch_features as bf
+    from amanat.normalize.record import clean_text
+
+    values = ["Ali", " Ali", "Ali\u3000", "\x1cAli", "\xa0", "", "  ", None, "\u200cعلی", "علی\u200c", "a b",
+              "\u2028x\u2029", "\x85y", "z\x0b", "\u200bq"]
+    assert bf._clean_array(pa.array(values, type=pa.string())).to_pylist() == [clean_text(v) for v in values]
+    codes, distinct = bf._codes_of(np.array([*values, 7, "Ali"], dtype=object))
+    assert [distinct[c] for c in codes] == [clean_text(v) for v in values] + [None, "Ali"]
+
+
+def _columnar_equals_group(fields: tuple[str, ...], keys: list[tuple[str | None, ...]]) -> int:
+    """The group's columnar path against its function, key by key; how many it decided."""
+    from amanat.linkage import batch_features as bf
+
+    g = next(i for i, group in enumerate(bf._GROUPS) if group[0] == fields)
+    arrays = [pa.array(list(col), pa.string()) for col in zip(*keys, strict=True)]
+    done, got = bf._COLUMNAR[g](arrays)
+    expected = bf._group_outputs(g, keys)
+    for j, c in enumerate(bf._GROUPS[g][1]):
+        want = bf._column(c, [o[j] if o is not None else None for o in expected]).to_pylist()
+        have = got[j].to_pylist()
+        assert [h for h, d in zip(have, done, strict=True) if d] == [w for w, d in zip(want, done, strict=True) if d]
+    return int(done.sum())
+
+
+_ID_TEXT = "0123456789۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩０１ -/._pPaAbZßجلد\u00a0\t"
+
+
+def test_tazkira_and_passport_decided_in_arrow_equal_the_group_functions() -> None:
+    from amanat.linkage.batch_features import _PASSPORT, _TAZKIRA
+
+    people = population()[:400]
+    tazkira = [tuple(r.get(f) for f in _TAZKIRA) for r in people] + [
+        ("1399-1234-56789", None, None, None), ("۱۳۹۹ ۱۲۳۴ ۵۶۷۸۹", None, None, None),
+        ("13991234567890", None, None, None),
+        ("1399-1234-5678", None, None, None), ("1399--1234-56789", None, None, None), (None, "۰۱۲", "7", "0033"),
+        (None, "0", "1", "2"), (None, "12", "34", None), (None, "1 2", "3", "4"), ("1399-1234-56789", "1", "2", "3"),
+        (None, "١٢", "٣٤", "٥٦"), (None, "１２", "3", "4"), ("جلد 12 صفحه 3 ثبت 4", None, None, None)]
+    passport = [(r.get("passport_number"), r.get("passport_mrz")) for r in people] + [
+        ("p 2414 8484", None), ("P-01234567", None), ("p۱۲۳۴۵۶۷", None), ("straße 123456", None), ("---", None),
+        ("AB\t12\x1c3456", None), ("P01234567", "P<AFG..."), ("جلد123456", None), ("ab.12_3456/7", None)]
+    assert _columnar_equals_group(_TAZKIRA, tazkira) > 250
+    assert _columnar_equals_group(_PASSPORT, passport) > 50
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.text(_ID_TEXT, min_size=1, max_size=18)),
+                          *[st.one_of(st.none(), st.text(_ID_TEXT[:40], min_size=1, max_size=4))] * 3),
+                min_size=1, max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_tazkira_columnar_path_equals_the_group_function_on_any_text(keys: list[tuple[str | None, ...]]) -> None:
+    from amanat.linkage.batch_features import _TAZKIRA
+
+    _columnar_equals_group(_TAZKIRA, [tuple(v.strip() or None if v else None for v in k) for k in keys])
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.text(_ID_TEXT, min_size=1, max_size=14)), st.none()),
+                min_size=1, max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_passport_columnar_path_equals_the_group_function_on_any_text(keys: list[tuple[str | None, ...]]) -> None:
+    from amanat.linkage.batch_features import _PASSPORT
+
+    _columnar_equals_group(_PASSPORT, [tuple(v.strip() or None if v else None for v in k) for k in keys])
