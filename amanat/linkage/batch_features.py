@@ -485,15 +485,15 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
                 phone_rows, keys[_PHONE_VALUES] = _either(raw[f] for f in _PHONES)
             else:
                 key_codes[g], keys[g] = _key_index([raw[f] for f in group_fields])
-        # Round 2: every group's distinct keys in slices, the largest groups first.
-        total = sum(k.size for k in keys.values())
-        size = max(2_000, -(-total // (jobs * 8)))
-        tasks = [(g, a, min(a + size, k.size)) for g, k in sorted(keys.items(), key=lambda gk: -gk[1].size)
-                 for a in range(0, k.size, size)]
+        # Round 2: every group's distinct keys in slices of about equal work, the largest first
+        # (so the last slices, which one worker may finish alone, are short).
+        tasks = _slices(keys, jobs * 8)
+        costs = {(g, a): cost for g, a, _, cost in tasks}
+        total = sum(costs.values()) or 1.0
         _SHARED = (fields, keys)
         done: dict[int, list[tuple[int, list[pa.Array], np.ndarray]]] = {}
-        for g, a, arrays, bad in _reported(pool.run(_key_slice, tasks),
-                                           lambda got: report.add(0.75 * len(got[3]) / max(total, 1))):
+        for g, a, arrays, bad in _reported(pool.run(_key_slice, [t[:3] for t in tasks]),
+                                           lambda got: report.add(0.75 * costs[got[0], got[1]] / total)):
             done.setdefault(g, []).append((a, arrays, bad))
     finally:
         _SHARED = None
@@ -504,6 +504,26 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
     if failed is not None:
         failed.extend(np.flatnonzero(bad_rows).tolist())
     return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+# Rough microseconds a distinct key of each group takes (by its first output column; phones by
+# value): only for cutting the second round into slices of about equal work.
+_COST_US = {"full_fold": 20.0, "father_fold": 22.0, "grand_fold": 10.0, "dob_iso": 22.0, "tazkira": 3.0,
+            "passport": 8.0, "phones": 2.5}
+
+
+def _slices(keys: dict[int, _Keys], pieces: int) -> list[tuple[int, int, int, float]]:
+    """(group, start, stop, estimated cost) of about ``pieces`` slices of equal work, the
+    costliest first."""
+    cost = {g: k.size * _COST_US.get("phones" if g == _PHONE_VALUES else _GROUPS[g][1][0], 10.0)
+            for g, k in keys.items()}
+    each = max(sum(cost.values()) / max(pieces, 1), 1.0)
+    out = []
+    for g, k in keys.items():
+        step = max(1_000, -(-k.size // max(1, round(cost[g] / each))))
+        out.extend((g, a, min(a + step, k.size), cost[g] * (min(a + step, k.size) - a) / k.size)
+                   for a in range(0, k.size, step))
+    return sorted(out, key=lambda t: -t[3])
 
 
 def _either(fields: Iterable[tuple[np.ndarray, pa.Array]]) -> tuple[list[np.ndarray], _Keys]:
