@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from amanat.linkage.batch_features import default_jobs
+from amanat.linkage.blocking import blocked_pairs
 from amanat.linkage.features import BlockRule
 from amanat.linkage.model import TrainedModel, model_linker, new_connection
 
@@ -46,6 +48,10 @@ def predict_pairs(
     con = con or new_connection()
     try:
         linker = model_linker(model, df, con=con, blocking=blocking)
+        if blocking is not None and model.link_type == "dedupe_only":
+            # the same pairs as Splink's blocking on these rules (tested), listed in numpy
+            pairs = blocked_pairs(df, blocking, jobs=default_jobs())
+            linker.table_management.register_blocked_pairs_for_predict(linker._db_api.register(pairs))
         pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
         out = pred.as_pandas_dataframe()
     finally:

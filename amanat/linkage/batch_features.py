@@ -41,7 +41,7 @@ from amanat.linkage.features import (
     _whole_name_columns,
 )
 from amanat.normalize import record as normalize_parts
-from amanat.normalize.phones import DEFAULT_REGIONS, mobile_e164_many
+from amanat.normalize.phones import DEFAULT_REGIONS, mobile_e164_array
 from amanat.normalize.script import ascii_digits
 
 # Per-process caches of a batch's values, emptied when it ends.
@@ -242,22 +242,29 @@ def _key_index(cols: list[tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, _Ke
 def _phone_e164(values: list[str | None]) -> tuple[pa.Array, np.ndarray]:
     """Each phone value's valid E.164 (null: no valid number) and whether normalising it
     raised, as phones_part would: mobile numbers decided in Arrow, the rest one by one."""
-    fast = mobile_e164_many(values)
-    e164: list[str | None] = []
+    fast = mobile_e164_array(values)
     failed = np.zeros(len(values), dtype=bool)
-    for i, (value, got) in enumerate(zip(values, fast, strict=True)):
-        if value is None or got is not None:
-            e164.append(got)
+    undecided = np.flatnonzero(pc.is_null(fast).to_numpy(zero_copy_only=False))
+    slow: list[str | None] = []
+    rest: list[int] = []
+    for i in undecided.tolist():
+        value = values[i]
+        if value is None:
             continue
+        rest.append(i)
         try:
             phone = normalize_parts._phone(value, DEFAULT_REGIONS)
-            e164.append(phone.e164 if phone.valid and phone.e164 else None)
+            slow.append(phone.e164 if phone.valid and phone.e164 else None)
         except AmanatError:  # phones_part notes it and goes on
-            e164.append(None)
+            slow.append(None)
         except Exception:
-            e164.append(None)
+            slow.append(None)
             failed[i] = True
-    return pa.array(e164, type=pa.string()), failed
+    if not rest:
+        return fast, failed
+    mask = np.zeros(len(values), dtype=bool)
+    mask[rest] = True
+    return pc.replace_with_mask(fast, pa.array(mask), pa.array(slow, pa.string())), failed
 
 
 def _phones_column(first: pa.Array, second: pa.Array) -> pa.Array:

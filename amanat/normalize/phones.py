@@ -181,12 +181,17 @@ def mobile_e164_many(values: Sequence[str | None], regions: tuple[str, ...] = DE
     patterns, run over the whole column in Arrow's RE2); None where that path does not decide
     (the caller asks ``normalize_phone``). Where it gives a number it is the one
     ``normalize_phone(value).e164`` gives, valid (tested)."""
+    return mobile_e164_array(values, regions).to_pylist()  # type: ignore[no-any-return]
+
+
+def mobile_e164_array(values: Sequence[str | None], regions: tuple[str, ...] = DEFAULT_REGIONS) -> pa.Array:
+    """mobile_e164_many as an Arrow string array (null where it gives None)."""
     import pyarrow.compute as pc
 
     table = [_mobile_patterns(r) for r in regions]
-    if not values or any(t is None for t in table):
-        return [None] * len(values)
     null = pa.scalar(None, pa.string())
+    if not values or any(t is None for t in table):
+        return pa.nulls(len(values), pa.string())
     # digits as ascii_digits gives them (a C translate each; twenty Arrow passes cost more)
     text = pa.array([v if v is None or v.isascii() else ascii_digits(v) for v in values], type=pa.string())
     try:
@@ -210,6 +215,6 @@ def mobile_e164_many(values: Sequence[str | None], regions: tuple[str, ...] = DE
             found.append(pc.if_else(pc.fill_null(fits(candidate), False),
                                     pc.binary_join_element_wise("+", cc, candidate, ""), null))
         first = pc.coalesce(*found)  # the first region where it is a mobile number, as _fast
-        return pc.if_else(ok, first, null).to_pylist()  # type: ignore[no-any-return]
+        return pc.if_else(ok, first, null)
     except pa.ArrowInvalid:  # a pattern RE2 cannot take: every value goes the long way
-        return [None] * len(values)
+        return pa.nulls(len(values), pa.string())

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from amanat.errors import InvalidInput
+from amanat.linkage import blocking
 from amanat.linkage.batch import predict_pairs
 from amanat.linkage.batch_features import batch_features
 from amanat.linkage.dedupe import (
@@ -103,13 +104,40 @@ def test_a_rule_over_the_pair_budget_is_left_out_and_named() -> None:
     assert len(notes) == 1 and notes[0].startswith("blocking on country left out")
 
 
+def test_blocked_pairs_listed_in_numpy_equal_splinks_blocking() -> None:
+    from amanat.linkage.model import model_linker, new_connection
+
+    rows = _rows()
+    frame = add_compare_columns(batch_features([str(i) for i in range(len(rows))], [r.fields for r in rows]),
+                                [r.fields for r in rows], ["address"])
+    model = _result().model
+    rules, _ = standalone_blocking(frame, ["address"])
+    ours = blocking.blocked_pairs(frame, rules, jobs=2).to_pandas()
+    con = new_connection()
+    try:
+        linker = model_linker(model, frame, con=con, blocking=rules)
+        splink = linker.inference.predict(threshold_match_weight=-1e6, warning_mode="never").as_pandas_dataframe()
+    finally:
+        con.close()
+    # the same pairs, put the same way round, once each, under the first rule that makes them
+    assert len(ours) == len(splink) > 500
+    assert set(zip(ours["join_key_l"], ours["join_key_r"], ours["match_key"], strict=True)) == set(
+        zip(splink["unique_id_l"], splink["unique_id_r"], splink["match_key"].astype(str), strict=True))
+    # predict scores exactly those pairs, with Splink's own weights
+    scored = predict_pairs(model, frame, threshold_match_weight=-1e6, blocking=rules)
+    got = scored.set_index(["unique_id_l", "unique_id_r"])["match_weight"].sort_index()
+    want = splink.set_index(["unique_id_l", "unique_id_r"])["match_weight"].sort_index()
+    assert got.index.equals(want.index)
+    assert (got - want).abs().max() < 1e-9
+
+
 def test_a_store_rule_over_the_pair_budget_is_narrowed_to_one_province(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from amanat.linkage import dedupe
 
     rows = _rows()
     frame = batch_features([str(i) for i in range(len(rows))], [r.fields for r in rows])
     nf = next(r for r in BLOCKING_RULES if r.name == "nf")
-    within = dedupe._rule_pairs(frame, nf)
+    within = blocking.rule_pairs(frame, nf)
     from collections import Counter
 
     keys = Counter(k for k in zip(frame["full_phon"], frame["father_phon"], strict=True)
@@ -122,11 +150,11 @@ def test_a_store_rule_over_the_pair_budget_is_narrowed_to_one_province(monkeypat
     assert "nf" not in by_name
     assert by_name["s_nf_p"].columns == (*nf.columns, "province_pcode")
     assert any(n.startswith("blocking on full_phon+father_phon narrowed to one province") for n in notes)
-    assert dedupe._rule_pairs(frame, by_name["s_nf_p"]) < within
+    assert blocking.rule_pairs(frame, by_name["s_nf_p"]) < within
     # the exploded phone rule is counted per phone, as Splink joins it
     ph = next(r for r in BLOCKING_RULES if r.name == "ph")
     shared = Counter(p for phones in frame["phones"].dropna() for p in phones)
-    assert dedupe._rule_pairs(frame, ph) == sum(c * (c - 1) // 2 for c in shared.values()) > 0
+    assert blocking.rule_pairs(frame, ph) == sum(c * (c - 1) // 2 for c in shared.values()) > 0
 
 
 def test_compare_options_are_checked() -> None:

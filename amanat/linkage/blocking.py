@@ -1,0 +1,137 @@
+"""Blocking rules over a feature frame, in numpy: how many pairs each rule makes, and the
+pairs themselves.
+
+Keys are Arrow's hash codes of the rules' columns, combined as integers; pairs are listed
+within each key's group. ``blocked_pairs`` gives the table Splink's own blocking would (every
+pair any rule makes, once, keyed by the first rule that makes it), for Splink to score
+(``register_blocked_pairs_for_predict``): Splink joins the whole frame once per rule, which
+at a million records was a third of predict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from amanat.linkage.features import BlockRule
+
+Codes = dict[str, tuple[np.ndarray, int]]
+
+
+def _one_chunk(column: pd.Series) -> pa.Array:
+    values = pa.array(column)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _codes(values: pa.Array) -> tuple[np.ndarray, int]:
+    """Each value's code (-1: none) and how many distinct values there are."""
+    encoded = pc.dictionary_encode(values)
+    return pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64), len(encoded.dictionary)
+
+
+def rule_keys(frame: pd.DataFrame, rule: BlockRule, cache: Codes | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, key) of every entry of a rule: one per row, or one per element of an exploded list
+    (as Splink joins it); key -1 where a column has no value (no pair). ``cache``: columns'
+    codes kept from rule to rule (the rules share columns)."""
+    cache = {} if cache is None else cache
+    rows: np.ndarray | None = None
+    flat: pa.Array | None = None
+    if rule.explode:
+        lists = _one_chunk(frame[rule.explode])
+        rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+        flat = pc.list_flatten(lists)
+    key: np.ndarray | None = None
+    for c in rule.columns:
+        if c == rule.explode:
+            codes, distinct = _codes(flat)
+        else:
+            if c not in cache:
+                cache[c] = _codes(_one_chunk(frame[c]))
+            codes, distinct = cache[c]
+            if rows is not None:
+                codes = codes[rows]
+        if key is None:
+            key = codes
+        else:  # a missing value anywhere keeps the row out; codes stay below the row count
+            key = np.where((key < 0) | (codes < 0), -1,
+                           pd.factorize(key * (distinct + 1) + codes)[0])
+    if key is None:
+        key = np.full(len(frame), -1, dtype=np.int64)
+    return (np.arange(len(frame)) if rows is None else rows), key
+
+
+def rule_pairs(frame: pd.DataFrame, rule: BlockRule, cache: Codes | None = None) -> int:
+    """Pairs a rule would generate within the frame (every record against every other); an
+    exploded list counts per element, as Splink joins it."""
+    _, key = rule_keys(frame, rule, cache)
+    if not (key >= 0).any():
+        return 0
+    counts = np.bincount(key[key >= 0]).astype(np.int64)
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def _encoded(frame: pd.DataFrame, rules: Sequence[BlockRule], threads: ThreadPoolExecutor) -> Codes:
+    # Arrow's encoding lets go of the GIL: every column on every core
+    columns = list(dict.fromkeys(c for r in rules for c in r.columns if c != r.explode))
+    return dict(zip(columns, threads.map(lambda c: _codes(_one_chunk(frame[c])), columns), strict=True))
+
+
+def pair_counts(frame: pd.DataFrame, rules: Sequence[BlockRule], jobs: int = 1) -> dict[str, int]:
+    """rule_pairs of each rule, by name, on ``jobs`` threads (pandas' factorize lets go of the
+    GIL too: a million records, 16 rules: 2.0 s → 1.4 s on two cores)."""
+    with ThreadPoolExecutor(max(1, jobs)) as threads:
+        cache = _encoded(frame, rules, threads)
+        return dict(zip((r.name for r in rules), threads.map(lambda r: rule_pairs(frame, r, cache), rules),
+                        strict=True))
+
+
+def _within_groups(rows: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of entries that share a key (key -1: none), as their rows."""
+    keep = key >= 0
+    rows, key = rows[keep], key[keep]
+    order = np.argsort(key, kind="stable")
+    rows, key = rows[order], key[order]
+    if len(key) < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], len(key)]
+    later = np.repeat(ends, ends - starts) - np.arange(len(key)) - 1  # partners after each entry
+    first = np.repeat(np.arange(len(key)), later)
+    step = np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+    return rows[first], rows[first + 1 + step]
+
+
+def blocked_pairs(frame: pd.DataFrame, rules: Sequence[BlockRule], jobs: int = 1) -> pa.Table:
+    """Splink's blocked id pairs of a dedupe (one table, ids in ``unique_id``): columns
+    match_key (the first rule's position, as text), join_key_l, join_key_r, with
+    join_key_l < join_key_r as text compares, each pair once."""
+    ids = _one_chunk(frame["unique_id"]).cast(pa.string())
+    n = len(ids)
+    if n < 2:
+        return pa.table({"match_key": pa.array([], pa.string()), "join_key_l": ids[:0], "join_key_r": ids[:0]})
+    # each row's place in the ids' text order (UTF-8 byte order, DuckDB's): pairs are put that way round
+    place = pc.rank(ids, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64) - 1
+    found: list[np.ndarray] = []
+    rule_of: list[np.ndarray] = []
+    with ThreadPoolExecutor(max(1, jobs)) as threads:
+        cache = _encoded(frame, rules, threads)
+        for i, (a, b) in enumerate(threads.map(lambda r: _within_groups(*rule_keys(frame, r, cache)), rules)):
+            pa_, pb = place[a], place[b]
+            distinct = pa_ != pb  # a row with the same element twice in an exploded list
+            lo, hi = np.minimum(pa_, pb)[distinct], np.maximum(pa_, pb)[distinct]
+            found.append(lo * n + hi)
+            rule_of.append(np.full(len(lo), i, dtype=np.int64))
+    everything = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    # each pair once, with the first rule that makes it (the rules are in order in the list)
+    pairs, at = np.unique(everything, return_index=True)
+    by_place = np.empty(n, dtype=np.int64)
+    by_place[place] = np.arange(n)
+    left, right = by_place[pairs // n], by_place[pairs % n]
+    match = np.concatenate(rule_of)[at] if found else np.zeros(0, dtype=np.int64)
+    return pa.table({"match_key": pa.array(match.astype(str).astype(object), pa.string()),
+                     "join_key_l": ids.take(pa.array(left)), "join_key_r": ids.take(pa.array(right))})
