@@ -33,6 +33,7 @@ def predict_pairs(
     threshold_match_weight: float | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     blocking: Sequence[BlockRule] | None = None,
+    blocked: pa.Table | None = None,
 ) -> pd.DataFrame:
     """Score every blocked pair of ``df`` (a features_frame) at or above the threshold.
 
@@ -40,7 +41,9 @@ def predict_pairs(
     comparison ``gamma_<c>`` (level), ``mw_<c>`` (log2 Bayes factor) and, for name
     comparisons, ``mw_tf_adj_<c>`` (term-frequency adjustment): a waterfall's bars.
     Default threshold: the model's review band. ``blocking``: the standalone dedupe's rules
-    instead of BLOCKING_RULES (see model_linker); never for stored records.
+    instead of BLOCKING_RULES (see model_linker); never for stored records. ``blocked``: the
+    pairs of those rules already listed (blocking.blocked_pairs), for a dedupe; else they are
+    listed here.
     """
     if threshold_match_weight is None:
         threshold_match_weight = model.thresholds.weight(model.thresholds.review)
@@ -50,8 +53,9 @@ def predict_pairs(
         linker = model_linker(model, df, con=con, blocking=blocking)
         if blocking is not None and model.link_type == "dedupe_only":
             # the same pairs as Splink's blocking on these rules (tested), listed in numpy
-            pairs = blocked_pairs(df, blocking, jobs=default_jobs())
-            linker.table_management.register_blocked_pairs_for_predict(linker._db_api.register(pairs))
+            if blocked is None:
+                blocked = blocked_pairs(df, blocking, jobs=default_jobs())
+            linker.table_management.register_blocked_pairs_for_predict(linker._db_api.register(blocked))
         pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
         out = pred.as_pandas_dataframe()
     finally:

@@ -24,7 +24,7 @@ from amanat.intake.spreadsheet_safety import escape_formula
 from amanat.intake.tables import read_table
 from amanat.linkage.batch import cluster_positions, predict_pairs
 from amanat.linkage.batch_features import LINKAGE_FIELDS, batch_features, default_jobs
-from amanat.linkage.blocking import pair_counts
+from amanat.linkage.blocking import Codes, blocked_pairs, pair_counts
 from amanat.linkage.comparisons import compare_feature_names
 from amanat.linkage.features import BLOCKING_RULES, BlockRule
 from amanat.linkage.incremental import reasons_of_level_arrays, score_pair
@@ -197,18 +197,19 @@ def _label(rule: BlockRule, labels: dict[str, str]) -> str:
     return labels.get(rule.name, "+".join(rule.columns))
 
 
-def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = ()) -> tuple[list[BlockRule], list[str]]:
+def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache: Codes | None = None) -> tuple[
+        list[BlockRule], list[str]]:
     """The rules to predict this file with, and notes on what was left out or narrowed.
 
     The store's BLOCKING_RULES, each narrowed to one province (``NARROW_BY``) when it alone
     would pass the pair budget; then STANDALONE_RULES and one per compared column, each
-    kept only within the budget."""
+    kept only within the budget. ``cache``: the columns' codes, kept for blocked_pairs."""
     budget = max(PAIRS_FLOOR, PAIRS_PER_ROW * len(frame))
     labels = {f"s_{c}": h for c, h in zip(compare_feature_names(compare), compare, strict=True)}
     rules: list[BlockRule] = []
     notes: list[str] = []
     extra = [*STANDALONE_RULES, *(BlockRule(f"s_{c}", (c,)) for c in compare_feature_names(compare))]
-    counts = pair_counts(frame, [*BLOCKING_RULES, *extra], jobs=default_jobs())
+    counts = pair_counts(frame, [*BLOCKING_RULES, *extra], jobs=default_jobs(), cache=cache)
     for rule in BLOCKING_RULES:
         n = counts[rule.name]
         if n > budget and NARROW_BY not in rule.columns:
@@ -237,10 +238,12 @@ def train_standalone(frame: pd.DataFrame, *, compare: Sequence[str] = (), seed: 
 def predict_standalone(model: TrainedModel, frame: pd.DataFrame, *, threshold_match_weight: float,
                        notes: list[str] | None = None) -> pd.DataFrame:
     """Every pair any of the store's rules or this file's standalone rules generates, scored."""
-    rules, said = standalone_blocking(frame, model.compare_columns)
+    codes: Codes = {}
+    rules, said = standalone_blocking(frame, model.compare_columns, codes)
     if notes is not None:
         notes.extend(said)
-    return predict_pairs(model, frame, threshold_match_weight=threshold_match_weight, blocking=rules)
+    pairs = blocked_pairs(frame, rules, jobs=default_jobs(), cache=codes) if model.link_type == "dedupe_only" else None
+    return predict_pairs(model, frame, threshold_match_weight=threshold_match_weight, blocking=rules, blocked=pairs)
 
 
 def bundled_model() -> TrainedModel:
