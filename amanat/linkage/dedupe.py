@@ -374,15 +374,18 @@ def _lead_columns(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.Data
     linked = np.flatnonzero(has)
     reason_col = np.full(n, "", dtype=object)
     reason_col[linked] = _link_reasons(model, frame, pairs, at[linked])
+    files = np.array([r.source_file for r in rows], dtype=object)
+    numbers = np.fromiter((r.source_row for r in rows), dtype=np.int64, count=n)
     linked_to = np.full(n, "", dtype=object)
-    linked_to[linked] = [f"{rows[o].source_file} row {rows[o].source_row}" for o in other[linked].tolist()]
+    to = other[linked]
+    linked_to[linked] = (pd.Series(files[to]) + " row " + pd.Series(numbers[to]).astype(str)).to_numpy(dtype=object)
     # clusters come in input order (row numbers); cluster ids become short numbers in order of
     # first appearance: stable and free of record content.
-    numbers = pd.factorize(clusters["cluster_id"])[0] + 1
+    cluster_numbers = pd.factorize(clusters["cluster_id"])[0] + 1
     return {
-        "source_file": np.fromiter((r.source_file for r in rows), dtype=object, count=n),
-        "source_row": np.fromiter((r.source_row for r in rows), dtype=np.int64, count=n),
-        "cluster_id": numbers.astype(np.int64),
+        "source_file": files,
+        "source_row": numbers,
+        "cluster_id": cluster_numbers.astype(np.int64),
         "cluster_size": clusters["cluster_size"].to_numpy(dtype=np.int64),
         "status": np.where(has, np.where(prob >= link_at, "linked", "review"), "").astype(object),
         "linked_to": linked_to,
