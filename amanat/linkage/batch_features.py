@@ -483,8 +483,12 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
         slices = {start: cols for start, cols, _ in _reported(
             pool.run(_encode_chunk, [(a, min(a + step, n)) for a in range(0, n, step)]),
             lambda got: report.add(0.2 * got[2] / max(n, 1)))}
-        raw = {f: _merge([slices[s][f] for s in sorted(slices)]) for f in _INPUT_FIELDS}
-        del slices
+        ordered = [slices.pop(s) for s in sorted(slices)]  # each field's parts, the slices in order
+        per_field = [[part[f] for part in ordered] for f in _INPUT_FIELDS]
+        ordered.clear()
+        with ThreadPoolExecutor(jobs) as threads:  # Arrow's hashing lets go of the GIL
+            raw = dict(zip(_INPUT_FIELDS, threads.map(_merge, per_field), strict=True))
+        per_field.clear()
         key_codes: dict[int, np.ndarray] = {}
         keys: dict[int, _Keys] = {}
         for g, (group_fields, _, _) in enumerate(_GROUPS):
