@@ -138,5 +138,6 @@ def blocked_pairs(frame: pd.DataFrame, rules: Sequence[BlockRule], jobs: int = 1
     by_place[place] = np.arange(n)
     left, right = by_place[pairs // n], by_place[pairs % n]
     match = np.concatenate(rule_of)[at] if found else np.zeros(0, dtype=np.int64)
-    return pa.table({"match_key": pa.array(match.astype(str).astype(object), pa.string()),
+    keys = pa.array([str(i) for i in range(len(rules))], pa.string())
+    return pa.table({"match_key": keys.take(pa.array(match)),
                      "join_key_l": ids.take(pa.array(left)), "join_key_r": ids.take(pa.array(right))})
