@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from amanat.errors import AmanatError
+from amanat.linkage.arrow_paths import clean_array, passport_column, phone_e164, phones_column, tazkira_columns
 from amanat.linkage.features import (
     _NAME_SUFFIXES,
     FEATURE_COLUMNS,
@@ -41,8 +41,6 @@ from amanat.linkage.features import (
     _whole_name_columns,
 )
 from amanat.normalize import record as normalize_parts
-from amanat.normalize.phones import DEFAULT_REGIONS, mobile_e164_array
-from amanat.normalize.script import ascii_digits
 
 # Per-process caches of a batch's values, emptied when it ends.
 _CACHES: list[Any] = []
@@ -150,24 +148,6 @@ _INPUT_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _, _ in _GROU
 LINKAGE_FIELDS: frozenset[str] = frozenset(_INPUT_FIELDS)
 
 
-# Every character Python's str.strip removes (clean_text strips with it): a value that neither
-# starts nor ends with one, and is not empty, is already clean, and Arrow's RE2 finds the rest.
-_SPACE_CLASS = "".join(f"\\x{{{c:x}}}" for c in range(0x3001) if chr(c).isspace())
-_EDGE_SPACE = f"^[{_SPACE_CLASS}]|[{_SPACE_CLASS}]$"
-
-
-def _clean_array(values: pa.Array) -> pa.Array:
-    """``clean_text`` on every value of a string array (stripped, empty → null); only values
-    with whitespace at an edge, or empty, go through Python."""
-    if not len(values):
-        return values
-    odd = pc.or_(pc.equal(values, ""), pc.match_substring_regex(values, _EDGE_SPACE)).fill_null(False)
-    if not pc.any(odd).as_py():
-        return values
-    fixed = [normalize_parts.clean_text(v) for v in values.filter(odd).to_pylist()]
-    return pc.replace_with_mask(values, odd, pa.array(fixed, type=pa.string()))
-
-
 def _encode(values: np.ndarray) -> tuple[np.ndarray, pa.Array]:
     """Codes per row and the distinct values, cleaned as normalize_record cleans a form value
     (``clean_text``: stripped text, else None); not text is no value. Arrow's hash dictionary
@@ -182,7 +162,7 @@ def _encode(values: np.ndarray) -> tuple[np.ndarray, pa.Array]:
         text = pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
     encoded = pc.dictionary_encode(text, null_encoding="encode")
     codes = encoded.indices.to_numpy(zero_copy_only=False)
-    distinct = _clean_array(encoded.dictionary)
+    distinct = clean_array(encoded.dictionary)
     if distinct is not encoded.dictionary:  # "Ali" and " Ali " are one value from here on
         again = pc.dictionary_encode(distinct, null_encoding="encode")
         codes = again.indices.to_numpy(zero_copy_only=False)[codes]
@@ -239,55 +219,6 @@ def _key_index(cols: list[tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, _Ke
     return key_codes, _Keys([(c[rows], u) for c, u in cols])
 
 
-def _phone_e164(values: list[str | None]) -> tuple[pa.Array, np.ndarray]:
-    """Each phone value's valid E.164 (null: no valid number) and whether normalising it
-    raised, as phones_part would: mobile numbers decided in Arrow, the rest one by one."""
-    fast = mobile_e164_array(values)
-    failed = np.zeros(len(values), dtype=bool)
-    undecided = np.flatnonzero(pc.is_null(fast).to_numpy(zero_copy_only=False))
-    slow: list[str | None] = []
-    rest: list[int] = []
-    for i in undecided.tolist():
-        value = values[i]
-        if value is None:
-            continue
-        rest.append(i)
-        try:
-            phone = normalize_parts._phone(value, DEFAULT_REGIONS)
-            slow.append(phone.e164 if phone.valid and phone.e164 else None)
-        except AmanatError:  # phones_part notes it and goes on
-            slow.append(None)
-        except Exception:
-            slow.append(None)
-            failed[i] = True
-    if not rest:
-        return fast, failed
-    mask = np.zeros(len(values), dtype=bool)
-    mask[rest] = True
-    return pc.replace_with_mask(fast, pa.array(mask), pa.array(slow, pa.string())), failed
-
-
-def _phones_column(first: pa.Array, second: pa.Array) -> pa.Array:
-    """The phones list of each row from its phone and whatsapp_phone numbers (E.164 or null),
-    as _phone_list orders them: the distinct numbers sorted; none is null."""
-    a_ok = first.is_valid().to_numpy(zero_copy_only=False)
-    b_ok = second.is_valid().to_numpy(zero_copy_only=False)
-    both = a_ok & b_ok & pc.not_equal(first, second).fill_null(False).to_numpy(zero_copy_only=False)
-    low = pc.if_else(pc.less(first, second).fill_null(True), first, second)
-    one = pc.if_else(pa.array(both), low, pc.coalesce(first, second))  # the smaller, or the only one
-    high = pc.if_else(pc.less(first, second).fill_null(True), second, first)
-    has = a_ok | b_ok
-    counts = has.astype(np.int32) + both
-    offsets = np.zeros(len(counts) + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    n = len(counts)
-    picks = np.empty(offsets[-1], dtype=np.int64)
-    picks[offsets[:-1][has]] = np.flatnonzero(has)
-    picks[offsets[:-1][both] + 1] = n + np.flatnonzero(both)
-    values = pa.concat_arrays([one, high]).take(pa.array(picks))
-    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(counts == 0))
-
-
 def _group_outputs(g: int, keys: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
     """The output columns' values of each key (None: the record cannot be normalised)."""
     _, out_cols, fn = _GROUPS[g]
@@ -338,7 +269,7 @@ def _key_slice(task: tuple[int, int, int]) -> tuple[int, int, list[pa.Array], np
     assert _SHARED is not None
     g, a, b = task
     if g == _PHONE_VALUES:
-        e164, bad = _phone_e164([k[0] for k in _SHARED[1][g].tuples(a, b)])
+        e164, bad = phone_e164([k[0] for k in _SHARED[1][g].tuples(a, b)])
         return g, a, [e164], bad
     out_cols = _GROUPS[g][1]
     values = _SHARED[1][g].arrays(a, b)
@@ -355,76 +286,23 @@ def _key_slice(task: tuple[int, int, int]) -> tuple[int, int, list[pa.Array], np
     return g, a, arrays, bad
 
 
-def _ascii_digits(values: pa.Array) -> pa.Array:
-    # as normalize.script.ascii_digits (a C translate each; twenty Arrow passes cost more)
-    return pa.array([v if v is None or v.isascii() else ascii_digits(v) for v in values.to_pylist()], pa.string())
-
-
-def _given(values: pa.Array) -> np.ndarray:
-    return values.is_valid().to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
-
-
-def _sorted_digits(values: pa.Array) -> pa.Array:
-    """Each value's digits in ascending order (features._tazkira_columns' sorted key)."""
-    return pc.binary_join_element_wise(
-        *(pc.binary_repeat(d, pc.count_substring(values, d)) for d in "0123456789"), "")
-
-
-_E_TAZKIRA = r"^([0-9]{4})[- ]?([0-9]{4})[- ]?([0-9]{5})$"  # normalize.ids' fast path, in RE2
-
-
-def _tazkira_columnar(values: list[pa.Array]) -> tuple[np.ndarray, list[pa.Array]]:
-    """The tazkira group's columns for the two usual keys, decided as normalize_tazkira and
-    paper_tazkira decide them on their fast paths: an e-tazkira number alone, written
-    NNNN-NNNN-NNNNN with or without separators; or a paper tazkira's volume, page and record
-    alone, each a plain number above zero. Every other key goes the long way."""
-    number, volume, page, record = (_ascii_digits(v) for v in values)
-    paper = [_given(v) for v in (volume, page, record)]
-    e_ok = _given(number) & ~(paper[0] | paper[1] | paper[2])
-    e_ok &= pc.match_substring_regex(number, _E_TAZKIRA).fill_null(False).to_numpy(zero_copy_only=False)
-    e_value = pc.replace_substring_regex(number, _E_TAZKIRA, r"\1-\2-\3")
-    p_ok = ~_given(number) & paper[0] & paper[1] & paper[2]
-    trimmed = []
-    for part in (volume, page, record):
-        p_ok &= pc.match_substring_regex(part, "^[0-9]+$").fill_null(False).to_numpy(zero_copy_only=False)
-        part = pc.utf8_ltrim(part, characters="0")  # int() drops leading zeros; zero itself is invalid
-        p_ok &= pc.not_equal(part, "").fill_null(False).to_numpy(zero_copy_only=False)
-        trimmed.append(part)
-    p_value = pc.binary_join_element_wise("paper:" , pc.binary_join_element_wise(*trimmed, "/"), "")
-    e_mask, p_mask = pa.array(e_ok), pa.array(p_ok)
-    null = pa.scalar(None, pa.string())
-    value = pc.if_else(e_mask, e_value, pc.if_else(p_mask, p_value, null))
-    kind = pc.if_else(e_mask, "e_tazkira", pc.if_else(p_mask, "paper_tazkira", null))
-    return e_ok | p_ok, [value, kind, pc.if_else(e_mask, _sorted_digits(e_value), null)]
-
-
-# Python's \s within ASCII, and the separators normalize.ids removes from a passport number
-_PASSPORT_SEPARATORS = r"[\t\n\x0b\x0c\r\x1c-\x1f \-./_]+"
-
-
-def _passport_columnar(values: list[pa.Array]) -> tuple[np.ndarray, list[pa.Array]]:
-    """The passport group's column for a passport number alone (no MRZ) that is ASCII once its
-    digits are: separators dropped, upper case, as normalize_passport gives its value (valid
-    or not, the value is what is compared). Every other key goes the long way."""
-    number, mrz = values
-    number = _ascii_digits(number)
-    text = pc.ascii_upper(pc.replace_substring_regex(number, _PASSPORT_SEPARATORS, ""))
-    ok = _given(number) & ~_given(mrz) & pc.and_(pc.string_is_ascii(number), pc.not_equal(text, "")).fill_null(
-        False).to_numpy(zero_copy_only=False)
-    return ok, [pc.if_else(pa.array(ok), text, pa.scalar(None, pa.string()))]
-
-
-def _merge(parts: list[tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, pa.Array]:
-    """The chunks' codes of one field as codes into the distinct values of all chunks."""
-    if not parts:
-        return np.zeros(0, dtype=np.int32), pa.array([], pa.string())
+def _together(parts: list[tuple[np.ndarray, pa.Array]]) -> tuple[list[np.ndarray], pa.Array]:
+    """Each part's codes as codes into the distinct values of all the parts' values together."""
     everything = pc.dictionary_encode(pa.concat_arrays([d for _, d in parts]), null_encoding="encode")
     to_all = everything.indices.to_numpy(zero_copy_only=False)
     codes, at = [], 0
     for c, d in parts:
         codes.append(to_all[at:at + len(d)][c])
         at += len(d)
-    return np.concatenate(codes), everything.dictionary
+    return codes, everything.dictionary
+
+
+def _merge(parts: list[tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, pa.Array]:
+    """The chunks' codes of one field as codes into the distinct values of all chunks."""
+    if not parts:
+        return np.zeros(0, dtype=np.int32), pa.array([], pa.string())
+    codes, distinct = _together(parts)
+    return np.concatenate(codes), distinct
 
 
 def default_jobs() -> int:
@@ -540,14 +418,8 @@ def _slices(keys: dict[int, _Keys], pieces: int) -> list[tuple[int, int, int, fl
 def _either(fields: Iterable[tuple[np.ndarray, pa.Array]]) -> tuple[list[np.ndarray], _Keys]:
     """The distinct values of several encoded fields together, and each field's rows as
     positions among them."""
-    cols = list(fields)
-    together = pc.dictionary_encode(pa.concat_arrays([u for _, u in cols]), null_encoding="encode")
-    to_all = together.indices.to_numpy(zero_copy_only=False)
-    rows, at = [], 0
-    for codes, u in cols:
-        rows.append(to_all[at:at + len(u)][codes])
-        at += len(u)
-    return rows, _Keys([(np.arange(len(together.dictionary)), together.dictionary)])
+    rows, distinct = _together(list(fields))
+    return rows, _Keys([(np.arange(len(distinct)), distinct)])
 
 
 def _reported(results: Iterable[Any], note: Callable[[Any], None]) -> Iterable[Any]:
@@ -589,7 +461,7 @@ def _assemble(ids: Sequence[Any], key_codes: dict[int, np.ndarray], phone_rows: 
     for rows in phone_rows:
         if bad.any():
             bad_rows |= bad[rows]
-    columns["phones"] = _phones_column(e164.take(pa.array(phone_rows[0])), e164.take(pa.array(phone_rows[1])))
+    columns["phones"] = phones_column(e164.take(pa.array(phone_rows[0])), e164.take(pa.array(phone_rows[1])))
     # names_phon and names_set from the full, father's and family name keys
     full, father, family = columns["full_phon"], columns["father_phon"], columns["family_phon"]
     columns["names_phon"] = pc.binary_join_element_wise(full, father, " / ")  # null unless both
@@ -649,5 +521,5 @@ class _Progress:
 
 _COLUMNAR: dict[int, Callable[[list[pa.Array]], tuple[np.ndarray, list[pa.Array]]]] = {
     next(g for g, group in enumerate(_GROUPS) if group[0] == fields): fn
-    for fields, fn in ((_TAZKIRA, _tazkira_columnar), (_PASSPORT, _passport_columnar))
+    for fields, fn in ((_TAZKIRA, tazkira_columns), (_PASSPORT, passport_column))
 }

@@ -125,6 +125,7 @@ def test_batch_features_give_a_record_that_cannot_be_normalised_no_values(monkey
 
 
 def test_phone_numbers_decided_in_arrow_equal_the_group_function() -> None:
+    from amanat.linkage import arrow_paths
     from amanat.linkage import batch_features as bf
 
     phones = [r.get("phone") for r in population()[:400]] + ["+93 0799 123 456", "0202201234", "x", None, "  "]
@@ -133,22 +134,23 @@ def test_phone_numbers_decided_in_arrow_equal_the_group_function() -> None:
     _, keys = bf._group_codes(codes)
     g = next(i for i, group in enumerate(bf._GROUPS) if group[0] == bf._PHONES)
     values = list(dict.fromkeys(v for _, u in codes for v in u))
-    e164, bad = bf._phone_e164(values)
+    e164, bad = arrow_paths.phone_e164(values)
     at = {v: i for i, v in enumerate(values)}
     pick = [pa.array([at[k[side]] for k in keys]) for side in (0, 1)]
-    got = bf._phones_column(e164.take(pick[0]), e164.take(pick[1])).to_pylist()
+    got = arrow_paths.phones_column(e164.take(pick[0]), e164.take(pick[1])).to_pylist()
     expected = [out[0] or None if out else None for out in bf._group_outputs(g, keys)]
     assert got == expected and not bad.any()
     assert sum(1 for out in got if out and len(out) == 2) > 10
 
 
 def test_values_cleaned_in_arrow_as_a_form_value_is() -> None:
+    from amanat.linkage import arrow_paths
     from amanat.linkage import batch_features as bf
     from amanat.normalize.record import clean_text
 
     values = ["Ali", " Ali", "Ali\u3000", "\x1cAli", "\xa0", "", "  ", None, "\u200cعلی", "علی\u200c", "a b",
               "\u2028x\u2029", "\x85y", "z\x0b", "\u200bq"]
-    assert bf._clean_array(pa.array(values, type=pa.string())).to_pylist() == [clean_text(v) for v in values]
+    assert arrow_paths.clean_array(pa.array(values, type=pa.string())).to_pylist() == [clean_text(v) for v in values]
     codes, distinct = bf._codes_of(np.array([*values, 7, "Ali"], dtype=object))
     assert [distinct[c] for c in codes] == [clean_text(v) for v in values] + [None, "Ali"]
 
