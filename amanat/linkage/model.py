@@ -413,17 +413,26 @@ def estimate_u(linker: Linker, *, max_pairs: float, seed: int) -> None:
     pipeline = enqueue_df_concat(linker, CTEPipeline())
     # Every piece of SQL here is Splink's own or a column name from the settings: no values.
     sample_filter = linker._proportion_sample_sql(proportion, uid_cols, seed=seed)
-    pipeline.enqueue_sql("select * from __splink__df_concat where 1=1 " + sample_filter,  # noqa: S608
-                         "__splink__df_concat_sample")
+    # each sampled row numbered, so the pairs can be listed by number alone
+    pipeline.enqueue_sql("select *, row_number() over () as __amanat_k from __splink__df_concat "  # noqa: S608
+                         "where 1=1 " + sample_filter, "__splink__df_concat_sample")
     sample = db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    pairs = None
     try:
-        pipeline = CTEPipeline(input_dataframes=[sample])
+        # Splink's pairs (its own where), as two numbers each: a cross join runs on one
+        # thread, and the comparisons computed in it did too (training's longest step).
         where = _sql_gen_where_condition(settings._link_type, uid_cols, sql_dialect=db_api.sql_dialect)
+        pipeline = CTEPipeline(input_dataframes=[sample])
+        pipeline.enqueue_sql("select l.__amanat_k as k_l, r.__amanat_k as k_r from __splink__df_concat_sample as l "  # noqa: S608
+                             "inner join __splink__df_concat_sample as r on (1=1) " + where, "__amanat_u_pairs")
+        pairs = db_api.sql_pipeline_to_splink_dataframe(pipeline)
+        # the comparisons over the stored pairs: a join DuckDB spreads over every core
+        pipeline = CTEPipeline(input_dataframes=[sample, pairs])
         cols = [c for u in uid_cols for c in u.l_r_names_as_l_r]
         cols += [c for cc in comparisons for c in cc._columns_to_select_for_blocking()]
-        pairs = ("select " + ", ".join(dict.fromkeys(cols)) + " from __splink__df_concat_sample as l "  # noqa: S608
-                 "inner join __splink__df_concat_sample as r on (1=1) " + where)
-        pipeline.enqueue_sql(pairs, "__splink__pairs")
+        pipeline.enqueue_sql("select " + ", ".join(dict.fromkeys(cols)) + " from __amanat_u_pairs as p "  # noqa: S608
+                             "inner join __splink__df_concat_sample as l on l.__amanat_k = p.k_l "
+                             "inner join __splink__df_concat_sample as r on r.__amanat_k = p.k_r", "__splink__pairs")
         # only the levels leave DuckDB: 2M pairs × a byte per comparison
         cases = ", ".join(cc._case_statement for cc in comparisons)
         pipeline.enqueue_sql("select " + cases + " from __splink__pairs", "__splink__u_levels")  # noqa: S608
@@ -433,7 +442,9 @@ def estimate_u(linker: Linker, *, max_pairs: float, seed: int) -> None:
         finally:
             levels.drop_table_from_database_and_remove_from_cache()
     finally:
-        sample.drop_table_from_database_and_remove_from_cache()
+        for table in (pairs, sample):
+            if table is not None:
+                table.drop_table_from_database_and_remove_from_cache()
     for cc in comparisons:
         counts = gammas[cc._gamma_column_name].value_counts()
         observed = {int(k): float(v) for k, v in counts.items() if int(k) != -1}
