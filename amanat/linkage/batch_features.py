@@ -49,39 +49,18 @@ _NAME_FIELDS = {prefix: (field, f"{field}_latin") for field, prefix in NAME_PART
 
 @lru_cache(maxsize=1 << 18)
 def _name(text: str | None, latin: str | None) -> Any:
-    # The full name's key is (name, Latin, family, family Latin): many more distinct tuples
-    # than distinct names, so each name pair is normalised once here.
+    # A name pair is normalised for its own columns and again where a family name may end
+    # it (_with_family): once, here.
     return normalize_parts.name_part(text, latin)
 
 
 _CACHES.append(_name)
 
 
-def _ends_alike(name: Any, family: Any) -> bool:
-    """Whether any key of the name ends with the family name's last token: true wherever
-    features._without_family would set the family name aside."""
-    for attr in ("folded", "latin", "phonetic"):
-        own, fam = (getattr(name, attr, None) or "").split(), (getattr(family, attr, None) or "").split()
-        if own and fam and own[-1] == fam[-1]:
-            return True
-    return False
-
-
 def _name_group(prefix: str) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
-    @lru_cache(maxsize=1 << 18)
-    def alone(text: str | None, latin: str | None) -> dict[str, Any]:  # read only: shared by its keys
-        return _name_columns(prefix, _name(text, latin))
-
     def compute(raw: tuple[Any, ...]) -> dict[str, Any]:
-        if prefix == "full" and (raw[2] is not None or raw[3] is not None):
-            name, family = _name(raw[0], raw[1]), _name(raw[2], raw[3])
-            # the family name is set aside from the full name where it ends it (features._without_family);
-            # elsewhere the full name's columns are those of the name alone, one per name
-            if name is not None and family is not None and _ends_alike(name, family):
-                return _name_columns(prefix, name, family)
-        return alone(raw[0], raw[1])
+        return _name_columns(prefix, _name(raw[0], raw[1]))
 
-    _CACHES.append(alone)
     return compute
 
 
@@ -129,10 +108,9 @@ def _group_gender(raw: tuple[Any, ...]) -> dict[str, Any]:
 # (input form fields, output columns, compute): the same functions normalize_record and
 # features_from_normalized use, so the batch equals the row-by-row path (tested).
 _GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], Callable[[tuple[Any, ...]], dict[str, Any]]], ...] = (
-    (_NAME_FIELDS["full"] + _NAME_FIELDS["family"], tuple(f"full_{s}" for s in (*_NAME_SUFFIXES, "first", "tok")),
-     _name_group("full")),
+    # the full name's own columns; where a family name may end it, _with_family's
     *((_NAME_FIELDS[p], tuple(f"{p}_{s}" for s in (*_NAME_SUFFIXES, "first", "tok")), _name_group(p))
-      for p in ("father", "grand", "family")),
+      for p in ("full", "father", "grand", "family")),
     (("date_of_birth",), ("dob_iso", "dob_day", "dob_alt", "dob_precision", "dob_year", "dob_year_lo",
                           "dob_year_hi", "dob_month_lo", "dob_month_hi"), _group_dob),
     (("place_of_birth",), ("birth_pcode", "birth_prov"), _group_birth),
@@ -196,12 +174,45 @@ class _Keys:
     def __init__(self, fields: list[tuple[np.ndarray, pa.Array]]) -> None:
         self.fields = fields
         self.size = len(fields[0][0]) if fields else 0
+        self.families: _Families | None = None  # the full name's: the family names it comes with
 
     def arrays(self, a: int, b: int) -> list[pa.Array]:
         return [u.take(pa.array(c[a:b])) for c, u in self.fields]
 
     def tuples(self, a: int, b: int) -> list[tuple[Any, ...]]:
         return list(zip(*(v.to_pylist() for v in self.arrays(a, b)), strict=True))
+
+    def tuples_at(self, at: np.ndarray) -> list[tuple[Any, ...]]:
+        return list(zip(*(u.take(pa.array(c[at])).to_pylist() for c, u in self.fields), strict=True))
+
+    def given(self) -> np.ndarray:
+        """Per key, whether any of its fields has a value."""
+        out = np.zeros(self.size, dtype=bool)
+        for c, u in self.fields:
+            out |= u.is_valid().to_numpy(zero_copy_only=False)[c]
+        return out
+
+
+class _Families:
+    """Each distinct (full name key, family name key) of the rows that have a family name,
+    ordered by full name key: features._without_family sets a family name aside from a full
+    name it ends, so those rows' full name columns depend on both."""
+
+    def __init__(self, full: np.ndarray, family: np.ndarray, family_keys: _Keys) -> None:
+        rows = np.flatnonzero(family_keys.given()[family])
+        combo, pairs = pd.factorize(full[rows].astype(np.int64) * max(family_keys.size, 1) + family[rows])
+        self.row_combo = np.full(len(full), -1, dtype=np.int64)  # per row: its combination, or -1
+        self.row_combo[rows] = combo
+        names, families = np.divmod(np.asarray(pairs, dtype=np.int64), max(family_keys.size, 1))
+        order = np.argsort(names, kind="stable")
+        self.ids, self.names, self.families = order, names[order], families[order]
+        self.family_keys = family_keys
+        self.count = len(pairs)
+
+    def within(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The combinations of the full name keys a..b: ids, full name keys, family keys."""
+        lo, hi = np.searchsorted(self.names, [a, b])
+        return self.ids[lo:hi], self.names[lo:hi], self.families[lo:hi]
 
 
 def _key_index(cols: list[tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, _Keys]:
@@ -219,10 +230,14 @@ def _key_index(cols: list[tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, _Ke
     return key_codes, _Keys([(c[rows], u) for c, u in cols])
 
 
+def _picker(out_cols: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    return itemgetter(*out_cols) if len(out_cols) > 1 else (lambda got: (got[out_cols[0]],))
+
+
 def _group_outputs(g: int, keys: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...] | None]:
     """The output columns' values of each key (None: the record cannot be normalised)."""
     _, out_cols, fn = _GROUPS[g]
-    pick = itemgetter(*out_cols) if len(out_cols) > 1 else (lambda got: (got[out_cols[0]],))
+    pick = _picker(out_cols)
     outs: list[tuple[Any, ...] | None] = []
     for k in keys:
         try:
@@ -230,6 +245,55 @@ def _group_outputs(g: int, keys: Sequence[tuple[Any, ...]]) -> list[tuple[Any, .
         except Exception:  # normalize_record gives such a record no values at all: so do we
             outs.append(None)
     return outs
+
+
+def _columns(out_cols: Sequence[str], outs: list[tuple[Any, ...] | None]) -> list[pa.Array]:
+    return [_column(c, [o[j] if o is not None else None for o in outs]) for j, c in enumerate(out_cols)]
+
+
+# (combinations, their full name columns, which failed): _with_family's, for one slice
+_SetAside = tuple[np.ndarray, list[pa.Array], np.ndarray]
+
+
+def _with_family(families: _Families, a: int, names: list[tuple[Any, ...]],
+                 outs: list[tuple[Any, ...] | None]) -> _SetAside | None:
+    """The full name columns of each combination of the full name keys a.. (``names``, whose
+    own columns are ``outs``) with a family name that may end it: where a key of the name ends
+    with the family name's last token (necessary for _without_family to set it aside).
+    Elsewhere the name's own columns stand."""
+    ids, full, family = families.within(a, a + len(names))
+    if not len(ids):
+        return None
+    last: dict[str, int] = {}
+
+    def code(text: str | None, none: int) -> int:  # the last word's number; ``none`` without one
+        words = (text or "").split()
+        return last.setdefault(words[-1], len(last)) if words else none
+
+    own = np.array([[code(o[j], -1) for j in range(3)] if o is not None else [-1] * 3 for o in outs],
+                   dtype=np.int64).reshape(-1, 3)
+    wanted = np.unique(family)
+    norms = []
+    for t in families.family_keys.tuples_at(wanted):
+        try:
+            norms.append(_name(*t))
+        except Exception:  # the family name's own group fails these rows
+            norms.append(None)
+    theirs = np.array([[code(getattr(n, attr, None), -2) for attr in ("folded", "latin", "phonetic")]
+                       if n is not None else [-2] * 3 for n in norms], dtype=np.int64).reshape(-1, 3)
+    at = np.searchsorted(wanted, family)
+    ends = np.flatnonzero((own[full - a] == theirs[at]).any(axis=1))
+    if not len(ends):
+        return None
+    out_cols = _GROUPS[_FULL][1]
+    pick = _picker(out_cols)
+    got: list[tuple[Any, ...] | None] = []
+    for i in ends:
+        try:
+            got.append(pick(_name_columns("full", _name(*names[full[i] - a]), norms[at[i]])))
+        except Exception:
+            got.append(None)
+    return ids[ends], _columns(out_cols, got), np.array([o is None for o in got], dtype=bool)
 
 
 def _column(c: str, values: list[Any]) -> pa.Array:
@@ -263,27 +327,31 @@ def _encode_chunk(bounds: tuple[int, int]) -> tuple[int, dict[str, tuple[np.ndar
     return bounds[0], {f: _encode(block[f].to_numpy()) for f in _INPUT_FIELDS}, len(fields)
 
 
-def _key_slice(task: tuple[int, int, int]) -> tuple[int, int, list[pa.Array], np.ndarray]:
+def _key_slice(task: tuple[int, int, int]) -> tuple[int, int, list[pa.Array], np.ndarray, _SetAside | None]:
     """Second round: one slice of a group's distinct keys, each output column's values and
-    which keys cannot be normalised."""
+    which keys cannot be normalised (and for the full name, _with_family's)."""
     assert _SHARED is not None
     g, a, b = task
+    keys = _SHARED[1][g]
     if g == _PHONE_VALUES:
-        e164, bad = phone_e164([k[0] for k in _SHARED[1][g].tuples(a, b)])
-        return g, a, [e164], bad
+        e164, bad = phone_e164([k[0] for k in keys.tuples(a, b)])
+        return g, a, [e164], bad, None
     out_cols = _GROUPS[g][1]
-    values = _SHARED[1][g].arrays(a, b)
+    values = keys.arrays(a, b)
     columnar = _COLUMNAR.get(g)
     done, got = columnar(values) if columnar else (np.zeros(b - a, dtype=bool), [])
     rest = np.flatnonzero(~done)  # the keys the columnar path does not decide: one by one
-    outs = _group_outputs(g, list(zip(*(v.take(pa.array(rest)).to_pylist() for v in values), strict=True)))
+    tuples = list(zip(*(v.take(pa.array(rest)).to_pylist() for v in values), strict=True))
+    outs = _group_outputs(g, tuples)
     bad = np.zeros(b - a, dtype=bool)
     bad[rest] = [o is None for o in outs]
-    arrays = [_column(c, [o[j] if o is not None else None for o in outs]) for j, c in enumerate(out_cols)]
+    arrays = _columns(out_cols, outs)
     if got:
         arrays = [fast if not len(rest) else pc.replace_with_mask(fast, pa.array(~done), slow)
                   for fast, slow in zip(got, arrays, strict=True)]
-    return g, a, arrays, bad
+    # names have no columnar path: ``tuples`` are the keys a..b
+    set_aside = _with_family(keys.families, a, tuples, outs) if keys.families is not None else None
+    return g, a, arrays, bad, set_aside
 
 
 def _together(parts: list[tuple[np.ndarray, pa.Array]]) -> tuple[list[np.ndarray], pa.Array]:
@@ -374,21 +442,23 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
                 phone_rows, keys[_PHONE_VALUES] = _either(raw[f] for f in _PHONES)
             else:
                 key_codes[g], keys[g] = _key_index([raw[f] for f in group_fields])
+        keys[_FULL].families = _Families(key_codes[_FULL], key_codes[_FAMILY], keys[_FAMILY])
         # Round 2: every group's distinct keys in slices of about equal work, the largest first
         # (so the last slices, which one worker may finish alone, are short).
         tasks = _slices(keys, jobs * 8)
         costs = {(g, a): cost for g, a, _, cost in tasks}
         total = sum(costs.values()) or 1.0
         _SHARED = (fields, keys)
-        done: dict[int, list[tuple[int, list[pa.Array], np.ndarray]]] = {}
-        for g, a, arrays, bad in _reported(pool.run(_key_slice, [t[:3] for t in tasks]),
-                                           lambda got: report.add(0.75 * costs[got[0], got[1]] / total)):
-            done.setdefault(g, []).append((a, arrays, bad))
+        done: dict[int, list[_Slice]] = {}
+        for g, a, arrays, bad, set_aside in _reported(
+                pool.run(_key_slice, [t[:3] for t in tasks]),
+                lambda got: report.add(0.75 * costs[got[0], got[1]] / total)):
+            done.setdefault(g, []).append((a, arrays, bad, set_aside))
     finally:
         _SHARED = None
         for cache in _CACHES:  # filled here when the work ran in this process (one job)
             cache.cache_clear()
-    table, bad_rows = _assemble(ids, key_codes, phone_rows, done, jobs)
+    table, bad_rows = _assemble(ids, key_codes, phone_rows, done, jobs, keys[_FULL].families)
     report.finish()
     if failed is not None:
         failed.extend(np.flatnonzero(bad_rows).tolist())
@@ -397,7 +467,7 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
 
 # Rough microseconds a distinct key of each group takes (by its first output column; phones by
 # value): only for cutting the second round into slices of about equal work.
-_COST_US = {"full_fold": 20.0, "father_fold": 22.0, "grand_fold": 10.0, "dob_iso": 22.0, "tazkira": 3.0,
+_COST_US = {"full_fold": 35.0, "father_fold": 22.0, "grand_fold": 10.0, "dob_iso": 22.0, "tazkira": 3.0,
             "passport": 8.0, "phones": 2.5}
 
 
@@ -428,7 +498,7 @@ def _reported(results: Iterable[Any], note: Callable[[Any], None]) -> Iterable[A
         yield got
 
 
-def _distinct(parts: list[tuple[int, list[pa.Array], np.ndarray]], cols: Sequence[str]) -> tuple[
+def _distinct(parts: list[_Slice], cols: Sequence[str]) -> tuple[
         list[pa.Array], np.ndarray]:
     """One group's slices put back in order: each output column over all distinct keys."""
     parts = sorted(parts, key=itemgetter(0))
@@ -438,7 +508,7 @@ def _distinct(parts: list[tuple[int, list[pa.Array], np.ndarray]], cols: Sequenc
 
 
 def _assemble(ids: Sequence[Any], key_codes: dict[int, np.ndarray], phone_rows: list[np.ndarray],
-              done: dict[int, list[tuple[int, list[pa.Array], np.ndarray]]], jobs: int) -> tuple[pa.Table, np.ndarray]:
+              done: dict[int, list[_Slice]], jobs: int, families: _Families | None) -> tuple[pa.Table, np.ndarray]:
     """The feature table from each group's outputs per distinct key, and the rows that failed."""
     n = len(ids)
     bad_rows = np.zeros(n, dtype=bool)
@@ -448,6 +518,8 @@ def _assemble(ids: Sequence[Any], key_codes: dict[int, np.ndarray], phone_rows: 
             continue
         arrays, bad = _distinct(done.get(g, []), out_cols)
         codes = key_codes[g]
+        if g == _FULL and families is not None:
+            codes, arrays, bad = _set_aside(codes, arrays, bad, families, done.get(g, []))
         take = pa.array(codes.astype(np.int32))
         gathers.extend((c, arr, take) for c, arr in zip(out_cols, arrays, strict=True))
         if bad.any():
@@ -478,6 +550,22 @@ def _assemble(ids: Sequence[Any], key_codes: dict[int, np.ndarray], phone_rows: 
              pc.if_else(keep, table.column(c), pa.scalar(None, FEATURE_SCHEMA.field(c).type))
              for c in FEATURE_COLUMNS], schema=FEATURE_SCHEMA)
     return table, bad_rows
+
+
+def _set_aside(codes: np.ndarray, arrays: list[pa.Array], bad: np.ndarray, families: _Families,
+               parts: list[_Slice]) -> tuple[np.ndarray, list[pa.Array], np.ndarray]:
+    """The full name's rows whose family name ends it: their columns from _with_family's,
+    appended after the names' own."""
+    got = [p[3] for p in parts if p[3] is not None]
+    if not got:
+        return codes, arrays, bad
+    combos = np.concatenate([g[0] for g in got])
+    where = np.full(families.count, -1, dtype=np.int64)
+    where[combos] = len(bad) + np.arange(len(combos))
+    row = np.where(families.row_combo >= 0, where[families.row_combo], -1)
+    return (np.where(row >= 0, row, codes),
+            [pa.concat_arrays([arr, *(g[1][j] for g in got)]) for j, arr in enumerate(arrays)],
+            np.concatenate([bad, *(g[2] for g in got)]))
 
 
 def _pairwise(left: pa.Array, right: pa.Array, fn: Callable[[Any, Any], str | None]) -> pa.Array:
@@ -518,6 +606,10 @@ class _Progress:
             self.report(self.total - self.sent)
         self.sent = self.total
 
+
+_FULL, _FAMILY = (next(g for g, group in enumerate(_GROUPS) if group[0] == _NAME_FIELDS[p]) for p in ("full", "family"))
+# a slice of the second round: (first key, output columns, failures, _with_family's)
+_Slice = tuple[int, list[pa.Array], np.ndarray, "_SetAside | None"]
 
 _COLUMNAR: dict[int, Callable[[list[pa.Array]], tuple[np.ndarray, list[pa.Array]]]] = {
     next(g for g, group in enumerate(_GROUPS) if group[0] == fields): fn

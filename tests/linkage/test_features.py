@@ -124,6 +124,44 @@ def test_batch_features_give_a_record_that_cannot_be_normalised_no_values(monkey
     assert got.loc[0, "passport"] == "P12345678" and got.loc[2, "full_phon"] is not pd.NA
 
 
+def test_batch_full_names_with_and_without_their_family_name_equal_the_row_by_row_frame(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # One full name with several family names (one ends it, one does not), endings that agree
+    # in one key only (Latin, cross-script), and names or family names that fail.
+    from amanat.normalize import record as parts
+
+    real = parts.name_part
+
+    def name_part(raw, raw_latin):  # type: ignore[no-untyped-def]
+        if "Broken" in (raw or "") + (raw_latin or ""):
+            raise ValueError("boom")
+        return real(raw, raw_latin)
+
+    monkeypatch.setattr(parts, "name_part", name_part)
+    records = [
+        {"full_name": "Aminullah Zamani", "family_name": "Zamani"},
+        {"full_name": "Aminullah Zamani", "family_name": "Ahmadzai"},
+        {"full_name": "Aminullah Zamani"},
+        {"full_name": "Aminullah Zamani", "family_name": "Broken"},
+        {"full_name": "امین‌الله زمانی", "family_name": "Zamani"},
+        {"full_name": "امین‌الله زمانی", "family_name_latin": "Zamani"},
+        {"full_name": "امین‌الله زمانی", "full_name_latin": "Aminullah Zamani", "family_name": "زمانی"},
+        {"full_name": "Broken Zamani", "family_name": "Zamani"},
+        {"full_name": "Zamani", "family_name": "Zamani"},
+        {"full_name": "Haji Gul Ahmad Zamani Sahib", "family_name": "Zamani"},
+        {"full_name": "Gul Ahmad Khan", "family_name": "Mohammad Khan"},
+        {"family_name": "Zamani"},
+        {"full_name": "Aminullah Zamani", "family_name": "Zamani", "gender": "m"},
+    ]
+    ids = [str(i) for i in range(len(records))]
+    expected = features_frame(features_from_fields(i, r) for i, r in zip(ids, records, strict=True))
+    for jobs in (1, 2):
+        failed: list[int] = []
+        got = batch_features(ids, records, jobs=jobs, min_chunk=4, failed=failed)
+        assert _as_objects(got) == _as_objects(expected)
+        assert failed == [3, 7]
+    assert got.loc[0, "full_latin"] != got.loc[1, "full_latin"]  # set aside in one, kept in the other
+
+
 def test_phone_numbers_decided_in_arrow_equal_the_group_function() -> None:
     from amanat.linkage import arrow_paths
     from amanat.linkage import batch_features as bf
