@@ -31,7 +31,7 @@ def clean_array(values: pa.Array) -> pa.Array:
     return pc.replace_with_mask(values, odd, pa.array(fixed, type=pa.string()))
 
 
-def phone_e164(values: list[str | None]) -> tuple[pa.Array, np.ndarray]:
+def phone_e164(values: list[str | None] | pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Each phone value's valid E.164 (null: no valid number) and whether normalising it
     raised, as phones_part would: mobile numbers decided in Arrow, the rest one by one."""
     fast = mobile_e164_array(values)
@@ -39,8 +39,9 @@ def phone_e164(values: list[str | None]) -> tuple[pa.Array, np.ndarray]:
     undecided = np.flatnonzero(pc.is_null(fast).to_numpy(zero_copy_only=False))
     slow: list[str | None] = []
     rest: list[int] = []
-    for i in undecided.tolist():
-        value = values[i]
+    given = (values.take(pa.array(undecided)).to_pylist() if isinstance(values, pa.Array)
+             else [values[i] for i in undecided.tolist()])
+    for i, value in zip(undecided.tolist(), given, strict=True):
         if value is None:
             continue
         rest.append(i)

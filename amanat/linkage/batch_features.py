@@ -334,7 +334,7 @@ def _key_slice(task: tuple[int, int, int]) -> tuple[int, int, list[pa.Array], np
     g, a, b = task
     keys = _SHARED[1][g]
     if g == _PHONE_VALUES:
-        e164, bad = phone_e164([k[0] for k in keys.tuples(a, b)])
+        e164, bad = phone_e164(keys.arrays(a, b)[0])
         return g, a, [e164], bad, None
     out_cols = _GROUPS[g][1]
     values = keys.arrays(a, b)

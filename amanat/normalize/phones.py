@@ -184,37 +184,82 @@ def mobile_e164_many(values: Sequence[str | None], regions: tuple[str, ...] = DE
     return mobile_e164_array(values, regions).to_pylist()  # type: ignore[no-any-return]
 
 
-def mobile_e164_array(values: Sequence[str | None], regions: tuple[str, ...] = DEFAULT_REGIONS) -> pa.Array:
-    """mobile_e164_many as an Arrow string array (null where it gives None)."""
+def _ascii_digits_array(text: pa.Array) -> pa.Array:
+    """ascii_digits of each value: Persian and Arabic-Indic digits (two UTF-8 bytes each, the
+    lead 0xDB or 0xD9, which is never a continuation byte) rewritten in the bytes by numpy; a
+    value with any other non-ASCII character left goes through ascii_digits itself."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    text = text.cast(pa.string())
+    if len(text) == 0 or pc.all(pc.fill_null(pc.string_is_ascii(text), True)).as_py():
+        return text
+    if text.offset:  # a slice: its own buffers from 0
+        text = pa.concat_arrays([text])
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[: len(text) + 1]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[: offsets[-1]]
+    second = np.empty_like(data)
+    second[:-1], second[-1:] = data[1:], 0
+    lead = (((data == 0xDB) & (second >= 0xB0) & (second <= 0xB9))
+            | ((data == 0xD9) & (second >= 0xA0) & (second <= 0xA9)))
+    out = data.copy()
+    at = np.flatnonzero(lead)
+    out[at + 1] = 0x30 + (second[at] & 0x0F)  # ۰ is DB B0, ٠ is D9 A0: the low nibble is the digit
+    keep = ~lead
+    new_offsets = (offsets - np.searchsorted(at, offsets)).astype(np.int32)  # less the leads before each
+    got = pa.StringArray.from_buffers(len(text), pa.py_buffer(new_offsets), pa.py_buffer(out[keep].tobytes()),
+                                      text.buffers()[0], text.null_count)
+    rest = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(got), True).to_numpy(zero_copy_only=False))
+    if not len(rest):
+        return got
+    slow = [ascii_digits(v) for v in text.take(pa.array(rest)).to_pylist()]
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rest] = True
+    return pc.replace_with_mask(got, pa.array(mask), pa.array(slow, pa.string()))
+
+
+def mobile_e164_array(values: Sequence[str | None] | pa.Array, regions: tuple[str, ...] = DEFAULT_REGIONS) -> pa.Array:
+    """mobile_e164_many as an Arrow string array (null where it gives None); ``values`` may
+    be an Arrow string array."""
+    import numpy as np
     import pyarrow.compute as pc
 
     table = [_mobile_patterns(r) for r in regions]
     null = pa.scalar(None, pa.string())
-    if not values or any(t is None for t in table):
+    if not len(values) or any(t is None for t in table):
         return pa.nulls(len(values), pa.string())
-    # digits as ascii_digits gives them (a C translate each; twenty Arrow passes cost more)
-    text = pa.array([v if v is None or v.isascii() else ascii_digits(v) for v in values], type=pa.string())
+    # digits as ascii_digits gives them
+    text = _ascii_digits_array(values if isinstance(values, pa.Array) else pa.array(values, type=pa.string()))
     try:
-        ok = pc.fill_null(pc.match_substring_regex(text, _COLUMNAR_ONLY), False)
-        text = pc.replace_substring_regex(text, r"[ ./()\-]+", "")
-        ok = pc.and_(ok, pc.fill_null(pc.match_substring_regex(text, r"^\+?[0-9]+$"), False))
+        # Each step runs on the values still in play: a number is taken by the first region it
+        # fits (as _fast), and most fit the first.
+        pos = np.flatnonzero(pc.fill_null(pc.match_substring_regex(text, _COLUMNAR_ONLY), False)
+                             .to_numpy(zero_copy_only=False))
+        text = pc.replace_substring_regex(text.take(pa.array(pos)), r"[ ./()\-]+", "")
+        ok = pc.fill_null(pc.match_substring_regex(text, r"^\+?[0-9]+$"), False)
+        pos, text = pos[ok.to_numpy(zero_copy_only=False)], text.filter(ok)
         plus, zeros = pc.starts_with(text, "+"), pc.starts_with(text, "00")
         intl = pc.or_(plus, zeros)
         body = pc.if_else(plus, pc.utf8_slice_codeunits(text, 1), pc.utf8_slice_codeunits(text, 2))
         national = pc.if_else(pc.starts_with(text, "0"), pc.utf8_slice_codeunits(text, 1), text)
-        found = []
+        taken: list[tuple[np.ndarray, pa.Array]] = []
         for cc, general, mobile, lengths in table:  # type: ignore[misc]
-            def fits(number: pa.Array, general: str = general, mobile: str = mobile,
-                     lengths: frozenset[int] = lengths) -> pa.Array:
-                return pc.and_(pc.and_(pc.is_in(pc.utf8_length(number), pa.array(sorted(lengths), pa.int32())),
-                                       pc.match_substring_regex(number, f"^(?:{general})$")),
-                               pc.match_substring_regex(number, f"^(?:{mobile})$"))
             # the national number: after the country code when written abroad, else as written
             candidate = pc.if_else(intl, pc.if_else(pc.starts_with(body, cc), pc.utf8_slice_codeunits(body, len(cc)),
                                                     null), national)
-            found.append(pc.if_else(pc.fill_null(fits(candidate), False),
-                                    pc.binary_join_element_wise("+", cc, candidate, ""), null))
-        first = pc.coalesce(*found)  # the first region where it is a mobile number, as _fast
-        return pc.if_else(ok, first, null)
+            fits = pc.fill_null(pc.and_(pc.and_(
+                pc.is_in(pc.utf8_length(candidate), pa.array(sorted(lengths), pa.int32())),
+                pc.match_substring_regex(candidate, f"^(?:{general})$")),
+                pc.match_substring_regex(candidate, f"^(?:{mobile})$")), False)
+            here = fits.to_numpy(zero_copy_only=False)
+            taken.append((pos[here], pc.binary_join_element_wise("+", cc, candidate.filter(fits), "")))
+            rest = pc.invert(fits)
+            pos, intl, body, national = pos[~here], intl.filter(rest), body.filter(rest), national.filter(rest)
+        at = np.concatenate([p for p, _ in taken])
+        order = np.argsort(at, kind="stable")
+        mask = np.zeros(len(values), dtype=bool)
+        mask[at] = True
+        return pc.replace_with_mask(pa.nulls(len(values), pa.string()), pa.array(mask),
+                                    pa.concat_arrays([v for _, v in taken]).take(pa.array(order)))
     except pa.ArrowInvalid:  # a pattern RE2 cannot take: every value goes the long way
         return pa.nulls(len(values), pa.string())

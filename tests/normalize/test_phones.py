@@ -105,6 +105,8 @@ def test_columnar_mobile_numbers_equal_normalize_phone() -> None:
     assert _agree(mobiles) == len(mobiles)
     assert _agree(listed + ODD) == len(mobiles) + 1  # a fullwidth digit is a digit to ascii_digits too
     assert mobile_e164_many(["+93 0799 123 456", None, "x"]) == [None] * 3
+    mixed = [*listed, *ODD, *reversed(listed)]  # regions interleaved: each value as on its own
+    assert mobile_e164_many(mixed) == [mobile_e164_many([v])[0] for v in mixed]
 
 
 @settings(max_examples=200, deadline=None)
@@ -114,3 +116,20 @@ def test_columnar_mobile_numbers_equal_normalize_phone() -> None:
 )
 def test_columnar_path_agrees_with_normalize_phone(prefix: str, body: str) -> None:
     _agree([prefix + body])
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.none() | st.text(alphabet="09+ -۰۵۹٠٥٩０５১ابپ\u200c", max_size=8), max_size=12),
+       start=st.integers(0, 3))
+def test_digits_rewritten_in_arrow_equal_ascii_digits(values: list[str | None], start: int) -> None:
+    import pyarrow as pa
+
+    from amanat.normalize.phones import _ascii_digits_array
+    from amanat.normalize.script import ascii_digits
+
+    whole = pa.array(["٠x", *values], type=pa.string())
+    got = _ascii_digits_array(whole.slice(min(start, len(whole))))  # a slice of an array too
+    expected = [None if v is None else ascii_digits(v) for v in whole.to_pylist()[min(start, len(whole)):]]
+    assert got.to_pylist() == expected
+    # in a list, each number is taken by the first region it fits, as one by one
+    assert mobile_e164_many(values) == [mobile_e164_many([v])[0] for v in values]
