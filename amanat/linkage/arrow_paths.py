@@ -129,12 +129,16 @@ _PASSPORT_SEPARATORS = r"[\t\n\x0b\x0c\r\x1c-\x1f \-./_]+"
 
 
 def passport_column(values: list[pa.Array]) -> tuple[np.ndarray, list[pa.Array]]:
-    """The passport group's column for a passport number alone (no MRZ) that is ASCII once its
-    digits are: separators dropped, upper case, as normalize_passport gives its value (valid
-    or not, the value is what is compared). Every other key goes the long way."""
+    """The passport group's column for a passport number that is ASCII once its digits are:
+    separators dropped, upper case, as normalize_passport gives its value (valid or not, the
+    value is what is compared). With an MRZ beside it, only a valid number (6-9 letters and
+    digits, a digit among them): passport_part then keeps it whatever the MRZ says, and
+    parse_mrz raises nothing but the errors passport_part notes. Every other key goes the
+    long way."""
     number, mrz = values
     number = _ascii_digits(number)
     text = pc.ascii_upper(pc.replace_substring_regex(number, _PASSPORT_SEPARATORS, ""))
-    ok = _given(number) & ~_given(mrz) & pc.and_(pc.string_is_ascii(number), pc.not_equal(text, "")).fill_null(
-        False).to_numpy(zero_copy_only=False)
+    valid = pc.and_(pc.match_substring_regex(text, "^[A-Z0-9]{6,9}$"), pc.match_substring_regex(text, "[0-9]"))
+    ok = _given(number) & (~_given(mrz) | valid.fill_null(False).to_numpy(zero_copy_only=False))
+    ok &= pc.and_(pc.string_is_ascii(number), pc.not_equal(text, "")).fill_null(False).to_numpy(zero_copy_only=False)
     return ok, [pc.if_else(pa.array(ok), text, pa.scalar(None, pa.string()))]

@@ -224,6 +224,10 @@ def test_tazkira_and_passport_decided_in_arrow_equal_the_group_functions() -> No
     passport = [(r.get("passport_number"), r.get("passport_mrz")) for r in people] + [
         ("p 2414 8484", None), ("P-01234567", None), ("p۱۲۳۴۵۶۷", None), ("straße 123456", None), ("---", None),
         ("AB\t12\x1c3456", None), ("P01234567", "P<AFG..."), ("جلد123456", None), ("ab.12_3456/7", None)]
+    # beside an MRZ (a real one, a damaged one, one with another number), only a valid number
+    mrz = next(r["passport_mrz"] for r in population() if r.get("passport_mrz"))
+    passport += [("12345", mrz), ("P1234567890", mrz), ("P۱۲۳۴۵۶۷", mrz), ("P1234567", mrz[:60]), ("ABCDEFG", mrz),
+                 ("P1234567", mrz.replace("<", "«")), ("XY 987654", mrz)]
     assert _columnar_equals_group(_TAZKIRA, tazkira) > 250
     assert _columnar_equals_group(_PASSPORT, passport) > 50
 
@@ -238,7 +242,12 @@ def test_tazkira_columnar_path_equals_the_group_function_on_any_text(keys: list[
     _columnar_equals_group(_TAZKIRA, [tuple(v.strip() or None if v else None for v in k) for k in keys])
 
 
-@given(st.lists(st.tuples(st.one_of(st.none(), st.text(_ID_TEXT, min_size=1, max_size=14)), st.none()),
+_MRZ = ("P<AFGZAMANI<<AMINULLAH<<<<<<<<<<<<<<<<<<<<<<<\nP012345674AFG8503125M3001017<<<<<<<<<<<<<<06",
+        "P<AFG" + "<" * 39 + "\n" + "<" * 44, "not an mrz")
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.text(_ID_TEXT, min_size=1, max_size=14)),
+                          st.one_of(st.none(), st.sampled_from(_MRZ), st.text(_ID_TEXT + "<\n", max_size=90))),
                 min_size=1, max_size=30))
 @settings(max_examples=150, deadline=None)
 def test_passport_columnar_path_equals_the_group_function_on_any_text(keys: list[tuple[str | None, ...]]) -> None:
