@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from amanat.errors import AmanatError
 from amanat.normalize import record as normalize_parts
 from amanat.normalize.phones import DEFAULT_REGIONS, mobile_e164_array
-from amanat.normalize.script import ascii_digits
+from amanat.normalize.script import ascii_digits_array
 
 # Every character Python's str.strip removes (clean_text strips with it): a value that neither
 # starts nor ends with one, and is not empty, is already clean, and Arrow's RE2 finds the rest.
@@ -81,11 +81,6 @@ def phones_column(first: pa.Array, second: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(counts == 0))
 
 
-def _ascii_digits(values: pa.Array) -> pa.Array:
-    # as normalize.script.ascii_digits (a C translate each; twenty Arrow passes cost more)
-    return pa.array([v if v is None or v.isascii() else ascii_digits(v) for v in values.to_pylist()], pa.string())
-
-
 def _given(values: pa.Array) -> np.ndarray:
     return values.is_valid().to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
 
@@ -104,7 +99,7 @@ def tazkira_columns(values: list[pa.Array]) -> tuple[np.ndarray, list[pa.Array]]
     paper_tazkira decide them on their fast paths: an e-tazkira number alone, written
     NNNN-NNNN-NNNNN with or without separators; or a paper tazkira's volume, page and record
     alone, each a plain number above zero. Every other key goes the long way."""
-    number, volume, page, record = (_ascii_digits(v) for v in values)
+    number, volume, page, record = (ascii_digits_array(v) for v in values)
     paper = [_given(v) for v in (volume, page, record)]
     e_ok = _given(number) & ~(paper[0] | paper[1] | paper[2])
     e_ok &= pc.match_substring_regex(number, _E_TAZKIRA).fill_null(False).to_numpy(zero_copy_only=False)
@@ -136,7 +131,7 @@ def passport_column(values: list[pa.Array]) -> tuple[np.ndarray, list[pa.Array]]
     parse_mrz raises nothing but the errors passport_part notes. Every other key goes the
     long way."""
     number, mrz = values
-    number = _ascii_digits(number)
+    number = ascii_digits_array(number)
     text = pc.ascii_upper(pc.replace_substring_regex(number, _PASSPORT_SEPARATORS, ""))
     valid = pc.and_(pc.match_substring_regex(text, "^[A-Z0-9]{6,9}$"), pc.match_substring_regex(text, "[0-9]"))
     ok = _given(number) & (~_given(mrz) | valid.fill_null(False).to_numpy(zero_copy_only=False))

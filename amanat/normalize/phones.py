@@ -18,7 +18,7 @@ import pyarrow as pa
 from phonenumbers import PhoneMetadata, PhoneNumberFormat
 
 from amanat.normalize.errors import NormalizeError, require_text
-from amanat.normalize.script import ascii_digits
+from amanat.normalize.script import ascii_digits, ascii_digits_array
 
 __all__ = ["DEFAULT_REGIONS", "PhoneNorm", "mobile_e164_many", "normalize_phone"]
 
@@ -184,40 +184,6 @@ def mobile_e164_many(values: Sequence[str | None], regions: tuple[str, ...] = DE
     return mobile_e164_array(values, regions).to_pylist()  # type: ignore[no-any-return]
 
 
-def _ascii_digits_array(text: pa.Array) -> pa.Array:
-    """ascii_digits of each value: Persian and Arabic-Indic digits (two UTF-8 bytes each, the
-    lead 0xDB or 0xD9, which is never a continuation byte) rewritten in the bytes by numpy; a
-    value with any other non-ASCII character left goes through ascii_digits itself."""
-    import numpy as np
-    import pyarrow.compute as pc
-
-    text = text.cast(pa.string())
-    if len(text) == 0 or pc.all(pc.fill_null(pc.string_is_ascii(text), True)).as_py():
-        return text
-    if text.offset:  # a slice: its own buffers from 0
-        text = pa.concat_arrays([text])
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[: len(text) + 1]
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[: offsets[-1]]
-    second = np.empty_like(data)
-    second[:-1], second[-1:] = data[1:], 0
-    lead = (((data == 0xDB) & (second >= 0xB0) & (second <= 0xB9))
-            | ((data == 0xD9) & (second >= 0xA0) & (second <= 0xA9)))
-    out = data.copy()
-    at = np.flatnonzero(lead)
-    out[at + 1] = 0x30 + (second[at] & 0x0F)  # ۰ is DB B0, ٠ is D9 A0: the low nibble is the digit
-    keep = ~lead
-    new_offsets = (offsets - np.searchsorted(at, offsets)).astype(np.int32)  # less the leads before each
-    got = pa.StringArray.from_buffers(len(text), pa.py_buffer(new_offsets), pa.py_buffer(out[keep].tobytes()),
-                                      text.buffers()[0], text.null_count)
-    rest = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(got), True).to_numpy(zero_copy_only=False))
-    if not len(rest):
-        return got
-    slow = [ascii_digits(v) for v in text.take(pa.array(rest)).to_pylist()]
-    mask = np.zeros(len(text), dtype=bool)
-    mask[rest] = True
-    return pc.replace_with_mask(got, pa.array(mask), pa.array(slow, pa.string()))
-
-
 def mobile_e164_array(values: Sequence[str | None] | pa.Array, regions: tuple[str, ...] = DEFAULT_REGIONS) -> pa.Array:
     """mobile_e164_many as an Arrow string array (null where it gives None); ``values`` may
     be an Arrow string array."""
@@ -229,7 +195,7 @@ def mobile_e164_array(values: Sequence[str | None] | pa.Array, regions: tuple[st
     if not len(values) or any(t is None for t in table):
         return pa.nulls(len(values), pa.string())
     # digits as ascii_digits gives them
-    text = _ascii_digits_array(values if isinstance(values, pa.Array) else pa.array(values, type=pa.string()))
+    text = ascii_digits_array(values if isinstance(values, pa.Array) else pa.array(values, type=pa.string()))
     try:
         # Each step runs on the values still in play: a number is taken by the first region it
         # fits (as _fast), and most fit the first.

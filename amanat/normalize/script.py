@@ -14,9 +14,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from amanat.normalize.errors import require_text
 
-__all__ = ["ARABIC_RE", "ascii_digits", "fold", "is_perso_arabic", "join_compounds"]
+__all__ = ["ARABIC_RE", "ascii_digits", "ascii_digits_array", "fold", "is_perso_arabic", "join_compounds"]
 
 ZWNJ = "\u200c"
 
@@ -122,6 +126,37 @@ def ascii_digits(text: str) -> str:
     """Replace every Unicode decimal digit (Persian, Arabic-Indic, fullwidth, …) by its ASCII digit."""
     text = require_text(text, "text")
     return text if text.isascii() else text.translate(_DIGITS)
+
+
+def ascii_digits_array(text: pa.Array) -> pa.Array:
+    """ascii_digits of each value: Persian and Arabic-Indic digits (two UTF-8 bytes each, the
+    lead 0xDB or 0xD9, which is never a continuation byte) rewritten in the bytes by numpy; a
+    value with any other non-ASCII character left goes through ascii_digits itself."""
+    text = text.cast(pa.string())
+    if len(text) == 0 or pc.all(pc.fill_null(pc.string_is_ascii(text), True)).as_py():
+        return text
+    if text.offset:  # a slice: its own buffers from 0
+        text = pa.concat_arrays([text])
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[: len(text) + 1]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[: offsets[-1]]
+    second = np.empty_like(data)
+    second[:-1], second[-1:] = data[1:], 0
+    lead = (((data == 0xDB) & (second >= 0xB0) & (second <= 0xB9))
+            | ((data == 0xD9) & (second >= 0xA0) & (second <= 0xA9)))
+    out = data.copy()
+    at = np.flatnonzero(lead)
+    out[at + 1] = 0x30 + (second[at] & 0x0F)  # ۰ is DB B0, ٠ is D9 A0: the low nibble is the digit
+    keep = ~lead
+    new_offsets = (offsets - np.searchsorted(at, offsets)).astype(np.int32)  # less the leads before each
+    got = pa.StringArray.from_buffers(len(text), pa.py_buffer(new_offsets), pa.py_buffer(out[keep].tobytes()),
+                                      text.buffers()[0], text.null_count)
+    rest = np.flatnonzero(~pc.fill_null(pc.string_is_ascii(got), True).to_numpy(zero_copy_only=False))
+    if not len(rest):
+        return got
+    slow = [ascii_digits(v) for v in text.take(pa.array(rest)).to_pylist()]
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rest] = True
+    return pc.replace_with_mask(got, pa.array(mask), pa.array(slow, pa.string()))
 
 
 def is_perso_arabic(text: str) -> bool:

@@ -124,11 +124,10 @@ def test_columnar_path_agrees_with_normalize_phone(prefix: str, body: str) -> No
 def test_digits_rewritten_in_arrow_equal_ascii_digits(values: list[str | None], start: int) -> None:
     import pyarrow as pa
 
-    from amanat.normalize.phones import _ascii_digits_array
-    from amanat.normalize.script import ascii_digits
+    from amanat.normalize.script import ascii_digits, ascii_digits_array
 
     whole = pa.array(["٠x", *values], type=pa.string())
-    got = _ascii_digits_array(whole.slice(min(start, len(whole))))  # a slice of an array too
+    got = ascii_digits_array(whole.slice(min(start, len(whole))))  # a slice of an array too
     expected = [None if v is None else ascii_digits(v) for v in whole.to_pylist()[min(start, len(whole)):]]
     assert got.to_pylist() == expected
     # in a list, each number is taken by the first region it fits, as one by one
