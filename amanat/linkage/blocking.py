@@ -110,6 +110,33 @@ def _within_groups(rows: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.nd
     return rows[first], rows[first + 1 + step]
 
 
+def _pair_codes(frame: pd.DataFrame, rules: Sequence[BlockRule], place: np.ndarray, jobs: int,
+                cache: Codes | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair each rule makes as one number, lo * n + hi in ``place`` order (rows' places
+    among the n rows), and the rule's position, each rule's pairs in turn."""
+    n = len(place)
+    found: list[np.ndarray] = []
+    rule_of: list[np.ndarray] = []
+    with ThreadPoolExecutor(max(1, jobs)) as threads:
+        cache = _encoded(frame, rules, threads, cache)
+        for i, (a, b) in enumerate(threads.map(lambda r: _within_groups(*rule_keys(frame, r, cache)), rules)):
+            pa_, pb = place[a], place[b]
+            distinct = pa_ != pb  # a row with the same element twice in an exploded list
+            lo, hi = np.minimum(pa_, pb)[distinct], np.maximum(pa_, pb)[distinct]
+            found.append(lo * n + hi)
+            rule_of.append(np.full(len(lo), i, dtype=np.int64))
+    if not found:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(found), np.concatenate(rule_of)
+
+
+def union_pair_count(frame: pd.DataFrame, rules: Sequence[BlockRule], jobs: int = 1) -> int:
+    """How many distinct pairs of a dedupe any of the rules makes: Splink's cumulative
+    comparison count, which its prior estimate divides by every pair of the file."""
+    everything, _ = _pair_codes(frame, rules, np.arange(len(frame), dtype=np.int64), jobs, None)
+    return len(np.unique(everything))
+
+
 def blocked_pairs(frame: pd.DataFrame, rules: Sequence[BlockRule], jobs: int = 1,
                   cache: Codes | None = None) -> pa.Table:
     """Splink's blocked id pairs of a dedupe (one table, ids in ``unique_id``): columns
@@ -121,23 +148,13 @@ def blocked_pairs(frame: pd.DataFrame, rules: Sequence[BlockRule], jobs: int = 1
         return pa.table({"match_key": pa.array([], pa.string()), "join_key_l": ids[:0], "join_key_r": ids[:0]})
     # each row's place in the ids' text order (UTF-8 byte order, DuckDB's): pairs are put that way round
     place = pc.rank(ids, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64) - 1
-    found: list[np.ndarray] = []
-    rule_of: list[np.ndarray] = []
-    with ThreadPoolExecutor(max(1, jobs)) as threads:
-        cache = _encoded(frame, rules, threads, cache)
-        for i, (a, b) in enumerate(threads.map(lambda r: _within_groups(*rule_keys(frame, r, cache)), rules)):
-            pa_, pb = place[a], place[b]
-            distinct = pa_ != pb  # a row with the same element twice in an exploded list
-            lo, hi = np.minimum(pa_, pb)[distinct], np.maximum(pa_, pb)[distinct]
-            found.append(lo * n + hi)
-            rule_of.append(np.full(len(lo), i, dtype=np.int64))
-    everything = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    everything, rule_of = _pair_codes(frame, rules, place, jobs, cache)
     # each pair once, with the first rule that makes it (the rules are in order in the list)
     pairs, at = np.unique(everything, return_index=True)
     by_place = np.empty(n, dtype=np.int64)
     by_place[place] = np.arange(n)
     left, right = by_place[pairs // n], by_place[pairs % n]
-    match = np.concatenate(rule_of)[at] if found else np.zeros(0, dtype=np.int64)
+    match = rule_of[at]
     keys = pa.array([str(i) for i in range(len(rules))], pa.string())
     return pa.table({"match_key": keys.take(pa.array(match)),
                      "join_key_l": ids.take(pa.array(left)), "join_key_r": ids.take(pa.array(right))})

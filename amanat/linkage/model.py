@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -30,6 +31,7 @@ from splink.internals.estimate_u import _rows_needed_for_n_pairs
 from splink.internals.pipeline import CTEPipeline
 from splink.internals.vertically_concatenate import enqueue_df_concat
 
+from amanat.linkage.blocking import union_pair_count
 from amanat.linkage.comparisons import (
     SPEC_VERSION,
     ComparisonSpec,
@@ -373,7 +375,7 @@ def train_model(
     try:
         linker = linker_for(build_settings(link_type=link_type, specs=specs), df, tf_tables, tf_defaults,
                             link_type=link_type, compare=compare_feature_names(compare), con=con)
-        settings_json, log = _train(linker, seed=seed, prior_recall=prior_recall, u_max_pairs=u_max_pairs,
+        settings_json, log = _train(linker, df, seed=seed, prior_recall=prior_recall, u_max_pairs=u_max_pairs,
                                     em_max_pairs=em_max_pairs, em_rules=em_rules, em_fallback=em_fallback)
     finally:
         # Closed now, not when the linker is collected: DuckDB's working memory (1.5 GB at a
@@ -457,6 +459,16 @@ def estimate_u(linker: Linker, *, max_pairs: float, seed: int) -> None:
     linker._populate_m_u_from_trained_values()  # the trained values become the live ones, as in Splink
 
 
+def _set_prior(linker: Linker, observed: int, rows: int, recall: float) -> None:
+    """Splink's estimate_probability_two_random_records_match of a dedupe, from the count of
+    pairs its deterministic rules make (tested equal): observed / recall over every pair."""
+    total = rows * (rows - 1) / 2
+    if observed > total * recall:
+        raise ValueError(f"Deterministic matching rules led to more observed matches than is consistent with "
+                         f"supplied recall. With these rules, recall must be at least {observed / total:,.2f}.")
+    linker._settings_obj._probability_two_random_records_match = observed / recall / total
+
+
 def _em_round(linker: Linker, cols: tuple[str, ...], max_pairs: float, log: list[str]) -> bool:
     """One EM round blocked on ``cols``; False (and a line in the log) if it could not run."""
     saved = copy.deepcopy(linker._settings_obj.core_model_settings)
@@ -479,18 +491,27 @@ def _untrained(linker: Linker) -> list[str]:
             if not any(lvl._m_is_trained for lvl in comp.comparison_levels if not lvl.is_null_level)]
 
 
-def _train(linker: Linker, *, seed: int, prior_recall: float, u_max_pairs: float, em_max_pairs: float,
-           em_rules: Sequence[tuple[str, ...]], em_fallback: Sequence[tuple[str, ...]] = ()
+def _train(linker: Linker, frame: pd.DataFrame, *, seed: int, prior_recall: float, u_max_pairs: float,
+           em_max_pairs: float, em_rules: Sequence[tuple[str, ...]], em_fallback: Sequence[tuple[str, ...]] = ()
            ) -> tuple[dict[str, Any], list[str]]:
     """Prior, u and m on the linker (see train_model); the settings JSON and training log."""
     log: list[str] = []
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on(*cols) for cols in PRIOR_RULES], recall=prior_recall
-    )
+    with ThreadPoolExecutor(1) as side:
+        # A dedupe's prior counts the deterministic rules' pairs in numpy while DuckDB samples u
+        # (neither needs the other; EM, next, needs both).
+        rules = [BlockRule(f"p{i}", cols) for i, cols in enumerate(PRIOR_RULES)]
+        counted = (side.submit(union_pair_count, frame, rules)
+                   if linker._settings_obj._link_type == "dedupe_only" and len(frame) > 1 else None)
+        # One pass over the sample: chunked early stopping never fires when a level is rare
+        # (tazkira two typos apart) and then costs ten passes per comparison.
+        estimate_u(linker, max_pairs=u_max_pairs, seed=seed)
+        if counted is not None:
+            _set_prior(linker, counted.result(), len(frame), prior_recall)
+        else:
+            linker.training.estimate_probability_two_random_records_match(
+                [block_on(*cols) for cols in PRIOR_RULES], recall=prior_recall
+            )
     prior = linker._settings_obj._probability_two_random_records_match  # EM moves it; keep ours
-    # One pass over the sample: chunked early stopping never fires when a level is rare
-    # (tazkira two typos apart) and then costs ten passes per comparison.
-    estimate_u(linker, max_pairs=u_max_pairs, seed=seed)
     failed = [cols for cols in em_rules if not _em_round(linker, cols, em_max_pairs, log)]
     # The fallback (the file's full date of birth) is for files the rounds above cannot train,
     # such as one without fathers' names; on a file they do train it changed no figure (F1 at

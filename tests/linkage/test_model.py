@@ -74,6 +74,26 @@ def test_one_pass_u_equals_splinks_own_estimate() -> None:
     assert len({u for *_, u in ours}) > 10  # real, varied estimates
 
 
+def test_prior_counted_in_numpy_equals_splinks_estimate() -> None:
+    from splink import block_on
+
+    from amanat.linkage.blocking import union_pair_count
+    from amanat.linkage.features import BlockRule
+    from amanat.linkage.model import PRIOR_RULES, _set_prior
+
+    specs = amanat_comparisons()
+    tf_tables, tf_defaults = compute_tf_tables(frame(), tf_columns(specs))
+    linker = linker_for(build_settings(specs=specs), frame(), tf_tables, tf_defaults, link_type="dedupe_only")
+    linker.training.estimate_probability_two_random_records_match([block_on(*c) for c in PRIOR_RULES], recall=0.6)
+    splinks = linker._settings_obj._probability_two_random_records_match
+    observed = union_pair_count(frame(), [BlockRule(str(i), c) for i, c in enumerate(PRIOR_RULES)], jobs=2)
+    _set_prior(linker, observed, len(frame()), 0.6)
+    assert linker._settings_obj._probability_two_random_records_match == splinks
+    assert observed > 50  # the rules do find pairs here
+    with pytest.raises(ValueError, match="recall must be at least"):
+        _set_prior(linker, len(frame()) ** 2, len(frame()), 0.6)
+
+
 def test_model_round_trips_and_refuses_tampering() -> None:
     trained = model()
     text = trained.to_json()
