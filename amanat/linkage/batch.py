@@ -64,12 +64,15 @@ def predict_pairs(
             linker._intermediate_table_cache[_blocked_pairs_cache_key()] = linker._db_api.table_to_splink_dataframe(
                 "__splink__blocked_id_pairs", registered.physical_name)
         pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
-        out = pred.as_pandas_dataframe()
+        # only the columns kept leave DuckDB (the term frequencies were most of the fetch)
+        table = con.sql(f"select * from {pred.physical_name} limit 0")  # noqa: S608 (Splink's table name)
+        keep = [c for c in table.columns if not c.startswith("tf_") and c != "match_key"]
+        out = con.sql("select " + ", ".join(f'"{c}"' for c in keep)  # noqa: S608 (its column names)
+                      + f" from {pred.physical_name}").df()
     finally:
         if own:  # DuckDB's working memory back now, not when the linker is collected
             con.close()
-    keep = [c for c in out.columns if not c.startswith("tf_") and c != "match_key"]
-    out = _with_gamma(model, out[keep].copy())
+    out = _with_gamma(model, out)
     lead = [c for c in ("source_dataset_l", "source_dataset_r") if c in out.columns]
     first = [*PAIR_ID_COLUMNS, "match_weight", "match_probability"]
     rest = [c for c in out.columns if c not in first and c not in lead]
