@@ -4,12 +4,17 @@ matching latency against known populations.
     .venv/bin/python bench/linkage_scale.py --sizes 1000000 --known 100000 1000000
     .venv/bin/python bench/linkage_scale.py --sizes 20000 --known 20000          # quick
 
-Each batch run is a child process (``--child``) so its peak RSS is its own: the child
-generates the synthetic population (bench/synth.py, seeded), resets its high-water mark
-(/proc/self/clear_refs), then runs the pipeline and reports VmHWM. Amanat's time is split
-into normalisation (done once per record at intake in the product) and linkage (train,
-predict, cluster); plain Splink gets the raw columns (bench/linkage_synth.py's model).
-Writes bench/results/linkage_scale.{json,png}.
+Each batch run is a child process (``--child``) so its peak RSS is its own: the child reads
+the synthetic population (bench/synth.py, seeded; generated once by the parent into a private
+temporary file), resets its high-water mark (/proc/self/clear_refs), then runs the pipeline
+and reports VmHWM. Amanat's time is split into normalisation (done once per record at intake
+in the product) and linkage (train, predict, cluster); plain Splink gets the raw columns
+(bench/linkage_synth.py's model).
+
+The machine's speed drifts by a fifth from minute to minute, so ``amanat dedupe`` and plain
+Splink run ``--repeat`` times each, alternately (the order flips each round), and the summary
+gives each one's median and the ratio of every adjacent pair. Writes
+bench/results/linkage_scale.{json,png}.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -57,17 +63,17 @@ def _stage(name: str, t0: float) -> None:
           f"now {_status_kb('VmRSS') // 1024} MB", file=sys.stderr, flush=True)
 
 
-def child(kind: str, size: int, seed: int) -> dict[str, Any]:
-    """One batch run in this process; prints its result as JSON."""
+def child(kind: str, source: Path, seed: int) -> dict[str, Any]:
+    """One batch run in this process on the pickled population at ``source``; prints its
+    result as JSON."""
     logging.getLogger("splink").setLevel(logging.ERROR)
-    from linkage_synth import population
-
     from amanat.linkage.evaluation import cluster_pairs, scores, true_pairs
 
-    # Laid out in row order, as reading a file gives them: the generator shuffles its records,
-    # which leaves each one's values scattered over the heap, and forked workers reading them
-    # then copy nearly every page of it (the tool's normalisation took half as long again).
-    records = pickle.loads(pickle.dumps(population(size, seed), protocol=pickle.HIGHEST_PROTOCOL))
+    # Unpickled, the records lie in row order, as reading a file gives them: the generator
+    # shuffles its records, which leaves each one's values scattered over the heap, and forked
+    # workers reading them then copy nearly every page of it (normalisation half as long again).
+    with open(source, "rb") as f:
+        records = pickle.load(f)
     gc.collect()
     truth = true_pairs({str(r["record_id"]): r["person_id"] for r in records})
     ids = [str(r["record_id"]) for r in records]
@@ -154,19 +160,56 @@ def child(kind: str, size: int, seed: int) -> dict[str, Any]:
     return out
 
 
-def batch(size: int, seed: int) -> list[dict[str, Any]]:
-    runs = []
-    for kind in ("amanat-dedupe", "amanat-link", "plain"):
-        proc = subprocess.run([sys.executable, __file__, "--child", kind, "--size", str(size), "--seed", str(seed)],
-                              stdout=subprocess.PIPE, text=True, check=False)  # stderr: live stage log
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            runs.append({"pipeline": kind, "records": size, "error": f"exit {proc.returncode}",
-                         })
-        else:
-            runs.append(json.loads(lines[-1]))
-        print(json.dumps(runs[-1]), flush=True)
-    return runs
+def _run_child(kind: str, size: int, source: Path, seed: int) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, __file__, "--child", kind, "--source", str(source), "--seed", str(seed)],
+                          stdout=subprocess.PIPE, text=True, check=False)  # stderr: live stage log
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    run = json.loads(lines[-1]) if proc.returncode == 0 and lines else {
+        "pipeline": kind, "records": size, "error": f"exit {proc.returncode}"}
+    print(json.dumps(run), flush=True)
+    return run
+
+
+def batch(size: int, seed: int, repeat: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Every run, and the summary: each pipeline's median and the paired ratios."""
+    from linkage_synth import population
+
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="amanat-bench-") as tmp:  # synthetic records only
+        source = Path(tmp) / "population.pickle"
+        records = population(size, seed)
+        with open(source, "wb") as f:
+            pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
+        del records
+        gc.collect()
+        for r in range(max(1, repeat)):
+            kinds = ("amanat-dedupe", "plain") if r % 2 == 0 else ("plain", "amanat-dedupe")
+            for kind in kinds:
+                runs.append({**_run_child(kind, size, source, seed), "round": r + 1})
+        runs.append({**_run_child("amanat-link", size, source, seed), "round": 1})
+    return runs, summary(runs)
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    ok = [r for r in runs if "error" not in r]
+    out: dict[str, Any] = {}
+    for kind in dict.fromkeys(r["pipeline"] for r in ok):
+        totals = [r["seconds_total"] for r in ok if r["pipeline"] == kind]
+        out[kind] = {"runs": len(totals), "seconds_total_median": round(statistics.median(totals), 1),
+                     "seconds_total_min": min(totals), "seconds_total_max": max(totals),
+                     "peak_rss_mb_max": max(r["peak_rss_mb"] for r in ok if r["pipeline"] == kind)}
+    rounds = sorted({r["round"] for r in ok})
+    paired = []
+    for rnd in rounds:
+        got = {r["pipeline"]: r["seconds_total"] for r in ok if r["round"] == rnd}
+        if "amanat-dedupe" in got and "plain" in got:
+            paired.append(round(got["amanat-dedupe"] / got["plain"], 3))
+    if paired:
+        out["ratio_amanat_to_plain_per_round"] = paired
+        out["ratio_amanat_to_plain_median"] = round(statistics.median(paired), 3)
+        out["ratio_of_medians"] = round(out["amanat-dedupe"]["seconds_total_median"]
+                                        / out["plain"]["seconds_total_median"], 3)
+    return out
 
 
 def incremental(known: int, seed: int, queries: int) -> dict[str, Any]:
@@ -218,16 +261,25 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
     ok = [r for r in result["batch"] if "error" not in r]
-    labels = [f"{r['pipeline']}\n{r['records']:,}\nF1 {r['clustered_at_0.99']['f1']:.3f}" for r in ok]
-    a1.bar(labels, [r["seconds_linkage"] for r in ok], label="linkage (train, predict, cluster; dedupe: + reasons)")
-    a1.bar(labels, [r.get("seconds_normalise", r.get("seconds_prepare", 0)) for r in ok],
-           bottom=[r["seconds_linkage"] for r in ok], label="normalisation (plain: preparing columns)")
-    for i, r in enumerate(ok):
-        a1.text(i, r["seconds_total"], f"{r['peak_rss_mb'] / 1024:.1f} GiB", ha="center", va="bottom")
-    a1.set_ylabel("seconds (label: peak RSS)")
+    kinds = list(dict.fromkeys(r["pipeline"] for r in ok))
+    # each pipeline's median run as stacked bars, every run's total as a dot
+    median = {k: sorted((r for r in ok if r["pipeline"] == k), key=lambda r: r["seconds_total"]) for k in kinds}
+    median = {k: v[(len(v) - 1) // 2] for k, v in median.items()}
+    shown = [median[k] for k in kinds]
+    labels = [f"{r['pipeline']}\n{r['records']:,}\nF1 {r['clustered_at_0.99']['f1']:.3f}" for r in shown]
+    a1.bar(labels, [r["seconds_linkage"] for r in shown], label="linkage (train, predict, cluster; dedupe: + reasons)")
+    a1.bar(labels, [r.get("seconds_normalise", r.get("seconds_prepare", 0)) for r in shown],
+           bottom=[r["seconds_linkage"] for r in shown], label="normalisation (plain: preparing columns)")
+    for i, k in enumerate(kinds):
+        totals = [r["seconds_total"] for r in ok if r["pipeline"] == k]
+        a1.plot([i] * len(totals), totals, "k.", label="each run" if i == 0 else None)
+        a1.text(i, max(totals) * 1.03, f"{median[k]['peak_rss_mb'] / 1024:.1f} GiB", ha="center", va="bottom")
+    a1.set_ylabel("seconds, median run (label: peak RSS)")
     a1.set_ylim(0, max(r["seconds_total"] for r in ok) * 1.25)
     a1.legend(loc="upper right", fontsize=8)
-    a1.set_title("batch dedupe")
+    ratio = next((s.get("ratio_amanat_to_plain_median") for s in result.get("batch_summary", {}).values()), None)
+    a1.set_title("batch dedupe" + (f" (amanat / plain Splink, paired median: {ratio:.2f})" if ratio else ""),
+                 fontsize=10)
     inc = result["incremental"]
     xs = [f"{r['known_records']:,} known" for r in inc]
     a2.bar([x + "\np50" for x in xs], [r["match_ms_p50"] for r in inc])
@@ -245,17 +297,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--known", type=int, nargs="*", default=[100_000, 1_000_000], help="known people for incremental")
     ap.add_argument("--queries", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--repeat", type=int, default=3, help="rounds of amanat dedupe against plain Splink")
     ap.add_argument("--out", type=Path, default=RESULTS / "linkage_scale.json")
     ap.add_argument("--child", choices=["amanat-dedupe", "amanat-link", "plain"], help=argparse.SUPPRESS)
-    ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child, args.size, args.seed)), flush=True)
+        print(json.dumps(child(args.child, args.source, args.seed)), flush=True)
         return
-    result: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "seed": args.seed, "batch": [],
-                              "incremental": []}
+    result: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "seed": args.seed, "repeat": args.repeat,
+                              "batch": [], "batch_summary": {}, "incremental": []}
     for size in args.sizes:
-        result["batch"].extend(batch(size, args.seed))
+        runs, summed = batch(size, args.seed, args.repeat)
+        result["batch"].extend(runs)
+        result["batch_summary"][str(size)] = summed
+        print(json.dumps(summed), flush=True)
     for known in args.known:
         result["incremental"].append(incremental(known, args.seed, args.queries))
         print(json.dumps(result["incremental"][-1]), flush=True)
