@@ -432,16 +432,17 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
         ordered = [slices.pop(s) for s in sorted(slices)]  # each field's parts, the slices in order
         per_field = [[part[f] for part in ordered] for f in _INPUT_FIELDS]
         ordered.clear()
-        with ThreadPoolExecutor(jobs) as threads:  # Arrow's hashing lets go of the GIL
-            raw = dict(zip(_INPUT_FIELDS, threads.map(_merge, per_field), strict=True))
-        per_field.clear()
         key_codes: dict[int, np.ndarray] = {}
         keys: dict[int, _Keys] = {}
-        for g, (group_fields, _, _) in enumerate(_GROUPS):
-            if group_fields == _PHONES:  # numbers decided per distinct value of either field
-                phone_rows, keys[_PHONE_VALUES] = _either(raw[f] for f in _PHONES)
-            else:
-                key_codes[g], keys[g] = _key_index([raw[f] for f in group_fields])
+        with ThreadPoolExecutor(jobs) as threads:  # Arrow's hashing and numpy let go of the GIL
+            raw = dict(zip(_INPUT_FIELDS, threads.map(_merge, per_field), strict=True))
+            per_field.clear()
+            phones = threads.submit(_either, [raw[f] for f in _PHONES])  # per distinct value of either field
+            groups = [g for g, (fields, _, _) in enumerate(_GROUPS) if fields != _PHONES]
+            for g, (codes, distinct) in zip(groups, threads.map(
+                    lambda g: _key_index([raw[f] for f in _GROUPS[g][0]]), groups), strict=True):
+                key_codes[g], keys[g] = codes, distinct
+            phone_rows, keys[_PHONE_VALUES] = phones.result()
         keys[_FULL].families = _Families(key_codes[_FULL], key_codes[_FAMILY], keys[_FAMILY])
         # Round 2: every group's distinct keys in slices of about equal work, the largest first
         # (so the last slices, which one worker may finish alone, are short).
@@ -524,20 +525,22 @@ def _assemble(ids: Sequence[Any], key_codes: dict[int, np.ndarray], phone_rows: 
         gathers.extend((c, arr, take) for c, arr in zip(out_cols, arrays, strict=True))
         if bad.any():
             bad_rows |= bad[codes]
-    # Arrow's take lets go of the GIL: the columns are gathered on every core
-    with ThreadPoolExecutor(max(1, jobs)) as threads:
-        columns = dict(zip((c for c, _, _ in gathers),
-                           threads.map(lambda job: job[1].take(job[2]), gathers), strict=True))
     # phones: each row's two values looked up among the distinct ones
     (e164,), bad = _distinct(done.get(_PHONE_VALUES, []), ("passport",))  # a string column
     for rows in phone_rows:
         if bad.any():
             bad_rows |= bad[rows]
-    columns["phones"] = phones_column(e164.take(pa.array(phone_rows[0])), e164.take(pa.array(phone_rows[1])))
-    # names_phon and names_set from the full, father's and family name keys
-    full, father, family = columns["full_phon"], columns["father_phon"], columns["family_phon"]
-    columns["names_phon"] = pc.binary_join_element_wise(full, father, " / ")  # null unless both
-    columns["names_set"] = _pairwise(full, family, lambda a, b: _whole_name_columns(a, None, b)["names_set"])
+    # Arrow's take lets go of the GIL: the columns are gathered on every core, the phone lists beside
+    with ThreadPoolExecutor(max(1, jobs)) as threads:
+        phones = threads.submit(lambda: phones_column(e164.take(pa.array(phone_rows[0])),
+                                                      e164.take(pa.array(phone_rows[1]))))
+        columns = dict(zip((c for c, _, _ in gathers),
+                           threads.map(lambda job: job[1].take(job[2]), gathers), strict=True))
+        # names_phon and names_set from the full, father's and family name keys
+        full, father, family = columns["full_phon"], columns["father_phon"], columns["family_phon"]
+        columns["names_phon"] = pc.binary_join_element_wise(full, father, " / ")  # null unless both
+        columns["names_set"] = _pairwise(full, family, lambda a, b: _whole_name_columns(a, None, b)["names_set"])
+        columns["phones"] = phones.result()
     try:
         columns["unique_id"] = pa.array(ids, type=pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
