@@ -204,7 +204,7 @@ def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache:
 
     The store's BLOCKING_RULES, each narrowed to one province (``NARROW_BY``) when it alone
     would pass the pair budget; then STANDALONE_RULES and one per compared column, each
-    kept only within the budget. ``cache``: the columns' codes, kept for blocked_pairs."""
+    kept only within the budget. ``cache``: what the rules share, kept for blocked_pairs."""
     budget = max(PAIRS_FLOOR, PAIRS_PER_ROW * len(frame))
     labels = {f"s_{c}": h for c, h in zip(compare_feature_names(compare), compare, strict=True)}
     rules: list[BlockRule] = []
@@ -242,7 +242,7 @@ Plan = tuple[list[BlockRule], list[str], pa.Table]
 def plan_standalone(frame: pd.DataFrame, compare: Sequence[str] = ()) -> Plan:
     """The file's blocking rules (standalone_blocking), the notes on them, and their pairs
     (blocking.blocked_pairs): none of it needs the model."""
-    codes: Codes = {}
+    codes = Codes()
     rules, notes = standalone_blocking(frame, compare, codes)
     return rules, notes, blocked_pairs(frame, rules, jobs=default_jobs(), cache=codes)
 
