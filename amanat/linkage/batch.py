@@ -19,10 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from splink.internals.chunking import _blocked_pairs_cache_key
 
-from amanat.linkage.batch_features import default_jobs
 from amanat.linkage.blocking import blocked_pairs
 from amanat.linkage.features import BlockRule
 from amanat.linkage.model import TrainedModel, model_linker, new_connection
+from amanat.linkage.workers import default_jobs
 
 PAIR_ID_COLUMNS = ("unique_id_l", "unique_id_r")
 

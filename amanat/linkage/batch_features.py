@@ -10,9 +10,7 @@ frame (tested).
 
 from __future__ import annotations
 
-import gc
 import multiprocessing as mp
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -40,6 +38,7 @@ from amanat.linkage.features import (
     _tazkira_columns,
     _whole_name_columns,
 )
+from amanat.linkage.workers import ForkPool, Shares, default_jobs, reported
 from amanat.normalize import record as normalize_parts
 
 # Per-process caches of a batch's values, emptied when it ends.
@@ -373,32 +372,6 @@ def _merge(parts: list[tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, pa.Arr
     return np.concatenate(codes), distinct
 
 
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-class _Pool:
-    """Runs a round's tasks in forked workers (or here, with one job), reporting each result."""
-
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
-
-    def run(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterable[Any]:
-        if self.jobs == 1 or len(tasks) < 2:
-            yield from map(fn, tasks)
-            return
-        # The records are the parent's objects: frozen, a worker's collections never walk them
-        # (at a million records each full collection touched 2 GB and copied its pages).
-        gc.freeze()
-        try:
-            # Workers live for one round: their collector stays off (it was a quarter of their
-            # time, walking the caches they fill); reference counting frees what they drop.
-            with mp.get_context("fork").Pool(min(self.jobs, len(tasks)), initializer=gc.disable) as pool:
-                yield from pool.imap_unordered(fn, tasks)
-        finally:
-            gc.unfreeze()
-
-
 def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *, jobs: int | None = None,
                    min_chunk: int = 20_000, failed: list[int] | None = None,
                    progress: Callable[[int], None] | None = None) -> pd.DataFrame:
@@ -420,13 +393,13 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
     jobs = max(1, min(jobs or default_jobs(), n // min_chunk))
     if "fork" not in mp.get_all_start_methods():
         jobs = 1
-    pool = _Pool(jobs)
-    report = _Progress(n, progress)
+    pool = ForkPool(jobs)
+    report = Shares(n, progress)
     try:
         # Round 1, a fifth of the progress: a few slices per worker, so progress moves.
         step = max(min_chunk, -(-n // (jobs * 4)), 1)
         _SHARED = (fields, {})
-        slices = {start: cols for start, cols, _ in _reported(
+        slices = {start: cols for start, cols, _ in reported(
             pool.run(_encode_chunk, [(a, min(a + step, n)) for a in range(0, n, step)]),
             lambda got: report.add(0.2 * got[2] / max(n, 1)))}
         ordered = [slices.pop(s) for s in sorted(slices)]  # each field's parts, the slices in order
@@ -451,7 +424,7 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
         total = sum(costs.values()) or 1.0
         _SHARED = (fields, keys)
         done: dict[int, list[_Slice]] = {}
-        for g, a, arrays, bad, set_aside in _reported(
+        for g, a, arrays, bad, set_aside in reported(
                 pool.run(_key_slice, [t[:3] for t in tasks]),
                 lambda got: report.add(0.75 * costs[got[0], got[1]] / total)):
             done.setdefault(g, []).append((a, arrays, bad, set_aside))
@@ -491,12 +464,6 @@ def _either(fields: Iterable[tuple[np.ndarray, pa.Array]]) -> tuple[list[np.ndar
     positions among them."""
     rows, distinct = _together(list(fields))
     return rows, _Keys([(np.arange(len(distinct)), distinct)])
-
-
-def _reported(results: Iterable[Any], note: Callable[[Any], None]) -> Iterable[Any]:
-    for got in results:
-        note(got)
-        yield got
 
 
 def _distinct(parts: list[_Slice], cols: Sequence[str]) -> tuple[
@@ -589,25 +556,6 @@ def _pairwise(left: pa.Array, right: pa.Array, fn: Callable[[Any, Any], str | No
     mask = np.zeros(len(left), dtype=bool)
     mask[where] = True
     return pc.replace_with_mask(out, pa.array(mask), got)
-
-
-class _Progress:
-    """Turns fractions of the work done into record counts that add up to ``total``."""
-
-    def __init__(self, total: int, report: Callable[[int], None] | None) -> None:
-        self.total, self.report, self.done, self.sent = total, report, 0.0, 0
-
-    def add(self, fraction: float) -> None:
-        self.done = min(1.0, self.done + fraction)
-        now = round(self.done * self.total)
-        if self.report and now > self.sent:
-            self.report(now - self.sent)
-        self.sent = max(self.sent, now)
-
-    def finish(self) -> None:
-        if self.report and self.total > self.sent:
-            self.report(self.total - self.sent)
-        self.sent = self.total
 
 
 _FULL, _FAMILY = (next(g for g, group in enumerate(_GROUPS) if group[0] == _NAME_FIELDS[p]) for p in ("full", "family"))

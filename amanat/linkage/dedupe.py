@@ -24,13 +24,14 @@ from amanat.errors import InvalidInput
 from amanat.intake.spreadsheet_safety import escape_formula
 from amanat.intake.tables import read_table
 from amanat.linkage.batch import cluster_positions, predict_pairs
-from amanat.linkage.batch_features import LINKAGE_FIELDS, batch_features, default_jobs
+from amanat.linkage.batch_features import LINKAGE_FIELDS, batch_features
 from amanat.linkage.blocking import Codes, blocked_pairs, pair_counts
 from amanat.linkage.comparisons import compare_feature_names
 from amanat.linkage.features import BLOCKING_RULES, BlockRule
 from amanat.linkage.incremental import reasons_of_level_arrays, score_pair
 from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, train_model
 from amanat.linkage.progress import Progress
+from amanat.linkage.workers import default_jobs
 from amanat.normalize.script import fold
 
 # Below this many rows the file's own statistics are too thin to train on: use the
