@@ -275,8 +275,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
         a1.plot([i] * len(totals), totals, "k.", label="each run" if i == 0 else None)
         a1.text(i, max(totals) * 1.03, f"{median[k]['peak_rss_mb'] / 1024:.1f} GiB", ha="center", va="bottom")
     a1.set_ylabel("seconds, median run (label: peak RSS)")
-    a1.set_ylim(0, max(r["seconds_total"] for r in ok) * 1.25)
-    a1.legend(loc="upper right", fontsize=8)
+    a1.set_ylim(0, max(r["seconds_total"] for r in ok) * 1.5)  # room for the legend above the bars
+    a1.legend(loc="upper left", fontsize=8)
     ratio = next((s.get("ratio_amanat_to_plain_median") for s in result.get("batch_summary", {}).values()), None)
     a1.set_title("batch dedupe" + (f" (amanat / plain Splink, paired median: {ratio:.2f})" if ratio else ""),
                  fontsize=10)
