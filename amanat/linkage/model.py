@@ -12,11 +12,12 @@ import copy
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from importlib import resources
 from typing import Any, Literal
 
 import duckdb
@@ -25,13 +26,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.blocking import _sql_gen_where_condition
+from splink.internals.blocking_analysis import _cumulative_comparisons_to_be_scored_from_blocking_rules
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
 from splink.internals.estimate_u import _rows_needed_for_n_pairs
 from splink.internals.pipeline import CTEPipeline
 from splink.internals.vertically_concatenate import enqueue_df_concat
 
-from amanat.linkage.blocking import union_pair_count
+from amanat.linkage.blocking import DERIVED_KEYS, union_pair_count
 from amanat.linkage.comparisons import (
     SPEC_VERSION,
     ComparisonSpec,
@@ -77,10 +79,12 @@ def new_connection(*, threads: int | None = None, memory_limit: str | None = Non
 def blocking_rule_creators(rules: Sequence[BlockRule] = BLOCKING_RULES) -> list[BlockingRuleCreator]:
     out: list[BlockingRuleCreator] = []
     for rule in rules:
+        # a derived key (the standalone dedupe's) as its SQL expression; Splink puts l. and r. in
+        columns = [DERIVED_KEYS[c].sql if c in DERIVED_KEYS else c for c in rule.columns]
         if rule.explode:
-            out.append(block_on(*rule.columns, arrays_to_explode=[rule.explode]))
+            out.append(block_on(*columns, arrays_to_explode=[rule.explode]))
         else:
-            out.append(block_on(*rule.columns))
+            out.append(block_on(*columns))
     return out
 
 
@@ -219,6 +223,12 @@ class TrainedModel:
         return model
 
 
+def bundled_model() -> TrainedModel:
+    """The model shipped with Amanat, trained on the synthetic population (docs/linkage.md)."""
+    text = resources.files("amanat.linkage").joinpath("default_model.json").read_text(encoding="utf-8")
+    return TrainedModel.from_json(text)
+
+
 # --- running Splink ----------------------------------------------------------------------
 
 
@@ -348,6 +358,24 @@ EM_RULES: tuple[tuple[str, ...], ...] = (
     # would be full of brothers and teach the model that a differing given name is common.
     ("tazkira",),
 )
+# The prior's rules, strongest first: a tier is used when the file supports one of its rules
+# (every column filled in PRIOR_SUPPORT of the rows) and its rules find a pair; else the next.
+# Lists often hold names alone (and a province), or names, fathers' names and phones: the
+# first tier then finds nothing, and a prior of 0 was log2(0) in predict. Each tier's last
+# figure: the most matching pairs per record its estimate is held to (prior_bounds). The
+# first tier's rules are precise (FEBRL3: 1.3 true pairs a record, allowed); the name tiers
+# count namesakes as well (names only, 5.3k synthetic records: 38k pairs share a romanised
+# name, 1.4k are one person), so theirs are held to one duplicate a record.
+PRIOR_TIERS: tuple[tuple[str, tuple[BlockRule, ...], float], ...] = (
+    ("IDs, full dates of birth or the paternal line",
+     tuple(BlockRule(f"p{i}", cols) for i, cols in enumerate(PRIOR_RULES)), 5.0),
+    ("own and father's names across scripts, or a shared phone and first name",
+     (BlockRule("pnf", ("full_latin", "father_latin")),
+      BlockRule("pph", ("phones", "full_first"), explode="phones")), 0.5),
+    ("own name across scripts within a province", (BlockRule("pnp", ("full_latin", "province_pcode")),), 0.5),
+    ("own name across scripts", (BlockRule("pn", ("full_latin",)),), 0.5),
+)
+PRIOR_SUPPORT = 0.2
 
 
 def train_model(
@@ -466,7 +494,56 @@ def _set_prior(linker: Linker, observed: int, rows: int, recall: float) -> None:
     if observed > total * recall:
         raise ValueError(f"Deterministic matching rules led to more observed matches than is consistent with "
                          f"supplied recall. With these rules, recall must be at least {observed / total:,.2f}.")
-    linker._settings_obj._probability_two_random_records_match = observed / recall / total
+    linker._settings_obj._probability_two_random_records_match = _prior_estimate(observed, total, recall)
+
+
+def _prior_estimate(observed: float, total: float, recall: float) -> float:
+    """Splink's arithmetic: the pairs the deterministic rules find, over their recall, over every pair."""
+    return observed / recall / total
+
+
+def prior_bounds(rows: int, total: float, per_row: float) -> tuple[float, float]:
+    """The prior's sane range for ``rows`` records and ``total`` pairs: one matching pair in the
+    file at least, ``per_row`` a record at most, and never 0 or 1."""
+    if total <= 0:
+        return 0.5, 0.5
+    hi = min(0.5, max(1.0, per_row * rows) / total)
+    return min(1.0 / total, hi), hi
+
+
+def _supported(frame: pd.DataFrame, rule: BlockRule) -> bool:
+    return all(frame[c].notna().mean() >= PRIOR_SUPPORT for c in rule.columns)
+
+
+def prior_tier_count(frame: pd.DataFrame, count: Callable[[Sequence[BlockRule]], int]
+                     ) -> tuple[str, int, float]:
+    """The first of PRIOR_TIERS the frame supports whose rules find a pair (``count``: the
+    distinct pairs the rules make): its label, that count and its pairs per record at most;
+    the last supported tier's (count 0) when none finds one."""
+    chosen: tuple[str, int, float] | None = None
+    for label, rules, per_row in PRIOR_TIERS:
+        if not any(_supported(frame, r) for r in rules):
+            continue
+        chosen = label, count(rules), per_row
+        if chosen[1] > 0:
+            break
+    return chosen or ("no rule the file supports", 0, PRIOR_TIERS[-1][2])
+
+
+def _link_observed(linker: Linker, rules: Sequence[BlockRule], totals: list[float]) -> int:
+    """The distinct pairs of a link the rules make, as Splink's prior estimate counts them; the
+    link's every pair is appended to ``totals``."""
+    settings = linker._settings_obj
+    got = _cumulative_comparisons_to_be_scored_from_blocking_rules(
+        splink_df_dict=linker._input_tables_dict,
+        blocking_rules=[c.get_blocking_rule(linker._db_api.sql_dialect.sql_dialect_str)
+                        for c in blocking_rule_creators(rules)],
+        link_type=settings._link_type, db_api=linker._db_api,
+        unique_id_input_column=settings.column_info_settings.unique_id_input_column,
+        source_dataset_input_column=settings.column_info_settings.source_dataset_input_column,
+    )[-1]
+    totals.append(float(got["total_possible_comparison_count"]))
+    return int(got["cumulative_comparison_count"])
 
 
 def _em_round(linker: Linker, cols: tuple[str, ...], max_pairs: float, log: list[str]) -> bool:
@@ -491,27 +568,56 @@ def _untrained(linker: Linker) -> list[str]:
             if not any(lvl._m_is_trained for lvl in comp.comparison_levels if not lvl.is_null_level)]
 
 
+def _bundled_m(linker: Linker, names: Sequence[str]) -> list[str]:
+    """Give the comparisons ``names`` (no EM round trained them) the bundled model's m, level by
+    level, instead of Splink's defaults; the training log's lines saying so."""
+    bundled = {c["output_column_name"]: c for c in bundled_model().settings_json["comparisons"]}
+    notes: list[str] = []
+    for comp in linker._settings_obj.comparisons:
+        if comp.output_column_name not in names:
+            continue
+        stored = bundled.get(comp.output_column_name)
+        levels = {lv["sql_condition"]: lv.get("m_probability") for lv in (stored or {}).get("comparison_levels", ())}
+        live = [lvl for lvl in comp.comparison_levels if not lvl.is_null_level]
+        if not stored or any(levels.get(lvl.sql_condition) is None for lvl in live):
+            notes.append(f"{comp.output_column_name}: no EM round could train it and the bundled model "
+                         "has no m for it: Splink's default m used")
+            continue
+        for lvl in live:
+            lvl.m_probability = levels[lvl.sql_condition]
+        notes.append(f"{comp.output_column_name}: no EM round could train it: m from the bundled model")
+    return notes
+
+
 def _train(linker: Linker, frame: pd.DataFrame, *, seed: int, prior_recall: float, u_max_pairs: float,
            em_max_pairs: float, em_rules: Sequence[tuple[str, ...]], em_fallback: Sequence[tuple[str, ...]] = ()
            ) -> tuple[dict[str, Any], list[str]]:
     """Prior, u and m on the linker (see train_model); the settings JSON and training log."""
     log: list[str] = []
+    dedupe = linker._settings_obj._link_type == "dedupe_only"
     with ThreadPoolExecutor(1) as side:
         # A dedupe's prior counts the deterministic rules' pairs in numpy while DuckDB samples u
         # (neither needs the other; EM, next, needs both).
-        rules = [BlockRule(f"p{i}", cols) for i, cols in enumerate(PRIOR_RULES)]
-        counted = (side.submit(union_pair_count, frame, rules)
-                   if linker._settings_obj._link_type == "dedupe_only" and len(frame) > 1 else None)
+        counted = side.submit(prior_tier_count, frame, lambda rules: union_pair_count(frame, rules)) if dedupe else None
         # One pass over the sample: chunked early stopping never fires when a level is rare
         # (tazkira two typos apart) and then costs ten passes per comparison.
         estimate_u(linker, max_pairs=u_max_pairs, seed=seed)
         if counted is not None:
-            _set_prior(linker, counted.result(), len(frame), prior_recall)
+            total = len(frame) * (len(frame) - 1) / 2
+            tier, observed, per_row = counted.result()
         else:
-            linker.training.estimate_probability_two_random_records_match(
-                [block_on(*cols) for cols in PRIOR_RULES], recall=prior_recall
-            )
-    prior = linker._settings_obj._probability_two_random_records_match  # EM moves it; keep ours
+            totals: list[float] = []
+            tier, observed, per_row = prior_tier_count(frame, lambda rules: _link_observed(linker, rules, totals))
+            total = totals[-1] if totals else 0.0
+    # observed / recall over every pair, as Splink estimates it (tested equal), then clamped:
+    # a tier that finds nothing (or, in a tiny file, nearly every pair) must not give 0 or 1.
+    lo, hi = prior_bounds(len(frame), total, per_row)
+    estimate = _prior_estimate(min(observed, total * prior_recall), total, prior_recall) if total else hi
+    prior = min(max(estimate, lo), hi)
+    linker._settings_obj._probability_two_random_records_match = prior
+    if tier != PRIOR_TIERS[0][0] or prior != estimate:
+        log.append(f"prior {prior:.3g} from {observed} pairs on {tier}"
+                   + (f" (estimate {estimate:.3g} held within {lo:.3g}..{hi:.3g})" if prior != estimate else ""))
     failed = [cols for cols in em_rules if not _em_round(linker, cols, em_max_pairs, log)]
     # The fallback (the file's full date of birth) is for files the rounds above cannot train,
     # such as one without fathers' names; on a file they do train it changed no figure (F1 at
@@ -522,6 +628,9 @@ def _train(linker: Linker, frame: pd.DataFrame, *, seed: int, prior_recall: floa
         for cols in em_fallback:
             if _em_round(linker, cols, em_max_pairs, log):
                 log.append(f"EM on {'+'.join(cols)} as well ({why})")
+    untrained = _untrained(linker)
+    if untrained:  # Splink's defaults (m 0.95 for the first level…) would say nothing about the data
+        log.extend(_bundled_m(linker, untrained))
     linker._settings_obj._probability_two_random_records_match = prior
     _floor_m(linker)
     settings_json = linker.misc.save_model_to_json()
