@@ -41,6 +41,8 @@ from babel.messages.pofile import read_po, write_po
 from amanat.cases.service import STATUSES
 from amanat.core.permissions import Role
 from amanat.intake.parsed import CHANNELS
+from amanat.linkage.comparisons import amanat_comparisons
+from amanat.linkage.decision import NOTES, RELATIONS
 from amanat.records.service import EXACT_MATCH_KINDS
 from amanat.web.routes.public import ERROR_TEXT
 
@@ -69,7 +71,13 @@ ERROR_MESSAGES = {
     "amanat/core/crypto.py": ["The organisation's keys are locked on this node."],
 }
 
+# The evidence a scored pair shows on review pages (each comparison level's reason), and what the
+# family-aware decision adds (linkage/decision.py).
+evidence = sorted({lv.reason for spec in amanat_comparisons() for lv in spec.levels if lv.reason})
+
 GROUPS = [
+    ("amanat/linkage/comparisons.py", "evidence for or against two records being one person", evidence),
+    ("amanat/linkage/decision.py", "what a pair's family evidence says (RELATIONS, NOTES)", [*RELATIONS, *NOTES]),
     ("amanat/cases/service.py", "case status code (STATUSES); en gives its label", STATUSES),
     ("amanat/intake/parsed.py", "intake channel code (CHANNELS); en gives its label", CHANNELS),
     ("amanat/records/service.py", "why a record joined its person (link_reason); en gives its label",

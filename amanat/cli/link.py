@@ -33,7 +33,8 @@ def link_run(ctx: typer.Context) -> None:
 
         result = run_batch(db, database.keys, CLI, progress=report)
     console.print(f"{result.records} records, {result.pairs_scored} scored pairs: {result.auto} linked, "
-                  f"{result.pending} for review; {result.clusters} clusters, {result.weak_clusters} weak links "
+                  f"{result.pending} for review, {result.relatives} proposed as relatives (not merged); "
+                  f"{result.clusters} clusters, {result.weak_clusters} weak links "
                   f"(model {result.model_version}).")
 
 
@@ -48,3 +49,40 @@ def link_train(ctx: typer.Context, seed: Annotated[int, typer.Option(help="Rando
         task = bar.add_task("Normalising records", total=None)
         model = train(db, CLI, seed=seed, progress=lambda i, n: bar.update(task, completed=i, total=n))
     console.print(f"Active model is now {model.version} ({model.record_count} records).")
+
+
+@link_app.command("audit-merges")
+@friendly
+def link_audit_merges(ctx: typer.Context) -> None:
+    """List persons whose records disagree on own name or date of birth (brothers merged as one, say),
+    with the merges that joined them; undo one with `amanat link unmerge MERGE_ID`. Audited."""
+    from amanat.linkage.merge_audit import audit_merges
+    from amanat.linkage.service import active_model
+
+    database = open_unlocked(settings_of(ctx))
+    with database.transaction() as db:
+        concerns = audit_merges(db, CLI, active_model(db))
+    if not concerns:
+        console.print("No person's records disagree on own name or date of birth.")
+        return
+    for c in concerns:
+        what = "; ".join(x for x in (c.relation, *c.notes) if x)
+        merges = ", ".join(c.merge_ids) or "none recorded (joined by an exact ID at intake)"
+        console.print(f"person {c.person_id}: {len(c.record_ids)} records ({what}); merges: {merges}")
+    console.print(f"{len(concerns)} persons to check. Undo a merge with `amanat link unmerge MERGE_ID`, "
+                  "or from the case page.")
+
+
+@link_app.command("unmerge")
+@friendly
+def link_unmerge(ctx: typer.Context, merge_id: Annotated[str, typer.Argument(help="The merge to undo.")]) -> None:
+    """Undo one merge: its records go back to the person they came from, whose case reopens. Audited."""
+    from amanat.cases import service as cases
+    from amanat.records.service import unmerge
+
+    database = open_unlocked(settings_of(ctx))
+    with database.transaction() as db:
+        restored, into = unmerge(db, CLI, merge_id)
+        case = cases.reconcile_unmerge(db, CLI, restored)
+        label = cases.case_label(case.number)
+    console.print(f"Merge {merge_id} undone: person {restored} is separate from {into} again (case {label}).")

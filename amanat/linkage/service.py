@@ -11,13 +11,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
 from amanat.linkage.batch import cluster, predict_pairs, weak_links
 from amanat.linkage.batch_features import batch_features
+from amanat.linkage.decision import (
+    LINKED,
+    RELATIVES,
+    REVIEW,
+    decide_pairs,
+    decide_scored,
+    phone_holders,
+    scoring_floor,
+)
 from amanat.linkage.dedupe import bundled_model
 from amanat.linkage.features import (
     blocking_keys,
@@ -96,6 +105,10 @@ def _candidate_records(db: Session, keys: KeyHolder, features: dict[str, Any], p
             != person_id]
 
 
+# A pair's stored status by decision: "relatives" pairs are proposed household members, never merged.
+_STATUS = {LINKED: "auto", REVIEW: "pending", RELATIVES: "relatives"}
+
+
 @dataclass(frozen=True)
 class MatchOutcome:
     candidates: int
@@ -103,6 +116,18 @@ class MatchOutcome:
     auto_pair: str | None
     queued: int
     best: ScoredPair | None
+    relatives: int = 0
+
+
+def _phone_holders(db: Session, keys: KeyHolder, phones: Iterable[str]) -> dict[str, int]:
+    """How many stored records give each of ``phones`` (by their blind index; this record included)."""
+    out: dict[str, int] = {}
+    for phone in phones:
+        digests = keys.blind_indexes("phone", [phone])
+        if digests:
+            out[phone] = int(db.scalar(select(func.count(func.distinct(RecordLookup.record_id)))
+                                       .where(RecordLookup.kind == "phone", RecordLookup.digest.in_(digests))) or 0)
+    return out
 
 
 def _save_pair(db: Session, left: str, right: str, *, weight: float, probability: float,
@@ -112,7 +137,7 @@ def _save_pair(db: Session, left: str, right: str, *, weight: float, probability
     if pair is None:
         pair = MatchPair(record_l=l_id, record_r=r_id, status=status, model_version=version)
         db.add(pair)
-    elif pair.status in ("accepted", "rejected"):
+    elif pair.status in ("accepted", "rejected", "household"):
         status = pair.status  # a person's decision is remembered across re-scoring
     pair.match_weight, pair.match_probability = weight, probability
     pair.contributions, pair.reasons = json.dumps(contributions), json.dumps(reasons[:6])
@@ -132,14 +157,20 @@ def match_new_record(db: Session, keys: KeyHolder, record: Record, norm: Normali
         return MatchOutcome(0, None, None, 0, None)
     rows = [features_from_fields(c.id, {k: v for k, v in c.data.items() if isinstance(v, str)}) for c in candidates]
     scored = score_candidates(model, features, rows)
+    by_id = {str(r["unique_id"]): r for r in rows}
+    holders = _phone_holders(db, keys, features.get("phones") or ())
     person_of = {c.id: get_person_root(db, c.person_id) for c in candidates}
     th = model.thresholds
     auto_person = auto_pair = None
-    queued = 0
-    for s in scored:
-        if s.match_probability < th.review:
-            break
-        status = "auto" if s.match_probability >= th.auto_link else "pending"
+    queued = relatives = 0
+    decided = [decide_scored(s, features, by_id[s.record_id], holders=holders, link_at=th.auto_link,
+                             review_at=th.review) for s in scored]
+    # a link before anything else, then the heavier (a brother may outweigh the man himself)
+    decided.sort(key=lambda d: (d[0].outcome != LINKED, -d[1].match_weight))
+    for decision, s in decided:
+        status = _STATUS.get(decision.outcome)
+        if status is None:
+            continue
         pair = _save_pair(db, s.record_id, record.id, weight=s.match_weight, probability=s.match_probability,
                           contributions={c.comparison: round(c.match_weight, 4) for c in s.contributions},
                           reasons=list(s.reasons), status=status, version=model.version)
@@ -147,7 +178,10 @@ def match_new_record(db: Session, keys: KeyHolder, record: Record, norm: Normali
             auto_person, auto_pair = person_of[s.record_id], pair.id
         elif pair.status == "pending":
             queued += 1
-    return MatchOutcome(len(candidates), auto_person, auto_pair, queued, scored[0])
+        elif pair.status == "relatives":
+            relatives += 1
+    best = decided[0][1] if decided else None
+    return MatchOutcome(len(candidates), auto_person, auto_pair, queued, best, relatives)
 
 
 @dataclass(frozen=True)
@@ -159,6 +193,7 @@ class BatchResult:
     clusters: int
     weak_clusters: int
     model_version: str
+    relatives: int = 0
 
 
 def _all_features(db: Session, progress: Callable[[int, int], None] | None
@@ -208,32 +243,40 @@ def run_batch(db: Session, keys: KeyHolder, actor: Actor, *,
     if len(rows) < 2:
         return BatchResult(len(rows), 0, 0, 0, len(rows), 0, model.version)
     th = model.thresholds
-    pairs = predict_pairs(model, frame, threshold_match_weight=th.weight(th.review))
-    auto = pending = 0
+    pairs = predict_pairs(model, frame, threshold_match_weight=th.weight(scoring_floor(th.review)))
+    decisions = decide_pairs(model, frame, pairs, link_at=th.auto_link, review_at=th.review,
+                             holders=phone_holders(frame))
+    auto = pending = relatives = 0
     if progress:
         progress("pairs", 0, len(pairs))
     mw_cols = [c for c in pairs.columns if c.startswith("mw_")]
     for i, p in enumerate(pairs.itertuples(index=False)):
-        prob = float(p.match_probability)
+        status = _STATUS.get(decisions.outcome[i])
+        if status is None:
+            continue
         row = p._asdict()
-        status = "auto" if prob >= th.auto_link else "pending"
         same = get_person_root(db, person_of[p.unique_id_l]) == get_person_root(db, person_of[p.unique_id_r])
-        if same:
-            status = "accepted" if status == "auto" else status
+        if same and status == "auto":
+            status = "accepted"
         contributions = {c[3:]: round(float(row[c]), 4) for c in mw_cols if row[c] == row[c]}  # skip NaN
-        pair = _save_pair(db, str(p.unique_id_l), str(p.unique_id_r), weight=float(p.match_weight),
-                          probability=prob, contributions=contributions, reasons=[], status=status,
-                          version=model.version)
+        reasons = [r for r in (decisions.relation[i], *decisions.notes[i]) if r]
+        pair = _save_pair(db, str(p.unique_id_l), str(p.unique_id_r), weight=float(decisions.match_weight[i]),
+                          probability=float(decisions.match_probability[i]), contributions=contributions,
+                          reasons=reasons, status=status, version=model.version)
         auto += pair.status == "auto"
         pending += pair.status == "pending"
+        relatives += pair.status == "relatives"
         if progress and i % 200 == 0:
             progress("pairs", i + 1, len(pairs))
-    clusters = cluster(pairs, [r["unique_id"] for r in rows], th.auto_link)
-    weak = weak_links(pairs, threshold=th.auto_link, strict=th.strict)
+    linked = decisions.linked()
+    links = pairs.loc[linked, ["unique_id_l", "unique_id_r"]].assign(
+        match_probability=decisions.match_probability[linked])
+    clusters = cluster(links, [r["unique_id"] for r in rows], th.auto_link)
+    weak = weak_links(links, threshold=th.auto_link, strict=th.strict)
     record_event(db, actor, "linkage:batch", "linkage_model", model.version, records=len(rows), pairs=len(pairs),
-                 auto=auto, pending=pending, weak=len(weak))
+                 auto=auto, pending=pending, relatives=relatives, weak=len(weak))
     return BatchResult(len(rows), len(pairs), auto, pending, int(clusters["cluster_id"].nunique()), len(weak),
-                       model.version)
+                       model.version, relatives)
 
 
 def pairs_between(db: Session, record_ids: Iterable[str]) -> list[MatchPair]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from amanat.core.audit import Actor, record_event
 from amanat.core.db import utcnow
 from amanat.errors import Conflict, NotFound
+from amanat.linkage.decision import RELATIONS as RELATIONS_
 from amanat.linkage.models import MatchPair
 from amanat.records.models import Record
 from amanat.records.service import get_person_root, merge_persons
@@ -33,15 +34,56 @@ class QueueItem:
     created_at: Any
 
 
-def list_pending(db: Session, *, limit: int = 50, offset: int = 0) -> list[QueueItem]:
-    rows = db.scalars(select(MatchPair).where(MatchPair.status == "pending")
+# Pairs linkage proposed as two people of one family ("likely brothers"): never merged by themselves.
+RELATIVES = "relatives"
+# A reviewer's word that the two are one family, not one person.
+HOUSEHOLD = "household"
+# The relation linkage names first in a pair's reasons (linkage.decision.RELATIONS).
+RELATIONS = frozenset(RELATIONS_)
+
+
+def list_pending(db: Session, *, limit: int = 50, offset: int = 0, status: str = "pending") -> list[QueueItem]:
+    """Pairs waiting for a person, heaviest first: ``pending`` (perhaps one person) or ``relatives``."""
+    rows = db.scalars(select(MatchPair).where(MatchPair.status == status)
                       .order_by(MatchPair.match_weight.desc()).limit(limit).offset(offset)).all()
     return [QueueItem(p.id, p.match_weight, p.match_probability, json.loads(p.reasons), p.status, p.created_at)
             for p in rows]
 
 
-def count_pending(db: Session) -> int:
-    return db.scalar(select(func.count()).select_from(MatchPair).where(MatchPair.status == "pending")) or 0
+def count_pending(db: Session, status: str = "pending") -> int:
+    return db.scalar(select(func.count()).select_from(MatchPair).where(MatchPair.status == status)) or 0
+
+
+@dataclass(frozen=True)
+class Relative:
+    pair_id: str
+    record_id: str  # this person's record
+    other_record_id: str
+    other_person_id: str
+    relation: str | None  # "likely brothers", … (a code the template translates)
+    status: str  # relatives (proposed) | household (a reviewer agreed)
+
+
+def relatives_of(db: Session, record_ids: list[str]) -> list[Relative]:
+    """Family members linkage proposed for these records (and those a reviewer confirmed): ids only."""
+    if not record_ids:
+        return []
+    rows = db.scalars(select(MatchPair).where(MatchPair.status.in_((RELATIVES, HOUSEHOLD)),
+                                              MatchPair.record_l.in_(record_ids) | MatchPair.record_r.in_(record_ids))
+                      .order_by(MatchPair.match_weight.desc())).all()
+    mine = set(record_ids)
+    out: list[Relative] = []
+    for p in rows:
+        own, other = (p.record_l, p.record_r) if p.record_l in mine else (p.record_r, p.record_l)
+        if other in mine:
+            continue
+        rec = db.get(Record, other)
+        if rec is None:
+            continue
+        reasons = json.loads(p.reasons)
+        relation = reasons[0] if reasons and reasons[0] in RELATIONS else None
+        out.append(Relative(p.id, own, other, get_person_root(db, rec.person_id), relation, p.status))
+    return out
 
 
 @dataclass
@@ -87,13 +129,19 @@ class Decision:
     merge_id: str | None = None
 
 
-def decide(db: Session, actor: Actor, pair_id: str, accept: bool) -> Decision:
+def decide(db: Session, actor: Actor, pair_id: str, accept: bool, *, household: bool = False) -> Decision:
+    """Accept (one person: merge), reject (different people), or, with ``household``, different people
+    of one family. Relatives pairs can be decided too: a reviewer may find the two are one man."""
     pair = db.get(MatchPair, pair_id)
     if pair is None:
         raise NotFound("No such candidate pair.")
-    if pair.status not in ("pending", "auto"):
+    if pair.status not in ("pending", "auto", RELATIVES):
         raise Conflict("This pair was already decided.", code="already_decided")
     pair.decided_by, pair.decided_at = actor.user_id, utcnow()
+    if household and not accept:
+        pair.status = HOUSEHOLD
+        record_event(db, actor, "review:household", "match_pair", pair.id, weight=round(pair.match_weight, 2))
+        return Decision(pair.id, HOUSEHOLD)
     if not accept:
         pair.status = "rejected"
         record_event(db, actor, "review:reject", "match_pair", pair.id, weight=round(pair.match_weight, 2))

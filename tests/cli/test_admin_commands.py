@@ -82,3 +82,14 @@ def test_link_run_on_the_demo_data(env, monkeypatch):
     assert linked.exit_code == 0, linked.output
     assert "24 records" in linked.output
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_link_audit_merges_and_unmerge_on_the_demo_data(env, monkeypatch):
+    assert runner.invoke(app, ["demo", "--no-serve", "--applicants", "12"]).exit_code == 0
+    monkeypatch.setenv("AMANAT_PASSPHRASE", "amanat demo passphrase")
+    audited = runner.invoke(app, ["link", "audit-merges"])
+    assert audited.exit_code == 0, audited.output
+    assert "persons to check" in audited.output or "No person's records disagree" in audited.output
+    missing = runner.invoke(app, ["link", "unmerge", "no-such-merge"])
+    assert missing.exit_code == 1 and "No such merge" in missing.output and "Traceback" not in missing.output
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

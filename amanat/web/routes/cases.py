@@ -14,6 +14,7 @@ from amanat.core.permissions import Permission
 from amanat.errors import NotFound
 from amanat.intake.form_versions import current_form
 from amanat.records import service as records
+from amanat.review import service as review
 from amanat.web.deps import DB, Lang, require
 from amanat.web.render import render
 
@@ -55,6 +56,12 @@ def _case_page(request: Request, db: DB, lang_form: str, user: CurrentUser, case
             if fv.name in shown:
                 fv.value, fv.masked = shown[fv.name], False
         views.append(view)
+    family = []  # people linkage proposed as this person's family: their cases, never their values
+    for rel in review.relatives_of(db, [v.id for v in views]):
+        other = cases.open_case_of_person(db, rel.other_person_id)
+        if other is not None and other.id != case.id:
+            family.append({"case_id": other.id, "label": cases.case_label(other.number), "relation": rel.relation,
+                           "status": rel.status, "pair_id": rel.pair_id})
     assignee = None
     if case.assigned_to:
         from amanat.accounts.models import User as UserRow
@@ -68,7 +75,7 @@ def _case_page(request: Request, db: DB, lang_form: str, user: CurrentUser, case
         "can_reveal": user.can(Permission.RECORD_REVEAL), "can_write": user.can(Permission.CASE_WRITE),
         "can_docs": user.can(Permission.DOCUMENT_READ), "assignee": assignee,
         "merges": [m for m in records.merges_of_person(db, case.person_id) if m.undone_at is None],
-        "can_review": user.can(Permission.REVIEW_DECIDE),
+        "can_review": user.can(Permission.REVIEW_DECIDE), "family": family,
     }, status=status)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from amanat.accounts.service import CurrentUser
@@ -44,10 +44,15 @@ def waterfall(prior: float, contributions: list[tuple[str, float]], width: int =
 
 
 @router.get("/review", response_class=HTMLResponse)
-def queue(request: Request, db: DB, lang: Lang, user: Reviewer, page: int = 1) -> HTMLResponse:
+def queue(request: Request, db: DB, lang: Lang, user: Reviewer, page: int = 1,
+          show: Annotated[str, Query(pattern="^(pending|relatives)$")] = "pending") -> HTMLResponse:
+    """Perhaps one person (``pending``), or two people of one family (``relatives``: never merged
+    unless a person says so)."""
     page = max(1, min(page, 10_000))
-    return render(request, "review/queue.html", {"items": review.list_pending(db, limit=50, offset=(page - 1) * 50),
-                                                 "total": review.count_pending(db), "page": page})
+    return render(request, "review/queue.html", {
+        "items": review.list_pending(db, limit=50, offset=(page - 1) * 50, status=show), "show": show,
+        "total": review.count_pending(db), "relatives": review.count_pending(db, review.RELATIVES), "page": page,
+        "relations": review.RELATIONS})
 
 
 @router.post("/review/{pair_id}/open", response_class=HTMLResponse)
@@ -59,14 +64,15 @@ def open_pair(request: Request, db: DB, lang: Lang, user: Reviewer, pair_id: str
     labels = {f.name: f.label_in(lang.form_lang) for f in spec.fields()}
     model_prior = active_model(db).prior
     prior = math.log2(model_prior / (1 - model_prior))
+    relation = view.reasons[0] if view.reasons and view.reasons[0] in review.RELATIONS else None
     return render(request, "review/pair.html", {"pair": view, "labels": labels, "fields": review.COMPARE_FIELDS,
-                                                "chart": waterfall(prior, view.contributions)})
+                                                "chart": waterfall(prior, view.contributions), "relation": relation})
 
 
 @router.post("/review/{pair_id}/decide")
 def decide(request: Request, db: DB, user: Reviewer, pair_id: str,
-           decision: Annotated[str, Form(pattern="^(accept|reject)$")]) -> Response:
-    result = review.decide(db, user.actor, pair_id, accept=decision == "accept")
+           decision: Annotated[str, Form(pattern="^(accept|reject|household)$")]) -> Response:
+    result = review.decide(db, user.actor, pair_id, accept=decision == "accept", household=decision == "household")
     if result.merged_from and result.merged_into:
         cases.reconcile_merge(db, user.actor, result.merged_from, result.merged_into)
     db.commit()

@@ -1,0 +1,517 @@
+"""The decision on a scored pair: one person, perhaps one person, relatives, or different people.
+
+The Fellegi–Sunter weight adds up evidence from every field, and a family shares most of it: the
+father's and grandfather's names, the family name, the district, often one household phone. A high
+weight alone cannot tell a man from his brother. So own name and date of birth are the identity
+core: a pair is linked without review only when neither clearly disagrees, and a pair that agrees on
+the household but not on the person is proposed as relatives, never merged. The same rules serve the
+batch dedupe, ``link run`` and the worker's incremental match.
+
+A phone weighs what it is worth: a number that many records give (an intermediary's, a commander's)
+says little about any two of them, so the phone's weight is lowered by how many records give it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from rapidfuzz.distance import JaroWinkler
+
+from amanat.linkage.comparisons import value
+from amanat.linkage.incremental import Contribution, ScoredPair, _compile, _probability
+
+# Outcomes, strongest first. "relatives" and "review" both wait for a person; only "linked" merges.
+LINKED, REVIEW, RELATIVES, DIFFERENT = "linked", "review", "relatives", "different"
+
+# What the decision says, in plain words (translated on the web: scripts/i18n.sh adds them).
+RELATIONS = ("likely brothers", "likely twins", "likely father and son", "likely cousins", "same household phone")
+INTERMEDIARY_PHONE = "the phone in common is given by many records (an intermediary's?)"
+NOTES = ("own names differ", "own names alike but not the same", "one own name is part of the other",
+         "dates of birth more than a year apart", "dates of birth a year apart", "fathers' names differ",
+         "genders differ", INTERMEDIARY_PHONE)
+
+# Pairs the model scores below this are different people whatever the rules say: brothers with a
+# household phone score 0.1-0.99, so the floor sits well under the review band.
+RELATIVES_FLOOR = 0.01
+# A number given by more records than this is an intermediary's or an office's, not a household's.
+HOUSEHOLD_PHONE_MAX = 12
+
+# Own-name levels (comparisons._name("full", ...)) as the identity core reads them.
+_NAME_AGREE = frozenset({"same names as written", "names agree across scripts"})
+# One's own name is the other's family name (Aziz / Sayed Nabi Azizi): a swap only when both are.
+_NAME_CROSSED = "names written in the other field"
+_NAME_SPELT = "names spelt alike"
+_NAME_SOUND = "names sound alike"
+# Parts of one name spelt alike. The romanisation already folds house styles (Muhammad, Mohd →
+# mohammad), so parts that still differ are mostly other names: hassan / hussain 0.86, sayed / saeed
+# 0.89, mahmood / mohammad 0.83, mohammad / ahmad 0.81; khwaja / khaja 0.96, rahim / rahin 0.92.
+_PART_ALIKE = 0.9
+_PART_OTHER = 0.85  # below this a part is another name outright
+_NAME_PARTIAL = frozenset({"names share two parts", "names partly agree", "names differ"})
+_DOB_SAME = frozenset({"same date of birth", "date of birth agrees read another way", "date of birth one digit apart",
+                       "same month of birth", "same year of birth (partial date)", "same year, different month"})
+_DOB_NEAR = frozenset({"date of birth ±1 year"})
+_DOB_DIFFER = frozenset({"dates of birth differ"})
+_PATERNAL_AGREE = frozenset({"father's and grandfather's names agree", "father's name agrees (no grandfather)",
+                             "father's name agrees, grandfathers' differ", "fathers' names sound or are spelt alike"})
+_PATERNAL_DIFFER = frozenset({"fathers' names differ"})
+_PHONE_SHARED = frozenset({"a phone number in common"})
+_GENDER_DIFFER = "genders differ"
+_EXACT_ID = frozenset({"same tazkira", "same passport"})
+
+# The comparisons the core reads, by name (comparisons.amanat_comparisons).
+_CORE = ("full_name", "dob", "paternal", "phones", "tazkira", "passport", "gender")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the decision reads of one pair, beyond its weight."""
+
+    name: str  # agree | contained | similar | differ | missing
+    dob: str  # same | near | differ | missing
+    paternal: str  # agree | differ | missing | partial
+    exact_id: bool  # same tazkira or passport
+    phone_holders: int  # records giving the phone the two share (0: none shared)
+    father_son: bool  # one's father's name is the other's own name
+    same_grandfather: bool  # grandfathers' names agree (cousins, when the fathers differ)
+    gender_differs: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # linked | review | relatives | different
+    relation: str | None  # "likely brothers", … for relatives and for review pairs with household evidence
+    match_weight: float  # the model's weight with the phone's holders taken into account
+    match_probability: float
+    notes: tuple[str, ...]  # what disagrees on the identity core, in plain words
+
+
+# A household's number: the records of one family give it (a father, his sons, a re-registration).
+HOUSEHOLD_SIZE = 4
+
+
+def phone_discount(holders: int, weight: float) -> float:
+    """Bits taken off a shared phone's weight ``weight``, as a term frequency would: none for a
+    household's number (up to HOUSEHOLD_SIZE records; whose person it is, the identity core decides);
+    beyond it the evidence is spread over more possible partners; an intermediary's number (more than
+    HOUSEHOLD_PHONE_MAX records) is no evidence at all."""
+    if holders > HOUSEHOLD_PHONE_MAX:
+        return -max(weight, 0.0)
+    if holders <= HOUSEHOLD_SIZE:
+        return 0.0
+    return -min(math.log2((holders - 1) / (HOUSEHOLD_SIZE - 1)), max(weight, 0.0))
+
+
+# --- the identity core ---------------------------------------------------------------------------------
+
+
+def _joined(row: Mapping[str, Any], prefix: str = "full") -> str | None:
+    phon = value(row, f"{prefix}_phon")
+    return phon.replace(" ", "") if isinstance(phon, str) else None
+
+
+def _runs(tokens: Sequence[str]) -> set[str]:
+    """Every run of consecutive tokens written together: where a compound is split differently."""
+    return {"".join(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)}
+
+
+# A family, tribal or pen name ends in these (Ahmadzai, Akhundzada, Sulaimankhel) or is a nisba of
+# five letters or more (Sabiri, Tokhi, Mohammadi, Noori); given names that end in -i are mostly
+# shorter (Ali, Wali, Nabi, Ghani).
+_FAMILY_ENDINGS = ("zai", "zay", "zei", "zada", "zadah", "zadeh", "zade", "khel", "khail", "khil")
+
+
+def _family_like(token: str, family: set[str]) -> bool:
+    return token in family or token.endswith(_FAMILY_ENDINGS) or (len(token) >= 5 and token.endswith(("i", "ee", "y")))
+
+
+def _grew_by_family(left: Mapping[str, Any], right: Mapping[str, Any], extra: int) -> bool:
+    """The longer name is the shorter plus ``extra`` trailing parts, each a family or pen name
+    (Haji Wali Jan → Hajji Wali Jan Sabiri; گل حسین → گل حسین بارکزی): the same man's name grown."""
+    latins = [value(r, "full_latin") for r in (left, right)]
+    if extra < 1 or not all(isinstance(x, str) for x in latins):
+        return False
+    long_ = max((str(x).split() for x in latins), key=len)
+    family = {t for r in (left, right) for t in str(value(r, "family_latin") or "").split()}
+    return len(long_) > extra and all(_family_like(t, family) for t in long_[-extra:])
+
+
+def own_name_relation(left: Mapping[str, Any], right: Mapping[str, Any]) -> str:
+    """agree (the same name, spaced differently too, or grown by a family name), contained (one name
+    is part of the other: Farid / Farid Ahmad), similar, differ, or missing. Read from the
+    cross-script sound keys, then checked part by part on the romanisation: the sound key of حسن,
+    حسین and احسان is one."""
+    pa_, pb = value(left, "full_phon"), value(right, "full_phon")
+    a = pa_.split() if isinstance(pa_, str) else []
+    b = pb.split() if isinstance(pb, str) else []
+    if not a or not b:
+        return "missing"
+    short, long_ = (a, b) if len("".join(a)) <= len("".join(b)) else (b, a)
+    if "".join(a) == "".join(b):
+        by_sound = "agree"  # سخی زاد / سخیزاد
+    elif long_[:len(short)] == short and _grew_by_family(left, right, len(long_) - len(short)):
+        by_sound = "agree"
+    elif not Counter(short) - Counter(long_) or "".join(short) in _runs(long_):
+        by_sound = "contained"
+    else:
+        return "differ"
+    by_letters = spelt_alike(left, right)
+    if by_sound == "agree":
+        return "agree" if by_letters in ("agree", "contained") else "similar"
+    return by_letters if by_letters in ("agree", "contained") else "differ"
+
+
+# Compound names share these (Abdul Hamid / Abdul Majeed, Samiullah / Saifullah): the part that
+# tells two names apart is what they leave.
+_COMPOUND_HEADS = ("abdul", "abdal", "abdel", "abdur", "abdus", "abd")
+_COMPOUND_TAILS = ("ullah", "ulla", "allah", "uddin", "udin", "addin", "uddin")
+
+
+def _core(token: str) -> str:
+    for head in _COMPOUND_HEADS:
+        if token.startswith(head) and len(token) - len(head) >= 3:
+            token = token[len(head):]
+            break
+    for tail in _COMPOUND_TAILS:
+        if token.endswith(tail) and len(token) - len(tail) >= 3:
+            return token[:-len(tail)]
+    return token
+
+
+# سید is written Sayed, Said, Syed, Sayyid, Seyed; the romanisation reads "Said" as سعید (saeed).
+_SAYED = frozenset({"sayed", "sayyed", "sayyid", "syed", "seyed", "said", "saeed", "sayid"})
+
+
+def _feminine_of(a: str, b: str) -> bool:
+    """``b`` is the woman's form of the man's name ``a`` (karim / karima, zahir / zahira, wahid /
+    wahida): one letter apart and one sound key, never one person."""
+    return len(a) >= 3 and b in (a + "a", a + "ah", a + "e")
+
+
+def _part_alike(a: str, b: str) -> float:
+    """How alike two parts are, read on what is left after a shared compound head or tail."""
+    if a in _SAYED and b in _SAYED:
+        return 1.0
+    if _feminine_of(a, b) or _feminine_of(b, a) or a[:1] != b[:1]:
+        return 0.0  # wali / ali: Jaro-Winkler 0.92, two names; the romanisation keeps first letters
+    whole = JaroWinkler.similarity(a, b)
+    ca, cb = _core(a), _core(b)
+    return min(whole, JaroWinkler.similarity(ca, cb)) if (ca, cb) != (a, b) else whole
+
+
+def spelt_alike(left: Mapping[str, Any], right: Mapping[str, Any]) -> str:
+    """Names that sound or are spelt alike as a whole, read part by part. The consonant key cannot
+    tell حسن from حسین (twins' names), and "gul mohammad" / "gul ahmad" share a prefix that lifts the
+    whole (0.93) though a part differs. agree when every part has a partner spelt alike, contained
+    when the shorter's parts all do, differ when a part is another name outright, else similar (never
+    the same man without a person's look)."""
+    la, lb = value(left, "full_latin"), value(right, "full_latin")
+    a = la.split() if isinstance(la, str) else []
+    b = lb.split() if isinstance(lb, str) else []
+    if not a or not b or "".join(a) == "".join(b):
+        return "agree"
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    best: list[float] = []
+    free = list(range(len(long_)))
+    for t in short:  # each part its own partner, the likeliest first
+        sims = [_part_alike(t, long_[u]) for u in free]
+        k = max(range(len(free)), key=sims.__getitem__)
+        best.append(sims[k])
+        free.pop(k)
+    if min(best) >= _PART_ALIKE:
+        if len(short) == len(long_):
+            return "agree"
+        trailing = free == list(range(len(short), len(long_)))
+        return "agree" if trailing and _grew_by_family(left, right, len(free)) else "contained"
+    return "similar" if min(best) >= _PART_OTHER else "differ"
+
+
+def _swapped(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """Own and family name written in each other's fields, both ways round."""
+    la, lf, ra, rf = (_joined(left), _joined(left, "family"), _joined(right), _joined(right, "family"))
+    return bool(la and lf and ra and rf and la == rf and lf == ra)
+
+
+def _father_son(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """One's father's name is the other's own name."""
+    for x, y in ((left, right), (right, left)):
+        own, father = _joined(x), _joined(y, "father")
+        if own and father and own == father:
+            return True
+    return False
+
+
+def _same_grandfather(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    a, b = _joined(left, "grand"), _joined(right, "grand")
+    return bool(a and b and a == b)
+
+
+def _shared_holders(left: Mapping[str, Any], right: Mapping[str, Any], holders: Mapping[str, int]) -> int:
+    """Records giving the rarest number the two share (at least 2: these two)."""
+    a, b = value(left, "phones"), value(right, "phones")
+    if a is None or b is None:
+        return 0
+    shared = set(a) & set(b)  # lists, or numpy arrays from an Arrow-backed frame
+    if not shared:
+        return 0
+    return min(max(int(holders.get(p, 2)), 2) for p in shared)
+
+
+def _notes(ev: Evidence) -> tuple[str, ...]:
+    notes: list[str] = []
+    if ev.name == "differ":
+        notes.append("own names differ")
+    elif ev.name == "similar":
+        notes.append("own names alike but not the same")
+    elif ev.name == "contained":
+        notes.append("one own name is part of the other")
+    if ev.dob == "differ":
+        notes.append("dates of birth more than a year apart")
+    elif ev.dob == "near":
+        notes.append("dates of birth a year apart")
+    if ev.paternal == "differ":
+        notes.append("fathers' names differ")
+    if ev.gender_differs:
+        notes.append("genders differ")
+    if ev.phone_holders > HOUSEHOLD_PHONE_MAX:
+        notes.append(INTERMEDIARY_PHONE)
+    return tuple(notes)
+
+
+def _relation(ev: Evidence) -> str | None:
+    """What the household evidence says of two people who are not (clearly) one."""
+    other_name = ev.name in ("differ", "similar")
+    if ev.father_son:
+        return "likely father and son"
+    if ev.paternal == "agree" and other_name:
+        return "likely twins" if ev.dob == "same" else "likely brothers"
+    if ev.paternal == "agree" and ev.name == "contained" and ev.dob in ("differ", "near"):
+        return "likely brothers"
+    if not other_name:
+        return None
+    if ev.same_grandfather and ev.paternal == "differ":
+        return "likely cousins"
+    if 2 <= ev.phone_holders <= HOUSEHOLD_PHONE_MAX:
+        return "same household phone"
+    return None
+
+
+def decide(weight: float, ev: Evidence, *, link_at: float, review_at: float) -> Decision:
+    """The outcome of a pair of model weight ``weight`` (the phone's discount included)."""
+    prob = _probability(weight)
+    relation = _relation(ev)
+    if ev.name == "differ":
+        # another person of the family, or (a tazkira in common) a person must look
+        outcome = RELATIVES if relation and not ev.exact_id else REVIEW if prob >= review_at else DIFFERENT
+    elif ev.name == "similar":
+        # حسن / حسین: twins, or one name heard two ways; a person decides
+        outcome = REVIEW if prob >= review_at else RELATIVES if relation else DIFFERENT
+    elif ev.name == "contained" and relation:
+        outcome = REVIEW  # Farid / Farid Ahmad of one household: the same man, or his brother
+    elif prob < review_at:
+        outcome = DIFFERENT
+    elif ev.dob == "differ" or ev.paternal == "differ" or ev.father_son or ev.gender_differs:
+        outcome = REVIEW  # the same name: a namesake, father and son, a sister, or a wrong date
+    elif ev.name == "contained" and ev.dob != "same":
+        outcome = REVIEW  # Farid / Farid Ahmad: the same man, or his brother
+    else:
+        outcome = LINKED if prob >= link_at else REVIEW
+    return Decision(outcome, None if outcome == LINKED else relation, weight, prob, _notes(ev))
+
+
+# --- one pair (the worker's incremental match) ------------------------------------------------------
+
+
+def _dob_class(label: str) -> str:
+    return "same" if label in _DOB_SAME else "near" if label in _DOB_NEAR else "differ" if label in _DOB_DIFFER \
+        else "missing"
+
+
+def _paternal_class(label: str) -> str:
+    if label in _PATERNAL_AGREE:
+        return "agree"
+    if label in _PATERNAL_DIFFER:
+        return "differ"
+    return "missing" if label.endswith("missing") else "partial"
+
+
+def evidence_of(labels: Mapping[str, str], left: Mapping[str, Any], right: Mapping[str, Any],
+                holders: Mapping[str, int]) -> Evidence:
+    """The evidence of one pair from its comparison levels (label by comparison name) and its rows."""
+    name = labels.get("full_name", "")
+    if name in _NAME_AGREE or (name == _NAME_CROSSED and _swapped(left, right)):
+        name_c = "agree"
+    elif name in (_NAME_SPELT, _NAME_SOUND):
+        name_c = spelt_alike(left, right)
+    elif name.endswith("missing"):
+        name_c = "missing"
+    else:
+        name_c = own_name_relation(left, right)
+    differ = name_c in ("differ", "similar")
+    phone = _shared_holders(left, right, holders) if labels.get("phones") in _PHONE_SHARED else 0
+    return Evidence(name_c, _dob_class(labels.get("dob", "")), _paternal_class(labels.get("paternal", "")),
+                    labels.get("tazkira") in _EXACT_ID or labels.get("passport") in _EXACT_ID, phone,
+                    differ and _father_son(left, right), differ and _same_grandfather(left, right),
+                    labels.get("gender") == _GENDER_DIFFER)
+
+
+# A model reason that a core note says more plainly.
+_SAID_BY = {"names differ": "own names differ", "dates of birth differ": "dates of birth more than a year apart"}
+
+
+def reasons_with_core(reasons: Iterable[str], decision: Decision, limit: int = 6) -> tuple[str, ...]:
+    """The model's reasons with what disagrees on the identity core always stated, and the relation
+    first where there is one."""
+    out: list[str] = [decision.relation] if decision.relation else []
+    given = [r for r in reasons if r and _SAID_BY.get(r) not in decision.notes]
+    core = [n for n in decision.notes if n not in given]
+    for r in given:
+        if len(out) >= limit - len(core):
+            break
+        if r not in out:
+            out.append(r)
+    out.extend(n for n in core if n not in out)
+    return tuple(out[:limit])
+
+
+def scoring_floor(review_at: float) -> float:
+    """The probability from which pairs are decided at all (batch predict's threshold)."""
+    return min(review_at, RELATIVES_FLOOR)
+
+
+def decide_scored(scored: ScoredPair, left: Mapping[str, Any], right: Mapping[str, Any], *,
+                  holders: Mapping[str, int], link_at: float, review_at: float) -> tuple[Decision, ScoredPair]:
+    """Decide one pair score_pair scored; the pair comes back with the phone's discount in its weight
+    and the identity core in its reasons. Below the scoring floor a pair is different people, as it
+    never reaches a batch's decisions."""
+    if scored.match_probability < scoring_floor(review_at):
+        return Decision(DIFFERENT, None, scored.match_weight, scored.match_probability, ()), scored
+    labels = {c.comparison: c.level for c in scored.contributions}
+    ev = evidence_of(labels, left, right, holders)
+    phone_weight = next((c.match_weight for c in scored.contributions if c.comparison == "phones"), 0.0)
+    discount = phone_discount(ev.phone_holders, phone_weight)
+    decision = decide(scored.match_weight + discount, ev, link_at=link_at, review_at=review_at)
+    contribs = tuple(
+        Contribution(c.comparison, c.level, c.gamma, c.match_weight + discount, c.tf_adjustment + discount, c.reason)
+        if c.comparison == "phones" and discount else c for c in scored.contributions)
+    return decision, ScoredPair(scored.record_id, decision.match_weight, decision.match_probability, contribs,
+                                reasons_with_core(scored.reasons, decision))
+
+
+# --- many pairs (batch dedupe and link run) -----------------------------------------------------------
+
+
+def phone_holders(frame: pd.DataFrame) -> dict[str, int]:
+    """How many records give each phone number (numbers given by two or more only)."""
+    if "phones" not in frame.columns or not len(frame):
+        return {}
+    lists = [v if isinstance(v, list | tuple | np.ndarray) else None for v in frame["phones"].to_numpy(dtype=object)]
+    flat = pc.list_flatten(pa.array(lists, type=pa.list_(pa.string())))
+    counts = pc.value_counts(flat)
+    values, numbers = counts.field("values").to_pylist(), counts.field("counts").to_numpy()
+    return {v: int(c) for v, c in zip(values, numbers, strict=True) if c > 1 and v is not None}
+
+
+def _label_arrays(model: Any, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each core comparison's level label per pair, read from ``gamma_<c>``."""
+    compiled = _compile(model)
+    out: dict[str, np.ndarray] = {}
+    for spec, levels in zip(compiled.specs, compiled.levels, strict=True):
+        if spec.name not in _CORE or f"gamma_{spec.name}" not in pairs.columns:
+            continue
+        gamma = pairs[f"gamma_{spec.name}"].to_numpy(dtype=np.int64)
+        labels = np.full(len(pairs), "", dtype=object)
+        for lv in levels:
+            labels[gamma == lv.gamma] = lv.label
+        out[spec.name] = labels
+    return out
+
+
+@dataclass
+class PairDecisions:
+    """Decisions for a frame of scored pairs, aligned with its rows."""
+
+    outcome: np.ndarray  # object: linked | review | relatives | different
+    relation: np.ndarray  # object: str or None
+    match_weight: np.ndarray
+    match_probability: np.ndarray
+    notes: list[tuple[str, ...]]
+
+    def linked(self) -> np.ndarray:
+        return self.outcome == LINKED
+
+
+def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_at: float, review_at: float,
+                 holders: Mapping[str, int] | None = None) -> PairDecisions:
+    """``decide`` for every pair of ``pairs`` (predict_pairs' output on ``frame``, whose ``unique_id``
+    names the pairs' ids). Pairs whose own names agree (or one is missing) and who share no phone are
+    decided in numpy; the others are compared again in Python (tested equal to ``decide_scored``)."""
+    n = len(pairs)
+    weight = pairs["match_weight"].to_numpy(dtype=float).copy() if n else np.zeros(0)
+    outcome = np.full(n, DIFFERENT, dtype=object)
+    relation = np.full(n, None, dtype=object)
+    notes: list[tuple[str, ...]] = [()] * n
+    if not n:
+        return PairDecisions(outcome, relation, weight, np.zeros(0), notes)
+    labels = _label_arrays(model, pairs)
+    blank = np.full(n, "", dtype=object)
+    name, dob, paternal = (labels.get(c, blank) for c in ("full_name", "dob", "paternal"))
+    phone = labels.get("phones", blank)
+    dob_u, dob_inv = np.unique(dob.astype(str), return_inverse=True)
+    dob_c = np.array([_dob_class(x) for x in dob_u], dtype=object)[dob_inv]
+    pat_u, pat_inv = np.unique(paternal.astype(str), return_inverse=True)
+    pat_c = np.array([_paternal_class(x) for x in pat_u], dtype=object)[pat_inv]
+    prob = _probabilities(weight)
+    below = prob < scoring_floor(review_at)  # different people, as decide_scored says
+    simple = below | ((np.isin(name, list(_NAME_AGREE)) | pd.Series(name).astype(str).str.endswith("missing")
+                       .to_numpy()) & ~np.isin(phone, list(_PHONE_SHARED))
+                      & (labels.get("gender", blank) != _GENDER_DIFFER))
+
+    # the simple pairs: no relation (names agree), no phone discount
+    s_out = np.where(prob < review_at, DIFFERENT,
+                     np.where((dob_c == "differ") | (pat_c == "differ"), REVIEW,
+                              np.where(prob >= link_at, LINKED, REVIEW))).astype(object)
+    outcome[simple] = s_out[simple]
+    combos: dict[tuple[str, str], tuple[str, ...]] = {}
+    for i in np.flatnonzero(simple & ~below & ((dob_c == "differ") | (dob_c == "near") | (pat_c == "differ"))).tolist():
+        key = (dob_c[i], pat_c[i])
+        got = combos.get(key)
+        if got is None:
+            got = combos[key] = _notes(Evidence("agree", key[0], key[1], False, 0, False, False))
+        notes[i] = got
+
+    # the others, compared again
+    rest = np.flatnonzero(~simple)
+    if len(rest):
+        holders = phone_holders(frame) if holders is None else holders
+        ids = pd.Index(frame["unique_id"].astype(str))
+        left_at = ids.get_indexer(pairs["unique_id_l"].astype(str).to_numpy()[rest])
+        right_at = ids.get_indexer(pairs["unique_id_r"].astype(str).to_numpy()[rest])
+        cols = [c for c in ("full_phon", "full_latin", "father_phon", "grand_phon", "phones") if c in frame.columns]
+        data = {c: frame[c].to_numpy(dtype=object) for c in cols}
+        core = [c for c in _CORE if c in labels]
+        phone_weights = (pairs["mw_phones"].to_numpy(dtype=float) if "mw_phones" in pairs.columns
+                         else np.zeros(n))
+        for k, i in enumerate(rest.tolist()):
+            lab = {c: labels[c][i] for c in core}
+            left = {c: data[c][left_at[k]] for c in cols}
+            right = {c: data[c][right_at[k]] for c in cols}
+            ev = evidence_of(lab, left, right, holders)
+            discount = phone_discount(ev.phone_holders, phone_weights[i]) if ev.phone_holders else 0.0
+            d = decide(weight[i] + discount, ev, link_at=link_at, review_at=review_at)
+            weight[i], outcome[i], relation[i], notes[i] = d.match_weight, d.outcome, d.relation, d.notes
+        prob = _probabilities(weight)
+    return PairDecisions(outcome, relation, weight, prob, notes)
+
+
+def _probabilities(weight: np.ndarray) -> np.ndarray:
+    odds = np.exp2(np.clip(weight, -1000, 1000))
+    return odds / (1.0 + odds)
