@@ -31,6 +31,7 @@ from synth import generate_population  # noqa: E402
 
 from amanat.linkage.batch import cluster, predict_pairs  # noqa: E402
 from amanat.linkage.batch_features import batch_features  # noqa: E402
+from amanat.linkage.decision import LINKED, REVIEW, decide_pairs  # noqa: E402
 from amanat.linkage.evaluation import (  # noqa: E402
     blocking_ceiling,
     cluster_pairs,
@@ -123,7 +124,8 @@ def plain_splink(raw: pd.DataFrame, seed: int, *, cluster_at: float = 0.5,
     return pairs, cc, secs
 
 
-def amanat(records: list[dict[str, Any]], seed: int) -> tuple[pd.DataFrame, pd.DataFrame, float, float]:
+def amanat(records: list[dict[str, Any]], seed: int
+           ) -> tuple[pd.DataFrame, pd.DataFrame, float, float, dict[str, Any]]:
     t0 = time.perf_counter()
     frame = batch_features([str(r["record_id"]) for r in records], records)
     t_norm = time.perf_counter() - t0
@@ -132,7 +134,21 @@ def amanat(records: list[dict[str, Any]], seed: int) -> tuple[pd.DataFrame, pd.D
     pairs = predict_pairs(model, frame, threshold_match_weight=-1e9)  # every blocked pair: the ceiling
     secs = time.perf_counter() - t0
     cc = cluster(pairs, frame["unique_id"], 0.5)
-    return pairs, cc, secs, t_norm
+    # What the system does with them: linked without review (own name and birth date the identity
+    # core; linkage/decision.py) at the auto-link threshold, clustered; and linked or sent to review.
+    t0 = time.perf_counter()
+    th = model.thresholds
+    decided = decide_pairs(model, frame, pairs, link_at=th.auto_link, review_at=th.review)
+    t_decide = time.perf_counter() - t0
+    linked = pairs.loc[decided.outcome == LINKED, ["unique_id_l", "unique_id_r"]].assign(match_probability=1.0)
+    kept = pairs.loc[(decided.outcome == LINKED) | (decided.outcome == REVIEW), ["unique_id_l", "unique_id_r"]]
+    plain_at = pairs.loc[pairs["match_probability"] >= th.auto_link, ["unique_id_l", "unique_id_r"]].assign(
+        match_probability=1.0)
+    return pairs, cc, secs, t_norm, {
+        "seconds_decide": round(t_decide, 2),
+        "clustered_linked": cluster(linked, frame["unique_id"], 0.5),
+        "clustered_model_at_auto_link": cluster(plain_at, frame["unique_id"], 0.5),
+        "linked_or_review": kept, "auto_link": th.auto_link}
 
 
 def evaluate(name: str, pairs: pd.DataFrame, cc: pd.DataFrame, truth: set[tuple[str, str]],
@@ -156,9 +172,14 @@ def run(size: int, seed: int) -> dict[str, Any]:
     truth = true_pairs({str(r["record_id"]): r["person_id"] for r in records})
     out: dict[str, Any] = {"records": len(records), "people": len({r["person_id"] for r in records}),
                            "true_pairs": len(truth), "seed": seed, "results": []}
-    pairs, cc, secs, t_norm = amanat(records, seed)
+    pairs, cc, secs, t_norm, decided = amanat(records, seed)
     res = evaluate("Amanat", pairs, cc, truth, secs)
     res["seconds_normalise"] = round(t_norm, 2)
+    res["decided"] = {
+        "auto_link": decided["auto_link"], "seconds_decide": decided["seconds_decide"],
+        "clustered_linked": scores(cluster_pairs(decided["clustered_linked"]), truth),
+        "clustered_model_at_auto_link": scores(cluster_pairs(decided["clustered_model_at_auto_link"]), truth),
+        "linked_or_review": scores(pairs_of(decided["linked_or_review"]), truth)}
     out["results"].append(res)
     pairs, cc, secs = plain_splink(raw_frame(records), seed)
     out["results"].append(evaluate("plain Splink", pairs, cc, truth, secs))
@@ -219,6 +240,12 @@ def main(argv: list[str] | None = None) -> None:
                   f"P={r['at_0.5']['precision']:.4f} R={r['at_0.5']['recall']:.4f} best={r['best']['f1']:.4f}"
                   f"@{r['best']['threshold']} clustered={r['clustered_at_0.5']['f1']:.4f} "
                   f"ceiling={r['blocking_ceiling']:.4f} {r['seconds_train_predict']}s", flush=True)
+            if "decided" in r:
+                d = r["decided"]
+                print(f"{'':>8} decided at {d['auto_link']}: clustered links F1={d['clustered_linked']['f1']:.4f} "
+                      f"(P={d['clustered_linked']['precision']:.4f} R={d['clustered_linked']['recall']:.4f}); "
+                      f"model alone F1={d['clustered_model_at_auto_link']['f1']:.4f}; linked or review "
+                      f"R={d['linked_or_review']['recall']:.4f}; {d['seconds_decide']}s", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"runs": runs}, indent=2))
     plot(runs, args.out.with_suffix(".png"))
