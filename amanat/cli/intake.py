@@ -67,6 +67,8 @@ def _print_preview(result: ImportResult) -> None:
             unmatched = header in result.unmapped
             cols.add_row(escape(header), fld or ("[yellow]not matched[/yellow]" if unmatched else "not imported"))
         out.print(cols)
+    for line in result.warnings:
+        out.print(f"[yellow]warning:[/yellow] {escape(line)}")
     if result.samples:
         subs = Table("#", "from", "fields found", "attachments", title="Submissions (field names only)")
         for s in result.samples:
@@ -163,11 +165,14 @@ def table(ctx: typer.Context, file: ExistingFile,
         _print_preview(result)
         if result.errors:
             raise typer.Exit(1)
-    elif result.submissions == 0:
-        console.print(f"Nothing new: all {len(result.skipped)} rows of {escape(result.file_name)} were already "
-                      "received (same instance ID).")
     else:
-        _done(result)
+        for line in result.warnings:
+            console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+        if result.submissions == 0:
+            console.print(f"Nothing new: all {len(result.skipped)} rows of {escape(result.file_name)} were already "
+                          "received (same instance ID).")
+        else:
+            _done(result)
 
 
 @intake_app.command("odk")

@@ -98,6 +98,7 @@ class ImportResult:
     rows: int = 0                            # tables: data rows read (blank ones included); ODK zips: instances
     columns: dict[str, str | None] = field(default_factory=dict)   # tables: header → field (None: left out)
     unmapped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # tables: two columns read as one field, no name column
     errors: list[IntakeError] = field(default_factory=list)       # previews only; an import raises instead
     file_sha256: str = ""
     file_size: int = 0
@@ -324,7 +325,8 @@ def _open_table(stream: IO[bytes], file_name: str, mapping: Mapping[str, str | N
     reader = read_table(stream, file_name=file_name, mapping=mapping, extra_labels=_form_labels(spec),
                         on_error="collect")
     result = ImportResult(channel="table", file_name=file_name, columns=dict(reader.columns),
-                          unmapped=list(reader.unmapped), file_sha256=digest, file_size=size)
+                          unmapped=list(reader.unmapped), warnings=list(reader.warnings), file_sha256=digest,
+                          file_size=size)
     estimate = max(lines - 1, 1) if reader.kind == "csv" else None
     return reader, result, estimate
 
@@ -349,7 +351,7 @@ def preview_table(stream: IO[bytes], *, file_name: str, mapping: Mapping[str, st
                 break
     finally:
         reader.close()
-    result.rows = max(last, *(e.row or 0 for e in reader.errors)) - 1
+    result.rows = max([last, *(e.row or 0 for e in reader.errors)]) - 1  # max(last) alone would fail
     result.errors = reader.errors[:MAX_ERRORS]
     result.field_counts = dict(counts.most_common())
     if progress is not None:

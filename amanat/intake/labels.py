@@ -255,6 +255,21 @@ def strip_enumeration(text: str) -> str:
     return _ENUMERATION.sub("", text, count=1)
 
 
+# A column headed just "number" counts the list's rows: in a table it is never the phone, though
+# LABELS["phone"] keeps "شماره"/"Number" for a typed form's "شماره: 0799…" line. Keys as _key makes them.
+SERIAL_LABELS = frozenset({
+    "", "no", "nos", "nr", "number", "num", "sno", "snos", "srno", "sn", "slno", "serial", "serialno",
+    "serialnumber", "rowno", "row", "index", "شماره", "نمبر", "شمیره", "شمار", "ردیف", "شمارهردیف", "نمبرردیف",
+    "مسلسل", "شمارهمسلسل", "نمبرمسلسل", "گنه", "لرنمبر",
+})
+
+
+def is_serial_label(text: str) -> bool:
+    """Whether a column header only says "number" (`No.`, `#`, `S.No`, `شماره`, `ردیف`): a row count,
+    not a phone. `شماره تماس`, `Phone No.` and the like are not."""
+    return _key(strip_enumeration(text)) in SERIAL_LABELS
+
+
 class LabelMatcher:
     """Built once per table of extra labels, then cheap to call per line or column."""
 

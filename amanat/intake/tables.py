@@ -14,12 +14,13 @@ import datetime as dt
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Literal
 
 from amanat.intake.errors import IntakeError
-from amanat.intake.labels import CANONICAL_FIELDS, LabelMatcher
+from amanat.intake.labels import CANONICAL_FIELDS, NAME_FIELDS, LabelMatcher, is_serial_label
 from amanat.intake.parsed import ParsedSubmission
 from amanat.intake.spreadsheet_safety import escape_formula
 
@@ -121,6 +122,16 @@ def parse_mapping(data: bytes, *, file_name: str) -> dict[str, str | None]:
     return mapping
 
 
+def _label_field(header: str, matcher: LabelMatcher) -> str | None:
+    """The field a header's label stands for; a bare "number" column (row numbers) stands for none."""
+    text = header.replace("_", " ")
+    return None if is_serial_label(text) else matcher.match(text)
+
+
+# A header that speaks of a name (for the example in the "no name column" warning).
+_NAMEISH = re.compile(r"name|نام|نوم|اسم", re.IGNORECASE)
+
+
 class _Prefixed(io.RawIOBase):
     """The bytes already read for sniffing, then the rest of the stream, without reading it whole."""
 
@@ -204,8 +215,9 @@ class TableReader:
         self._provenance: list[str | None] = []
         self.columns: dict[str, str | None] = {}
         self.unmapped: list[str] = []
-        self._map_columns(mapping or {}, LabelMatcher(extra_labels))
+        self.warnings: list[str] = []  # about the columns: two read as one field, no name column
         self._letters = [column_letter(i) for i in range(len(self.headers))]
+        self._map_columns(mapping or {}, LabelMatcher(extra_labels))
         self._named = [bool(h.strip()) for h in self.headers]
 
     # -- opening ------------------------------------------------------------------------------------
@@ -259,7 +271,7 @@ class TableReader:
             return "ignored", None
         if header in _MAPPABLE:
             return "field", header
-        hit = matcher.match(header.replace("_", " "))
+        hit = _label_field(header, matcher)
         if hit in _MAPPABLE:
             return "field", hit
         for sep in ("/", "-"):
@@ -269,45 +281,82 @@ class TableReader:
                     return "field", last
                 if last == "instanceID":
                     return "provenance", header
-                hit = matcher.match(last.replace("_", " "))
+                hit = _label_field(last, matcher)
                 if hit in _MAPPABLE:
                     return "field", hit
         return "none", None
 
     def _map_columns(self, mapping: Mapping[str, str | None], matcher: LabelMatcher) -> None:
-        taken: set[str] = set()
-        for header in self.headers:
+        taken: dict[str, int] = {}  # field → the column read as it
+        for index, header in enumerate(self.headers):
             kind, name = self._match(header.strip(), mapping, matcher) if header.strip() else ("ignored", None)
             if kind == "field" and name in taken:
-                kind, name = "none", None  # the first column for a field wins; say so via .unmapped
+                # The first column for a field wins; the other is reported in .unmapped and warned about.
+                self.warnings.append(f"{self.file_name}: {self._column(taken[name])} and {self._column(index)} are "
+                                     f"both read as {name}; {self._column(taken[name])} is used (a mapping file "
+                                     "can choose the other)")
+                kind, name = "none", None
             self._fields.append(name if kind == "field" else None)
             self._provenance.append(name if kind == "provenance" else None)
             if kind == "field" and name:
-                taken.add(name)
+                taken[name] = index
             if header.strip():
                 self.columns[header] = name if kind == "field" else None
             if kind == "none":
                 self.unmapped.append(header)
+        named = [" ".join(h.split()) for h in self.headers if h.strip()]  # one line each, for the message
+        if named and not taken.keys() & NAME_FIELDS:
+            shown = ", ".join(f"'{h}'" for h in named[:12]) + (f" and {len(named) - 12} more" if len(named) > 12
+                                                                 else "")
+            example = next((" ".join(h.split()) for h in self.unmapped if _NAMEISH.search(h)), "<its header>")
+            self.warnings.append(f"{self.file_name}: no name column found among the headers {shown}; say which "
+                                 f"column holds the name in a mapping file, e.g. the line: {example},full_name")
+
+    @property
+    def column_fields(self) -> list[str | None]:
+        """The field each column (in the order of `.headers`) is read as; None: not read as a field."""
+        return list(self._fields)
+
+    def _column(self, index: int) -> str:
+        """How a message names a column: its letter and header, as the person sees them."""
+        return f"column {self._letters[index]} '{' '.join(self.headers[index].split())}'"
 
     # -- rows ---------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[tuple[int, ParsedSubmission]]:
+        for row_number, parsed, _ in self._rows_read(keep_cells=False):
+            if parsed is not None:
+                yield row_number, parsed
+
+    def with_cells(self) -> Iterator[tuple[int, ParsedSubmission | None, tuple[str | None, ...]]]:
+        """Every row that holds a value, with all its cells: `(row_number, submission, cells)`, where
+        cells are the texts of the row's columns in the order of `.headers` (None: empty) and the
+        submission is None when no matched column holds a value. For a tool that writes every column
+        back out (`amanat dedupe`); a row error is raised or collected as when iterating."""
+        return self._rows_read(keep_cells=True)
+
+    def _rows_read(self, keep_cells: bool) -> Iterator[tuple[int, ParsedSubmission | None, tuple[str | None, ...]]]:
         row_number = 1
+        width = len(self.headers)
+        cells: list[str | None] | None = None
         try:
             while (row := self._next_row(row_number + 1)) is not None:
                 row_number += 1
+                if keep_cells:
+                    cells = [None] * width
                 try:
-                    parsed = self._row(row_number, row)
+                    parsed = self._row(row_number, row, cells)
                 except IntakeError as exc:
                     if self.on_error == "raise":
                         raise
                     self.errors.append(exc)
                     continue
-                if parsed is not None:
-                    yield row_number, parsed
+                if parsed is not None or (cells is not None and any(c is not None for c in cells)):
+                    yield row_number, parsed, tuple(cells) if cells is not None else ()
         finally:
             self.close()
 
-    def _row(self, row_number: int, row: list[object]) -> ParsedSubmission | None:
+    def _row(self, row_number: int, row: list[object], cells: list[str | None] | None = None,
+             ) -> ParsedSubmission | None:
         fields: dict[str, object] = {}
         sources: dict[str, str] = {}
         provenance: dict[str, object] = {"source": self.file_name, "row": row_number}
@@ -328,6 +377,8 @@ class TableReader:
             if len(text) > MAX_CELL:
                 raise IntakeError(f"the cell is longer than {MAX_CELL} characters", source=self.file_name,
                                   row=row_number, column=letters[index], field=fld)
+            if cells is not None:
+                cells[index] = text
             if fld is not None:
                 fields[fld] = text
                 sources[fld] = f"row {row_number}, column {letters[index]}"
