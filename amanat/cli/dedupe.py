@@ -1,23 +1,30 @@
 """`amanat dedupe A.xlsx B.csv … --out clusters.xlsx`: the standalone spreadsheet dedupe.
 
-Registered by the main app as ``app.command("dedupe")(dedupe_command)``. Prints counts only;
-record values go nowhere but the output file the user named.
+Registered by the main app as ``app.command("dedupe")(dedupe_command)``. Prints counts, file
+names and column headers only; record values go nowhere but the output file the user named, and
+that file appears only complete (Ctrl-C or an error leaves none).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from amanat.errors import AmanatError
 from amanat.linkage.progress import Progress as JobProgress
 
-console = Console(stderr=True)
+if TYPE_CHECKING:
+    from amanat.linkage.dedupe import SourceColumns
+
+console = Console(stderr=True, soft_wrap=True)  # a message stays one line when stderr is a file
 
 
 class _RichProgress(JobProgress):
@@ -40,6 +47,46 @@ class _RichProgress(JobProgress):
         self.advance()
 
 
+def _show_columns(sources: list[SourceColumns]) -> None:
+    """How each file's columns are read, before any row is: headers and field names, no values."""
+    for s in sources:
+        name = escape(s.file)
+        read = ", ".join(f"{letter} '{escape(h)}' → {f}" for letter, h, f in s.read)
+        console.print(f"{name}: columns read as fields: {read or 'none'}")
+        if s.compared:
+            console.print(f"{name}: compared as text (--compare): "
+                          + ", ".join(f"{letter} '{escape(h)}'" for letter, h in s.compared))
+        if s.kept:
+            console.print(f"{name}: not read, only copied to the output: "
+                          + ", ".join(f"{letter} '{escape(h)}'" for letter, h in s.kept))
+        for line in s.warnings:
+            console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+
+
+class _Interrupts:
+    """Ctrl-C while a run is under way. This process stops (KeyboardInterrupt) and remembers it:
+    DuckDB and Splink turn the interrupt into errors of their own ("Query interrupted"), which are
+    then known for what they are. Forked workers alive at that moment ignore it (their pool ends
+    them) instead of each printing a traceback."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._parent = os.getpid()
+        self._previous: Any = None
+
+    def _on_interrupt(self, signum: int, frame: object) -> None:
+        if os.getpid() == self._parent:
+            self.seen = True
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> _Interrupts:
+        self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
 def dedupe_command(
     files: Annotated[list[Path], typer.Argument(help="CSV or XLSX files to deduplicate together.",
                                                 exists=True, dir_okay=False, readable=True)],
@@ -58,33 +105,66 @@ def dedupe_command(
         help="Also compare this column (by its header; repeat for more), e.g. an address or a "
         "unit: as text, with typo-tolerant levels, and used to find candidates. Each file must "
         "have it. The model is then trained on these files.")] = None,
+    mapping: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, readable=True,
+        help="column → field mapping for every file, as for `amanat intake table` (CSV with two columns, JSON "
+        "or YAML; a field of \"ignore\" leaves the column out of the comparison); other columns are matched by "
+        "XLSForm name or label in English, Dari or Pashto.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the --out (and --save-model) file if it exists.")] = False,
 ) -> None:
     """Find the same person across spreadsheets, in any script, and write one row per input
     row with its cluster, its strongest link and the reasons for it.
 
-    The output contains what the inputs contained (names, IDs, phones): keep it as safe as them.
+    The output has every input row and column, Amanat's columns first and each cluster's rows
+    together. It contains what the inputs contained (names, IDs, phones): keep it as safe as them.
     """
-    # pandas and Splink load here, not on every `amanat` command
-    from amanat.linkage import dedupe as dd
-    from amanat.linkage.model import TrainedModel
-
-    logging.getLogger("splink").setLevel(logging.ERROR)  # training chatter, no values, but noise
+    interrupts = _Interrupts()
+    written = False
     try:
-        model = TrainedModel.from_json(model_path.read_text(encoding="utf-8")) if model_path else None
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as bar:
-            progress = _RichProgress(bar)
-            result = dd.dedupe_files(files, out, model=model, train=train, seed=seed, threshold=threshold,
-                                     progress=progress, compare=compare or ())
-            progress.finish()
-    except AmanatError as exc:
-        console.print(f"[red]error:[/red] {exc.public_message} [dim]({exc.code})[/dim]")
-        raise typer.Exit(1) from None
-    except ValueError as exc:  # a model file from another version, or not a model at all
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
-    if save_model:
-        save_model.write_text(result.model.to_json(), encoding="utf-8")
+        with interrupts:
+            # pandas and Splink load here, not on every `amanat` command
+            from amanat.intake.tables import load_mapping
+            from amanat.linkage import dedupe as dd
+            from amanat.linkage.dedupe_output import atomic_target, check_suffix, check_target
+            from amanat.linkage.model import TrainedModel
+
+            logging.getLogger("splink").setLevel(logging.ERROR)  # training chatter, no values, but noise
+            # What can be refused is refused before anything is shown or read.
+            check_target(out, files, force=force)
+            check_suffix(out)
+            columns = load_mapping(mapping) if mapping else None
+            if save_model:
+                if save_model.resolve() == out.resolve():
+                    raise AmanatError("--save-model and --out name the same file", code="usage")
+                check_target(save_model, files, force=force, option="--save-model")
+            model = TrainedModel.from_json(model_path.read_text(encoding="utf-8")) if model_path else None
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console) as bar:
+                progress = _RichProgress(bar)
+                result = dd.dedupe_files(files, out, model=model, train=train, seed=seed, threshold=threshold,
+                                         progress=progress, compare=compare or (), mapping=columns, force=force,
+                                         on_columns=_show_columns)
+                written = True
+                progress.finish()
+            if save_model:
+                with atomic_target(save_model, replace=force) as tmp:
+                    tmp.write_text(result.model.to_json(), encoding="utf-8")
+    except BaseException as exc:
+        if interrupts.seen or isinstance(exc, KeyboardInterrupt):
+            if not written:
+                console.print("interrupted: nothing was written")
+            else:
+                console.print(f"interrupted: {escape(str(out))} was written"
+                              + ("; the model was not saved" if save_model else ""))
+            raise typer.Exit(130) from None
+        if isinstance(exc, AmanatError):
+            console.print(f"[red]error:[/red] {escape(exc.public_message)} [dim]({exc.code})[/dim]")
+            raise typer.Exit(1) from None
+        if isinstance(exc, ValueError):  # a model file from another version, or not a model at all
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+        raise
     table = result.lead
     clusters = table.loc[table["cluster_size"] > 1, "cluster_id"].nunique()
     linked = int((table["cluster_size"] > 1).sum())
@@ -93,7 +173,7 @@ def dedupe_command(
                   f"{review} rows to review; model {result.model.version}"
                   f" ({'trained on these files' if result.trained else 'bundled' if not model_path else 'given'}).")
     for line in result.notes:
-        console.print(f"[dim]note:[/dim] {line}")
+        console.print(f"[dim]note:[/dim] {escape(line)}")
     for line in result.skipped_rows[:20]:
-        console.print(f"[yellow]skipped:[/yellow] {line}")
-    console.print(f"written to {out}")
+        console.print(f"[yellow]skipped:[/yellow] {escape(line)}")
+    console.print(f"written to {escape(str(out))}" + (f"; model to {escape(str(save_model))}" if save_model else ""))

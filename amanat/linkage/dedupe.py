@@ -6,13 +6,11 @@ the inputs held — names, IDs, phones — and is written only where the user as
 
 from __future__ import annotations
 
-import csv
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +19,34 @@ import pandas as pd
 import pyarrow as pa
 
 from amanat.errors import InvalidInput
-from amanat.intake.spreadsheet_safety import escape_formula
-from amanat.intake.tables import read_table
+from amanat.intake.labels import is_serial_label
+from amanat.intake.tables import column_letter, read_table
 from amanat.linkage.batch import cluster_positions, predict_pairs
 from amanat.linkage.batch_features import LINKAGE_FIELDS, batch_features
 from amanat.linkage.blocking import Codes, blocked_pairs, pair_counts
 from amanat.linkage.comparisons import compare_feature_names
+from amanat.linkage.decision import (
+    LINKED,
+    RELATIVES,
+    REVIEW,
+    Decision,
+    PairDecisions,
+    decide_pairs,
+    reasons_with_core,
+    scoring_floor,
+)
+from amanat.linkage.dedupe_output import (
+    cell_columns,
+    check_suffix,
+    check_target,
+    input_columns,
+    output_records,
+    output_table,
+    write_output,
+)
 from amanat.linkage.features import BLOCKING_RULES, BlockRule
 from amanat.linkage.incremental import reasons_of_level_arrays, score_pair
-from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, train_model
+from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, bundled_model, train_model
 from amanat.linkage.progress import Progress
 from amanat.linkage.workers import default_jobs
 from amanat.normalize.script import fold
@@ -37,8 +54,11 @@ from amanat.normalize.script import fold
 # Below this many rows the file's own statistics are too thin to train on: use the
 # bundled model (trained on the synthetic population, see docs/linkage.md).
 MIN_TRAIN_ROWS = 5000
+# status: linked (one person, clustered), review (perhaps one person: a person decides), relatives
+# (the same household, not the same person: never clustered), or empty. ``relatives`` lists the rows
+# proposed as the row's household members.
 OUTPUT_LEAD = ("source_file", "source_row", "cluster_id", "cluster_size", "status", "linked_to",
-               "match_weight", "match_probability", "reasons", "weak_link")
+               "match_weight", "match_probability", "reasons", "weak_link", "relatives")
 
 
 # Blocking for the standalone dedupe only, on top of features.BLOCKING_RULES. The store's
@@ -46,13 +66,25 @@ OUTPUT_LEAD = ("source_file", "source_row", "cluster_id", "cluster_size", "statu
 # used to predict stored records: batch and incremental candidates would drift apart. They
 # are the broad rules a one-off file can afford and the store at a million records cannot:
 # own + family name without a year, the two names in either field, the full date of birth,
-# and the ID's digits in any order.
+# the ID's digits in any order, and then the own name alone (NAME_RULES).
+#
+# NAME_RULES: without them a list of names (perhaps with a province) has no candidates at all,
+# as every other rule needs an ID, a date, a phone, a father's or a family name. The romanised
+# name (across scripts), the sound key without its spaces, and the sound key's first two parts
+# (blocking.DERIVED_KEYS); each narrowed to a province, then a district, while over the budget.
+NAME_RULES: tuple[BlockRule, ...] = (
+    BlockRule("s_nl", ("full_latin",)),
+    BlockRule("s_nj", ("full_phon_joined",)),
+    BlockRule("s_n2", ("full_phon_two",)),
+)
 STANDALONE_RULES: tuple[BlockRule, ...] = (
     BlockRule("s_nm", ("full_phon", "family_phon")),
     BlockRule("s_ns", ("names_set",)),
     BlockRule("s_dd", ("dob_day",)),
     BlockRule("s_ts", ("tazkira_sorted",)),
+    *NAME_RULES,
 )
+NAME_NARROW_BY: tuple[tuple[str, str], ...] = (("province_pcode", "province"), ("district_pcode", "district"))
 # A standalone rule (or one on a --compare column) that would generate more candidate pairs
 # than this many per row, plus a floor, is left out for that file: a column such as "city"
 # with ten values would otherwise compare everyone with everyone. A name or date rule's
@@ -75,7 +107,23 @@ STANDALONE_EM_FALLBACK: tuple[tuple[str, ...], ...] = (("dob_day",),)
 class SourceRow:
     source_file: str
     source_row: int
-    fields: dict[str, object]
+    fields: dict[str, object]  # canonical fields (and --compare columns under their headers): what is linked
+    # Read from a file: every cell of the row as read, in its file's column order, and the output
+    # column each goes to (dedupe_output.cell_columns; one tuple shared by the file's rows). Without
+    # them the output shows ``fields``.
+    cells: tuple[object, ...] | None = None
+    columns: tuple[str | None, ...] | None = None
+
+
+@dataclass
+class SourceColumns:
+    """How one input file's columns are read: headers and field names, never values."""
+
+    file: str
+    read: list[tuple[str, str, str]] = field(default_factory=list)  # (column letter, header, field)
+    compared: list[tuple[str, str]] = field(default_factory=list)  # (letter, header): --compare, as text
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (letter, header): in the output only
+    warnings: list[str] = field(default_factory=list)  # two columns read as one field, no name column
 
 
 @dataclass
@@ -89,45 +137,61 @@ class DedupeResult:
     notes: list[str] = field(default_factory=list)  # e.g. a blocking rule left out; no values
 
     @cached_property
-    def field_names(self) -> list[str]:
-        """Every field the rows hold, in order of first appearance."""
-        names: dict[str, None] = {}
-        for r in self.rows:
-            if r.fields.keys() <= names.keys():  # the usual row: nothing new (a C-level check)
-                continue
-            names.update((k, None) for k, v in r.fields.items() if k not in names and not isinstance(v, list))
-        return list(names)
+    def input_columns(self) -> list[str]:
+        """The columns after the lead ones: every input file's own columns under their headers
+        (rows read from files), else every field the rows hold; in order of first appearance."""
+        return input_columns(self.rows)
 
     @cached_property
     def table(self) -> pd.DataFrame:
-        """The whole output as a table: the lead columns, then every field as read. Built on
-        request only: writing a file streams the rows instead (a million rows' fields as
-        columns took seconds and held every value a second time)."""
-        return _with_fields(self.rows, self.lead, self.field_names)
+        """The whole output as a table, in the output's order (each cluster's rows together): the
+        lead columns, then the input's, as read. Built on request only: writing a file streams
+        the rows instead (a million rows' fields as columns took seconds and held every value a
+        second time)."""
+        return output_table(self.rows, self.lead, self.input_columns)
 
     def output_rows(self) -> Iterable[list[Any]]:
-        """The output's rows in order, as the table's columns (a field a row lacks is None)."""
-        names = self.field_names
-        for lead, r in zip(self.lead.itertuples(index=False, name=None), self.rows, strict=True):
-            get = r.fields.get
-            yield [*lead, *(get(k) for k in names)]
+        """The output's rows in order, as the table's columns (what a row lacks is None)."""
+        return output_records(self.rows, self.lead, self.input_columns)
 
 
-def _compare_mapping(path: str | os.PathLike[str], name: str, compare: Sequence[str]) -> dict[str, str | None]:
-    """Header → field for the extra columns: each must be in the file, under its own name, and
-    not be a column linkage compares already (a name, a date, an ID…). A form field linkage
-    does not use (unit, rank) may be compared; its values then appear under its header."""
-    if not compare:
-        return {}
-    with read_table(path, file_name=name) as reader:  # the header row only
-        headers = {h.strip(): reader.columns.get(h) for h in reader.headers if h.strip()}
-    for col in compare:
-        if col not in headers:
-            raise InvalidInput(f"the column '{col}' given to --compare is not in {name}", field="compare")
-        if headers[col] in LINKAGE_FIELDS:
-            raise InvalidInput(f"the column '{col}' in {name} is read as the form field '{headers[col]}', "
-                               "which is compared already", field="compare")
-    return {col: col for col in compare}
+def source_columns(paths: Sequence[str | os.PathLike[str]], compare: Sequence[str] = (),
+                   mapping: Mapping[str, str | None] | None = None) -> list[SourceColumns]:
+    """How each file's columns will be read, from its header row alone, with ``mapping`` (header →
+    field, as intake.tables.load_mapping gives) over intake's matching by label. Each ``compare``
+    column must be in every file, under its own name, and not be a column linkage compares already
+    (a name, a date, an ID…); a form field linkage does not use (unit, rank) may be compared, and
+    its values then appear under its header."""
+    compare = _check_compare(compare)
+    out: list[SourceColumns] = []
+    for path in paths:
+        name = Path(path).name
+        with read_table(path, file_name=name, mapping=mapping) as reader:  # the header row only
+            headers = [h.strip() for h in reader.headers]
+            fields = reader.column_fields
+            info = SourceColumns(name, warnings=list(reader.warnings))
+        first: dict[str, str | None] = {}
+        for h, f in zip(headers, fields, strict=True):
+            if h:
+                first.setdefault(h, f)
+        for col in compare:
+            if col not in first:
+                raise InvalidInput(f"the column '{col}' given to --compare is not in {name}", field="compare")
+            if first[col] in LINKAGE_FIELDS:
+                raise InvalidInput(f"the column '{col}' in {name} is read as the form field '{first[col]}', "
+                                   "which is compared already", field="compare")
+        for index, (h, f) in enumerate(zip(headers, fields, strict=True)):
+            if not h:
+                continue
+            letter = column_letter(index)
+            if h in compare:
+                info.compared.append((letter, h))
+            elif f:
+                info.read.append((letter, h, f))
+            else:
+                info.kept.append((letter, h))
+        out.append(info)
+    return out
 
 
 def _check_compare(compare: Sequence[str]) -> tuple[str, ...]:
@@ -155,19 +219,33 @@ def _compare_for(compare: Sequence[str], model: TrainedModel | None, train: bool
 
 
 def read_sources(paths: Sequence[str | os.PathLike[str]], progress: Progress | None = None,
-                 skipped: list[str] | None = None, compare: Sequence[str] = ()) -> list[SourceRow]:
-    """Every row of every file, with canonical fields (header names per intake.tables) and the
-    ``compare`` columns under their headers."""
-    progress = progress or Progress()
+                 skipped: list[str] | None = None, compare: Sequence[str] = (),
+                 mapping: Mapping[str, str | None] | None = None) -> list[SourceRow]:
+    """Every row of every file that holds a value: its canonical fields (header names per
+    intake.tables, or ``mapping``), the ``compare`` columns under their headers, and all its
+    cells for the output."""
     compare = _check_compare(compare)
-    mappings = [_compare_mapping(path, Path(path).name, compare) for path in paths]  # fail before reading
+    if compare:
+        source_columns(paths, compare, mapping)  # fail before reading
+    return _read_rows(paths, progress or Progress(), skipped, compare, mapping)
+
+
+def _read_rows(paths: Sequence[str | os.PathLike[str]], progress: Progress, skipped: list[str] | None,
+               compare: Sequence[str], mapping: Mapping[str, str | None] | None) -> list[SourceRow]:
+    file_mapping = {**(mapping or {}), **{col: col for col in compare}}
     rows: list[SourceRow] = []
-    for path, mapping in zip(paths, mappings, strict=True):
+    for path in paths:
         name = Path(path).name
         progress.stage(f"reading {name}")
-        reader = read_table(path, file_name=name, on_error="collect", mapping=mapping)
-        for row_number, parsed in reader:
-            rows.append(SourceRow(name, row_number, dict(parsed.fields)))
+        reader = read_table(path, file_name=name, on_error="collect", mapping=file_mapping)
+        columns = cell_columns(reader.headers, OUTPUT_LEAD)
+        # A row with values only in columns linkage does not read is kept too (the output has every
+        # row), unless all it holds is its number: a list numbered further than it was filled in.
+        counted = [not is_serial_label(h) for h in reader.headers]
+        for row_number, parsed, cells in reader.with_cells():
+            if parsed is None and not any(c is not None for c, n in zip(cells, counted, strict=True) if n):
+                continue
+            rows.append(SourceRow(name, row_number, dict(parsed.fields) if parsed else {}, cells, columns))
             progress.advance()
         if skipped is not None:
             skipped.extend(str(e) for e in reader.errors)
@@ -199,13 +277,30 @@ def _label(rule: BlockRule, labels: dict[str, str]) -> str:
     return labels.get(rule.name, "+".join(rule.columns))
 
 
+def _narrowed_name_rule(frame: pd.DataFrame, rule: BlockRule, n: int, budget: int, cache: Codes | None,
+                        notes: list[str]) -> BlockRule | None:
+    """A NAME_RULES rule within the budget: as it is, or within one province or district."""
+    if n <= budget:
+        return rule
+    for column, place in NAME_NARROW_BY:
+        narrow = BlockRule(f"{rule.name}_{place[0]}", (*rule.columns, column))
+        got = pair_counts(frame, [narrow], cache=cache)[narrow.name]
+        if 0 < got <= budget:
+            notes.append(f"blocking on {'+'.join(rule.columns)} narrowed to one {place}: {n} pairs, "
+                         f"over the budget of {budget}")
+            return narrow
+    notes.append(f"blocking on {'+'.join(rule.columns)} left out: {n} pairs, over the budget of {budget}")
+    return None
+
+
 def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache: Codes | None = None) -> tuple[
         list[BlockRule], list[str]]:
     """The rules to predict this file with, and notes on what was left out or narrowed.
 
     The store's BLOCKING_RULES, each narrowed to one province (``NARROW_BY``) when it alone
     would pass the pair budget; then STANDALONE_RULES and one per compared column, each
-    kept only within the budget. ``cache``: what the rules share, kept for blocked_pairs."""
+    kept only within the budget, but NAME_RULES narrowed to one province or district while
+    over it (NAME_NARROW_BY). ``cache``: what the rules share, kept for blocked_pairs."""
     budget = max(PAIRS_FLOOR, PAIRS_PER_ROW * len(frame))
     labels = {f"s_{c}": h for c, h in zip(compare_feature_names(compare), compare, strict=True)}
     rules: list[BlockRule] = []
@@ -223,7 +318,10 @@ def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache:
             rules.append(rule)
     for rule in extra:
         n = counts[rule.name]
-        if n > budget:
+        if rule in NAME_RULES:
+            kept = _narrowed_name_rule(frame, rule, n, budget, cache, notes)
+            rules.extend([kept] if kept is not None else [])
+        elif n > budget:
             notes.append(f"blocking on {_label(rule, labels)} left out: {n} pairs, over the budget of {budget}")
         else:
             rules.append(rule)
@@ -257,11 +355,6 @@ def predict_standalone(model: TrainedModel, frame: pd.DataFrame, *, threshold_ma
         notes.extend(said)
     return predict_pairs(model, frame, threshold_match_weight=threshold_match_weight, blocking=rules,
                          blocked=pairs if model.link_type == "dedupe_only" else None)
-
-
-def bundled_model() -> TrainedModel:
-    text = resources.files("amanat.linkage").joinpath("default_model.json").read_text(encoding="utf-8")
-    return TrainedModel.from_json(text)
 
 
 def _features(rows: Sequence[SourceRow], progress: Progress, skipped: list[str]) -> pd.DataFrame:
@@ -308,15 +401,19 @@ def dedupe_rows(
         link_at = threshold if threshold is not None else model.thresholds.auto_link
         review_at = min(model.thresholds.review, link_at)
         progress.stage("scoring candidate pairs")
-        pairs = predict_standalone(model, frame, threshold_match_weight=model.thresholds.weight(review_at),
+        floor = model.thresholds.weight(scoring_floor(review_at))  # relatives score below the review band
+        pairs = predict_standalone(model, frame, threshold_match_weight=floor,
                                    notes=notes, plan=plan.result()) if plan is not None else pd.DataFrame(
             columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"])
     progress.stage("clustering")
+    # Own name and birth date decide who is one person; the household's shared fields do not.
+    decisions = decide_pairs(model, frame, pairs, link_at=link_at, review_at=review_at)
     left, right = (pairs[c].astype(int).to_numpy() for c in ("unique_id_l", "unique_id_r"))  # row numbers
-    clusters = cluster_positions(left, right, pairs["match_probability"].to_numpy(dtype=float), len(frame), link_at,
-                                 strict=model.thresholds.strict)
+    linked = decisions.linked()
+    clusters = cluster_positions(left[linked], right[linked], decisions.match_probability[linked], len(frame),
+                                 link_at, strict=model.thresholds.strict)
     progress.stage("explaining links", len(frame))
-    lead = _lead_columns(rows, frame, pairs, clusters, model, link_at)
+    lead = _lead_columns(rows, frame, pairs, clusters, model, decisions)
     pair_count = len(pairs)
     # The features go now, and Arrow's allocator hands their pages back instead of keeping them.
     del frame, pairs, clusters
@@ -327,24 +424,30 @@ def dedupe_rows(
                         pair_count, skipped, notes)
 
 
-def _best_links(pairs: pd.DataFrame, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+_RANK = {LINKED: 3, REVIEW: 2, RELATIVES: 1}
+
+
+def _best_links(pairs: pd.DataFrame, n: int, decisions: PairDecisions
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For each of ``n`` rows (ids "0".."n-1"): its strongest link's other row (-1: none),
-    weight, probability and row in ``pairs``. Ties go to the pair listed first, as a scan in
-    order would."""
+    weight, probability and row in ``pairs``: a link before a review before relatives, then
+    the heavier. Ties go to the pair listed first, as a scan in order would."""
     other = np.full(n, -1, dtype=np.int64)
     at = np.full(n, -1, dtype=np.int64)
     weight = np.full(n, np.nan)
     prob = np.full(n, np.nan)
-    if not len(pairs):
+    rank = np.fromiter((_RANK.get(o, 0) for o in decisions.outcome), dtype=np.int64, count=len(pairs))
+    if not len(pairs) or not rank.any():
         return other, weight, prob, at
     left = pairs["unique_id_l"].astype(int).to_numpy()
     right = pairs["unique_id_r"].astype(int).to_numpy()
-    w = pairs["match_weight"].to_numpy(dtype=float)
-    p = pairs["match_probability"].to_numpy(dtype=float)
+    w, p = decisions.match_weight, decisions.match_probability
     src, dst = np.concatenate([left, right]), np.concatenate([right, left])
-    ww, pp = np.concatenate([w, w]), np.concatenate([p, p])
+    ww, pp, rr = np.concatenate([w, w]), np.concatenate([p, p]), np.concatenate([rank, rank])
     seen = np.concatenate([np.arange(len(w)) * 2, np.arange(len(w)) * 2 + 1])  # scan order
-    order = np.lexsort((seen, -ww, src))
+    keep = rr > 0
+    src, dst, ww, pp, rr, seen = src[keep], dst[keep], ww[keep], pp[keep], rr[keep], seen[keep]
+    order = np.lexsort((seen, -ww, -rr, src))
     first = order[np.r_[True, src[order][1:] != src[order][:-1]]]
     other[src[first]], weight[src[first]], prob[src[first]] = dst[first], ww[first], pp[first]
     at[src[first]] = seen[first] // 2
@@ -381,21 +484,46 @@ def _link_reasons(model: TrainedModel, frame: pd.DataFrame, pairs: pd.DataFrame,
     return out
 
 
+def _relatives(pairs: pd.DataFrame, decisions: PairDecisions, n: int, where: np.ndarray) -> np.ndarray:
+    """Each row's proposed household members ("file row N", at most five), from its relatives pairs."""
+    out = np.full(n, "", dtype=object)
+    rel = np.flatnonzero(decisions.outcome == RELATIVES)
+    if not len(rel):
+        return out
+    left = pairs["unique_id_l"].to_numpy()[rel].astype(int)
+    right = pairs["unique_id_r"].to_numpy()[rel].astype(int)
+    members: dict[int, list[int]] = {}
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        members.setdefault(a, []).append(b)
+        members.setdefault(b, []).append(a)
+    for row, others in members.items():
+        out[row] = "; ".join(str(where[o]) for o in sorted(others)[:5]) + ("; …" if len(others) > 5 else "")
+    return out
+
+
 def _lead_columns(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.DataFrame,
-                  model: TrainedModel, link_at: float) -> dict[str, np.ndarray]:
+                  model: TrainedModel, decisions: PairDecisions) -> dict[str, np.ndarray]:
     """The output's OUTPUT_LEAD columns, built column by column (a million rows as dicts would
     take minutes)."""
     n = len(rows)
-    other, weight, prob, at = _best_links(pairs, n)
+    other, weight, prob, at = _best_links(pairs, n, decisions)
     has = other >= 0
     linked = np.flatnonzero(has)
     reason_col = np.full(n, "", dtype=object)
-    reason_col[linked] = _link_reasons(model, frame, pairs, at[linked])
+    texts = _link_reasons(model, frame, pairs, at[linked])
+    for k, (row, pair) in enumerate(zip(linked.tolist(), at[linked].tolist(), strict=True)):
+        relation, notes = decisions.relation[pair], decisions.notes[pair]
+        if relation or notes:  # the identity core stated beside what agrees
+            decision = Decision(str(decisions.outcome[pair]), relation, 0.0, 0.0, notes)
+            texts[k] = "; ".join(reasons_with_core(texts[k].split("; ") if texts[k] else [], decision))
+        reason_col[row] = texts[k]
     files = np.array([r.source_file for r in rows], dtype=object)
     numbers = np.fromiter((r.source_row for r in rows), dtype=np.int64, count=n)
+    where = (pd.Series(files) + " row " + pd.Series(numbers).astype(str)).to_numpy(dtype=object)
     linked_to = np.full(n, "", dtype=object)
-    to = other[linked]
-    linked_to[linked] = (pd.Series(files[to]) + " row " + pd.Series(numbers[to]).astype(str)).to_numpy(dtype=object)
+    linked_to[linked] = where[other[linked]]
+    status = np.full(n, "", dtype=object)
+    status[linked] = decisions.outcome[at[linked]]
     # clusters come in input order (row numbers); cluster ids become short numbers in order of
     # first appearance: stable and free of record content.
     cluster_numbers = pd.factorize(clusters["cluster_id"])[0] + 1
@@ -404,79 +532,47 @@ def _lead_columns(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.Data
         "source_row": numbers,
         "cluster_id": cluster_numbers.astype(np.int64),
         "cluster_size": clusters["cluster_size"].to_numpy(dtype=np.int64),
-        "status": np.where(has, np.where(prob >= link_at, "linked", "review"), "").astype(object),
+        "status": status,
         "linked_to": linked_to,
         "match_weight": np.round(weight, 2),
         "match_probability": np.round(prob, 4),
         "reasons": reason_col,
         "weak_link": np.where(clusters["weak_link"].to_numpy(dtype=bool),
                               clusters["weak_reason"].astype(str).to_numpy(dtype=object), "").astype(object),
+        "relatives": _relatives(pairs, decisions, n, where),
     }
 
 
-def _with_fields(rows: Sequence[SourceRow], lead: pd.DataFrame, field_names: list[str]) -> pd.DataFrame:
-    """The output table: the lead columns, then the rows' fields, as read."""
-    n = len(rows)
-    columns: dict[str, np.ndarray] = {c: lead[c].to_numpy() for c in lead.columns}
-    for k in field_names:
-        columns[k] = np.empty(n, dtype=object)
-    # pandas transposes the rows' dicts in C, a slice at a time so the table is not held twice;
-    # dtype object keeps every value as read, and a field a row lacks is None, as .get gives.
-    for a in range(0, n, 50_000):
-        block = pd.DataFrame([r.fields for r in rows[a:a + 50_000]], columns=field_names, dtype=object)
-        for k in field_names:
-            values = block[k].to_numpy()
-            values[pd.isna(values)] = None
-            columns[k][a:a + len(values)] = values
-    return pd.DataFrame(columns, columns=[*lead.columns, *field_names], copy=False)
-
-
-def _cell(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and v != v):
-        return None
-    return escape_formula(v)
-
-
-def write_output(result: DedupeResult, path: str | os.PathLike[str]) -> None:
-    """CSV (UTF-8 with BOM, so Excel reads Dari/Pashto right) or XLSX, by extension, streamed
-    row by row. Text that a spreadsheet would run as a formula is escaped."""
-    p = Path(path)
-    header = [*OUTPUT_LEAD, *result.field_names]
-    records: Iterable[list[Any]] = ([_cell(v) for v in row] for row in result.output_rows())
-    suffix = p.suffix.lower()
-    if suffix == ".xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("clusters")
-        ws.append(header)
-        for row in records:
-            ws.append(row)
-        wb.save(p)
-    elif suffix in (".csv", ".txt"):
-        with p.open("w", encoding="utf-8-sig", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows(["" if v is None else v for v in row] for row in records)
-    else:
-        raise InvalidInput("output must end in .csv or .xlsx", field="out")
-
-
 def dedupe_files(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str], *,
-                 progress: Progress | None = None, **kwargs: Any) -> DedupeResult:
+                 progress: Progress | None = None, force: bool = False,
+                 mapping: Mapping[str, str | None] | None = None,
+                 on_columns: Callable[[list[SourceColumns]], None] | None = None, **kwargs: Any) -> DedupeResult:
+    """Dedupe the files into ``out`` (.csv or .xlsx; dedupe_output). Checked before any row is
+    read, so a wrong option fails at once and not after a large file: the output's name and
+    folder, that it is none of the inputs, that it does not exist unless ``force``, and the
+    options. ``mapping``: header → field for every file (intake.tables.load_mapping).
+    ``on_columns`` is shown how each file's columns are read before the rows are."""
     progress = progress or Progress()
-    if Path(out).suffix.lower() not in (".csv", ".xlsx", ".txt"):
-        raise InvalidInput("output must end in .csv or .xlsx", field="out")
-    skipped: list[str] = []
-    # Checked before reading: a wrong option fails at once, not after a large file.
+    check_target(out, paths, force=force)
+    check_suffix(out)
     compare = _compare_for(kwargs.get("compare", ()), kwargs.get("model"), kwargs.get("train"))
-    rows = read_sources(paths, progress, skipped, compare)
+    columns = source_columns(paths, compare, mapping)
+    if on_columns is not None:
+        on_columns(columns)
+    skipped: list[str] = []
+    rows = _read_rows(paths, progress, skipped, compare, mapping)
     if not rows:
         raise InvalidInput("the input files hold no rows")
     result = dedupe_rows(rows, progress=progress, **kwargs)
     result.skipped_rows[:0] = skipped
+    bare = sum(1 for r in rows if not r.fields)
+    if bare:
+        result.notes.append(f"{bare} {'row holds' if bare == 1 else 'rows hold'} values only in columns that are "
+                            "not read: in the output, each on its own")
     progress.stage("writing")
-    write_output(result, out)
+    write_output(result, out, replace=force)
     return result
 
 
+__all__ = ["OUTPUT_LEAD", "DedupeResult", "SourceColumns", "SourceRow", "dedupe_files", "dedupe_rows",
+           "read_sources", "source_columns", "write_output"]
