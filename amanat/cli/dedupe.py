@@ -22,7 +22,7 @@ from amanat.errors import AmanatError
 from amanat.linkage.progress import Progress as JobProgress
 
 if TYPE_CHECKING:
-    from amanat.linkage.dedupe import SourceColumns
+    from amanat.linkage.dedupe import DedupeResult, SourceColumns
 
 console = Console(stderr=True, soft_wrap=True)  # a message stays one line when stderr is a file
 
@@ -165,15 +165,37 @@ def dedupe_command(
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(1) from None
         raise
-    table = result.lead
-    clusters = table.loc[table["cluster_size"] > 1, "cluster_id"].nunique()
-    linked = int((table["cluster_size"] > 1).sum())
-    review = int((table["status"] == "review").sum())
-    console.print(f"{len(table)} rows, {clusters} clusters of the same person covering {linked} rows, "
-                  f"{review} rows to review; model {result.model.version}"
-                  f" ({'trained on these files' if result.trained else 'bundled' if not model_path else 'given'}).")
+    _summary(result, "trained on these files" if result.trained else "bundled" if not model_path else "given")
     for line in result.notes:
         console.print(f"[dim]note:[/dim] {escape(line)}")
     for line in result.skipped_rows[:20]:
         console.print(f"[yellow]skipped:[/yellow] {escape(line)}")
     console.print(f"written to {escape(str(out))}" + (f"; model to {escape(str(save_model))}" if save_model else ""))
+
+
+# What a list with little evidence can and cannot decide, by what it lacks.
+_THIN_ADVICE = ("With no father's name, date of birth, ID or phone, only a rare full name can be linked without "
+                "review; common names stay possible (review) or unlinked. Add any of those columns for more.")
+
+
+def _summary(result: DedupeResult, model_kind: str) -> None:
+    """Counts in words: what was compared, what no row gave, and each outcome — never a bare 0."""
+    table = result.lead
+    given = [f"{what} ({share:.0%})" for what, share in result.coverage.items() if share > 0]
+    absent = [what for what, share in result.coverage.items() if share == 0]
+    console.print(f"{len(table)} rows; compared: {', '.join(given) or 'nothing linkage reads'}.")
+    if absent:
+        console.print(f"not in these files: {', '.join(absent)}.")
+    status = table["status"]
+    in_clusters = table["cluster_size"] > 1
+    clusters = table.loc[in_clusters, "cluster_id"].nunique()
+    linked = (f"{int(in_clusters.sum())} rows in {clusters} groups of one person" if clusters
+              else "none (no pair had the evidence to be one person without a person's check)")
+    console.print(f"linked as one person: {linked}.")
+    console.print(f"possible, for a person to check (status review): {int((status == 'review').sum())} rows; "
+                  f"likely relatives, kept apart (status relatives): {int((status == 'relatives').sum())} rows.")
+    identity = ("father's name", "date of birth", "tazkira", "passport", "phone")
+    if all(result.coverage.get(w, 0) < 0.2 for w in identity):
+        console.print(f"[dim]{escape(_THIN_ADVICE)}[/dim]")
+    console.print(f"model {result.model.version} ({model_kind}).")
+

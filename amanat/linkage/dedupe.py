@@ -126,6 +126,34 @@ class SourceColumns:
     warnings: list[str] = field(default_factory=list)  # two columns read as one field, no name column
 
 
+# What linkage compares, in words, and the form fields that carry it (any one of them will do).
+EVIDENCE_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("own name", ("full_name", "full_name_latin")),
+    ("father's name", ("father_name", "father_name_latin")),
+    ("grandfather's name", ("grandfather_name",)),
+    ("family name", ("family_name",)),
+    ("date of birth", ("date_of_birth",)),
+    ("gender", ("gender",)),
+    ("province or district", ("province", "district")),
+    ("place of birth", ("place_of_birth",)),
+    ("tazkira", ("tazkira_number", "tazkira_volume")),
+    ("passport", ("passport_number", "passport_mrz")),
+    ("phone", ("phone", "whatsapp_phone")),
+)
+
+
+def evidence_coverage(rows: Sequence[SourceRow]) -> dict[str, float]:
+    """Share of rows that give each kind of evidence (EVIDENCE_FIELDS), counts only."""
+    counts = dict.fromkeys((what for what, _ in EVIDENCE_FIELDS), 0)
+    for r in rows:
+        f = r.fields
+        for what, names in EVIDENCE_FIELDS:
+            if any(isinstance(f.get(n), str) and f[n].strip() for n in names):
+                counts[what] += 1
+    n = max(len(rows), 1)
+    return {what: c / n for what, c in counts.items()}
+
+
 @dataclass
 class DedupeResult:
     lead: pd.DataFrame  # one row per input row: the OUTPUT_LEAD columns
@@ -135,6 +163,11 @@ class DedupeResult:
     pair_count: int
     skipped_rows: list[str] = field(default_factory=list)  # "file row N: problem", no values
     notes: list[str] = field(default_factory=list)  # e.g. a blocking rule left out; no values
+
+    @cached_property
+    def coverage(self) -> dict[str, float]:
+        """Share of rows giving each kind of evidence: what could be compared, what was missing."""
+        return evidence_coverage(self.rows)
 
     @cached_property
     def input_columns(self) -> list[str]:

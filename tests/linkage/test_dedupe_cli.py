@@ -194,3 +194,20 @@ def test_written_file_streams_exactly_the_table(tmp_path: Path) -> None:
     expected = [["" if v is None or v != v else str(v) for v in row] for row in table.itertuples(index=False)]
     expected[2][table.columns.get_loc("full_name")] = "'=HYPERLINK(1)"  # a formula is escaped, as before
     assert written[1:] == expected
+
+
+def test_a_names_only_list_says_what_was_compared_and_what_is_missing(tmp_path: Path) -> None:
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "thin_lists"
+    a, b = shared / "a.csv", shared / "b.csv"
+    if not a.exists():
+        a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+        a.write_text("record_id,full_name,province\na1,سلیمان احمدزی,Kabul\n", encoding="utf-8")
+        b.write_text("record_id,full_name,province\nb1,Sulaiman Ahmadzai,Kabul\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(_app(), ["dedupe", str(a), str(b), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "compared: own name (100%), province or district (100%)" in text
+    assert "not in these files: father's name" in text and "date of birth" in text
+    assert "0 clusters" not in text and "linked as one person:" in text
+    assert "only a rare full name can be linked without review" in text
