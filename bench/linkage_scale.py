@@ -3,13 +3,20 @@ matching latency against known populations.
 
     .venv/bin/python bench/linkage_scale.py --sizes 1000000 --known 100000 1000000
     .venv/bin/python bench/linkage_scale.py --sizes 20000 --known 20000          # quick
+    .venv/bin/python bench/linkage_scale.py --sizes 20000 --known 20000 --population households \
+        --out /tmp/amanat-bench/linkage_scale.json
+
+``--population``: ``synth`` (default, so the committed figures stay comparable) is
+bench/synth.py's population; ``households`` is bench/households.py's (siblings sharing a phone,
+twins, fathers and sons, cousins, intermediaries' phone groups, namesakes) at about the same
+number of records (bench/linkage_synth.py's household_population; the form's fields only);
+``both`` runs each size and each known population on each.
 
 Each batch run is a child process (``--child``) so its peak RSS is its own: the child reads
-the synthetic population (bench/synth.py, seeded; generated once by the parent into a private
-temporary file), resets its high-water mark (/proc/self/clear_refs), then runs the pipeline
-and reports VmHWM. Amanat's time is split into normalisation (done once per record at intake
-in the product) and linkage (train, predict, cluster); plain Splink gets the raw columns
-(bench/linkage_synth.py's model).
+the records (seeded; generated once by the parent into a private temporary file), resets its
+high-water mark (/proc/self/clear_refs), then runs the pipeline and reports VmHWM. Amanat's
+time is split into normalisation (done once per record at intake in the product) and linkage
+(train, predict, cluster); plain Splink gets the raw columns (bench/linkage_synth.py's model).
 
 The machine's speed drifts by a fifth from minute to minute, so ``amanat dedupe`` and plain
 Splink run ``--repeat`` times each, alternately (the order flips each round), and the summary
@@ -170,14 +177,15 @@ def _run_child(kind: str, size: int, source: Path, seed: int) -> dict[str, Any]:
     return run
 
 
-def batch(size: int, seed: int, repeat: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def batch(size: int, seed: int, repeat: int, population: str = "synth"
+          ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Every run, and the summary: each pipeline's median and the paired ratios."""
-    from linkage_synth import population
+    from linkage_synth import population_records
 
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="amanat-bench-") as tmp:  # synthetic records only
         source = Path(tmp) / "population.pickle"
-        records = population(size, seed)
+        records = population_records(population, size, seed)
         with open(source, "wb") as f:
             pickle.dump(records, f, protocol=pickle.HIGHEST_PROTOCOL)
         del records
@@ -185,8 +193,8 @@ def batch(size: int, seed: int, repeat: int) -> tuple[list[dict[str, Any]], dict
         for r in range(max(1, repeat)):
             kinds = ("amanat-dedupe", "plain") if r % 2 == 0 else ("plain", "amanat-dedupe")
             for kind in kinds:
-                runs.append({**_run_child(kind, size, source, seed), "round": r + 1})
-        runs.append({**_run_child("amanat-link", size, source, seed), "round": 1})
+                runs.append({**_run_child(kind, size, source, seed), "round": r + 1, "population": population})
+        runs.append({**_run_child("amanat-link", size, source, seed), "round": 1, "population": population})
     return runs, summary(runs)
 
 
@@ -212,17 +220,17 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def incremental(known: int, seed: int, queries: int) -> dict[str, Any]:
+def incremental(known: int, seed: int, queries: int, population: str = "synth") -> dict[str, Any]:
     """p50/p95 of matching one new record against ``known`` people through the index."""
     logging.getLogger("splink").setLevel(logging.ERROR)
-    from linkage_synth import population
+    from linkage_synth import population_records
 
     from amanat.linkage.batch_features import batch_features
     from amanat.linkage.features import features_from_fields, to_arrow
     from amanat.linkage.incremental import CandidateIndex, score_candidates
     from amanat.linkage.model import train_model
 
-    records = population(known + queries, seed + 1)
+    records = population_records(population, known + queries, seed + 1)
     held, base = records[:queries], records[queries:]
     frame = batch_features([str(r["record_id"]) for r in base], base)
     model = train_model(frame.iloc[:200_000], seed=seed)  # the model is trained offline
@@ -245,7 +253,7 @@ def incremental(known: int, seed: int, queries: int) -> dict[str, Any]:
     def pct(xs: list[float], q: float) -> float:
         return round(statistics.quantiles(xs, n=100, method="inclusive")[int(q) - 1], 2)
 
-    return {"known_records": len(base), "queries": len(held),
+    return {"population": population, "known_records": len(base), "queries": len(held),
             "match_ms_p50": pct(match_ms, 50), "match_ms_p95": pct(match_ms, 95),
             "match_ms_max": round(max(match_ms), 2),
             "normalise_ms_p50": pct(norm_ms, 50), "normalise_ms_p95": pct(norm_ms, 95),
@@ -259,19 +267,25 @@ def plot(result: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
     ok = [r for r in result["batch"] if "error" not in r]
-    kinds = list(dict.fromkeys(r["pipeline"] for r in ok))
-    # each pipeline's median run as stacked bars, every run's total as a dot
-    median = {k: sorted((r for r in ok if r["pipeline"] == k), key=lambda r: r["seconds_total"]) for k in kinds}
+    wide = len({r.get("population", "synth") for r in ok}) > 1  # both populations: room for twice the bars
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(18, 4.5) if wide else (11, 4))
+
+    def key(r: dict[str, Any]) -> tuple[str, int, str]:  # runs from before --population: synth
+        return r.get("population", "synth"), r["records"], r["pipeline"]
+
+    kinds = list(dict.fromkeys(key(r) for r in ok))
+    # each pipeline's median run (per population and size) as stacked bars, every run's total as a dot
+    median = {k: sorted((r for r in ok if key(r) == k), key=lambda r: r["seconds_total"]) for k in kinds}
     median = {k: v[(len(v) - 1) // 2] for k, v in median.items()}
     shown = [median[k] for k in kinds]
-    labels = [f"{r['pipeline']}\n{r['records']:,}\nF1 {r['clustered_at_0.99']['f1']:.3f}" for r in shown]
+    labels = [f"{r['pipeline']}\n{r['records']:,}" + ("\nhouseholds" if key(r)[0] == "households" else "")
+              + f"\nF1 {r['clustered_at_0.99']['f1']:.3f}" for r in shown]
     a1.bar(labels, [r["seconds_linkage"] for r in shown], label="linkage (train, predict, cluster; dedupe: + reasons)")
     a1.bar(labels, [r.get("seconds_normalise", r.get("seconds_prepare", 0)) for r in shown],
            bottom=[r["seconds_linkage"] for r in shown], label="normalisation (plain: preparing columns)")
     for i, k in enumerate(kinds):
-        totals = [r["seconds_total"] for r in ok if r["pipeline"] == k]
+        totals = [r["seconds_total"] for r in ok if key(r) == k]
         a1.plot([i] * len(totals), totals, "k.", label="each run" if i == 0 else None)
         a1.text(i, max(totals) * 1.03, f"{median[k]['peak_rss_mb'] / 1024:.1f} GiB", ha="center", va="bottom")
     a1.set_ylabel("seconds, median run (label: peak RSS)")
@@ -281,7 +295,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     a1.set_title("batch dedupe" + (f" (amanat / plain Splink, paired median: {ratio:.2f})" if ratio else ""),
                  fontsize=10)
     inc = result["incremental"]
-    xs = [f"{r['known_records']:,} known" for r in inc]
+    xs = [f"{r['known_records']:,} known" + ("\nhouseholds" if r.get("population") == "households" else "")
+          for r in inc]
     a2.bar([x + "\np50" for x in xs], [r["match_ms_p50"] for r in inc])
     a2.bar([x + "\np95" for x in xs], [r["match_ms_p95"] for r in inc])
     a2.axhline(50, ls=":", color="red")
@@ -298,6 +313,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--queries", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--repeat", type=int, default=3, help="rounds of amanat dedupe against plain Splink")
+    ap.add_argument("--population", choices=["synth", "households", "both"], default="synth",
+                    help="synth (default): bench/synth.py; households: bench/households.py; both: each on each")
     ap.add_argument("--out", type=Path, default=RESULTS / "linkage_scale.json")
     ap.add_argument("--child", choices=["amanat-dedupe", "amanat-link", "plain"], help=argparse.SUPPRESS)
     ap.add_argument("--source", type=Path, help=argparse.SUPPRESS)
@@ -305,16 +322,20 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(child(args.child, args.source, args.seed)), flush=True)
         return
+    populations = ("synth", "households") if args.population == "both" else (args.population,)
     result: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "seed": args.seed, "repeat": args.repeat,
-                              "batch": [], "batch_summary": {}, "incremental": []}
+                              "population": args.population, "batch": [], "batch_summary": {}, "incremental": []}
     for size in args.sizes:
-        runs, summed = batch(size, args.seed, args.repeat)
-        result["batch"].extend(runs)
-        result["batch_summary"][str(size)] = summed
-        print(json.dumps(summed), flush=True)
+        for population in populations:
+            runs, summed = batch(size, args.seed, args.repeat, population)
+            result["batch"].extend(runs)
+            # keyed by size as before for synth; "households <size>" for the households
+            result["batch_summary"][str(size) if population == "synth" else f"households {size}"] = summed
+            print(json.dumps(summed), flush=True)
     for known in args.known:
-        result["incremental"].append(incremental(known, args.seed, args.queries))
-        print(json.dumps(result["incremental"][-1]), flush=True)
+        for population in populations:
+            result["incremental"].append(incremental(known, args.seed, args.queries, population))
+            print(json.dumps(result["incremental"][-1]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     plot(result, args.out.with_suffix(".png"))

@@ -1,12 +1,22 @@
-"""The synthetic Afghan population (bench/synth.py): Amanat against plain Splink, same run.
+"""Synthetic Afghan records: Amanat against plain Splink, same run, on two populations.
 
     .venv/bin/python bench/linkage_synth.py --sizes 10000 100000
+    .venv/bin/python bench/linkage_synth.py --sizes 10000 --population households --out /tmp/amanat-bench/x.json
 
-Writes bench/results/linkage_synth.{json,png}. Plain Splink gets the raw columns as typed
-(trimmed and lower-cased, the usual preparation) with its standard comparisons: no
-script folding, no romanisation, no calendar conversion. Both are trained on the data
-itself, without labels. Pairwise precision/recall/F1 are over all true pairs (records of
-one person_id), with each side's blocking ceiling.
+``--population`` (default both): ``synth`` is bench/synth.py's population (people with
+their own phones, brothers decades apart); ``households`` is bench/households.py's (households
+of 2–8 siblings, twins, cousins, fathers and sons, intermediaries' phones shared by 20–200
+men, namesakes), generated at about ``size / HOUSEHOLD_RECORDS`` households so the record
+count is about the size asked for. The JSON keeps one run per (size, population).
+
+Writes bench/results/linkage_synth.{json,png} unless --out names another file. Plain Splink
+gets the raw columns as typed (trimmed and lower-cased, the usual preparation) with its
+standard comparisons: no script folding, no romanisation, no calendar conversion. Both are
+trained on the data itself, without labels; neither sees the households' ground-truth
+columns. Pairwise precision/recall/F1 are over all true pairs (records of one person_id),
+with each side's blocking ceiling. On households, each clustering (at 0.5, and the decided
+links) also counts the pairs of each relation (households.CLASSES: brothers, twins, father and
+son, intermediary, ...) put in one cluster.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import splink.comparison_library as cl  # noqa: E402
+from households import FORM_FIELDS, generate_households, pairs_by_class  # noqa: E402
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on  # noqa: E402
 from synth import generate_population  # noqa: E402
 
@@ -57,6 +69,48 @@ def population(n_records: int, seed: int) -> list[dict[str, Any]]:
         people = int(people * n_records / max(1, len(recs)) + 1)
         recs = generate_population(people, seed=seed)
     return recs
+
+
+POPULATIONS = ("synth", "households")
+TITLES = {"synth": "synthetic Afghan population", "households": "synthetic households"}
+# Records per household from generate_households (cousins' households, registered fathers,
+# namesakes, intermediaries and re-registrations counted in): 6.60–6.81 measured at 500–3,000
+# households, seed 7.
+HOUSEHOLD_RECORDS = 6.7
+# The relations printed for the households population (every class is in the JSON).
+RELATIVES = ("brothers", "twins", "father_son", "intermediary")
+
+
+def household_population(n_records: int, seed: int) -> list[dict[str, str]]:
+    """About ``n_records`` household records (within 3 %): one correction if the first
+    draw misses."""
+    n_households = max(2, round(n_records / HOUSEHOLD_RECORDS))
+    recs = generate_households(n_households, seed=seed)
+    if abs(len(recs) - n_records) > 0.03 * n_records:
+        n_households = max(2, round(n_households * n_records / max(1, len(recs))))
+        recs = generate_households(n_households, seed=seed)
+    return recs
+
+
+def population_records(kind: str, n_records: int, seed: int) -> list[dict[str, Any]]:
+    """About ``n_records`` records of population ``kind`` (POPULATIONS), each with record_id,
+    person_id and the form's fields only (the households' other truth columns left out)."""
+    return population(n_records, seed) if kind == "synth" else form_only(household_population(n_records, seed))
+
+
+def form_only(records: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Household records as a dedupe run may see them (FORM_FIELDS), with record_id and person_id."""
+    keep = ("record_id", "person_id", *FORM_FIELDS)
+    return [{k: r[k] for k in keep if k in r} for r in records]
+
+
+def relatives_in_one_cluster(cc: pd.DataFrame, position: dict[str, int],
+                             by_class: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
+    """Per relation, its true record pairs and how many of them ``cc`` puts in one cluster."""
+    label = np.empty(len(position), dtype=np.int64)
+    label[[position[str(u)] for u in cc["unique_id"]]] = pd.factorize(cc["cluster_id"])[0]
+    return {cls: {"pairs": len(p), "in_one_cluster": int((label[p[:, 0]] == label[p[:, 1]]).sum())}
+            for cls, p in by_class.items()}
 
 
 def raw_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -167,11 +221,27 @@ def evaluate(name: str, pairs: pd.DataFrame, cc: pd.DataFrame, truth: set[tuple[
     }
 
 
-def run(size: int, seed: int) -> dict[str, Any]:
-    records = population(size, seed)
+def run(size: int, seed: int, kind: str = "synth") -> dict[str, Any]:
+    if kind == "synth":
+        records: list[dict[str, Any]] = population(size, seed)
+        by_class: dict[str, np.ndarray] | None = None
+    else:
+        full = household_population(size, seed)
+        by_class = pairs_by_class(full)
+        records = form_only(full)  # neither pipeline sees the ground-truth columns
     truth = true_pairs({str(r["record_id"]): r["person_id"] for r in records})
-    out: dict[str, Any] = {"records": len(records), "people": len({r["person_id"] for r in records}),
-                           "true_pairs": len(truth), "seed": seed, "results": []}
+    out: dict[str, Any] = {"population": kind, "records": len(records),
+                           "people": len({r["person_id"] for r in records}), "true_pairs": len(truth),
+                           "seed": seed, "results": []}
+    position = {str(r["record_id"]): i for i, r in enumerate(records)}
+
+    def relatives(cc: pd.DataFrame) -> dict[str, dict[str, int]]:
+        assert by_class is not None
+        return relatives_in_one_cluster(cc, position, by_class)
+
+    if by_class is not None:
+        out["households"] = len({r["household_id"] for r in full if r["role"] in ("child", "father")})
+        out["true_pairs_by_class"] = {c: len(v) for c, v in by_class.items()}
     pairs, cc, secs, t_norm, decided = amanat(records, seed)
     res = evaluate("Amanat", pairs, cc, truth, secs)
     res["seconds_normalise"] = round(t_norm, 2)
@@ -180,10 +250,22 @@ def run(size: int, seed: int) -> dict[str, Any]:
         "clustered_linked": scores(cluster_pairs(decided["clustered_linked"]), truth),
         "clustered_model_at_auto_link": scores(cluster_pairs(decided["clustered_model_at_auto_link"]), truth),
         "linked_or_review": scores(pairs_of(decided["linked_or_review"]), truth)}
+    if by_class is not None:
+        res["relatives_clustered_at_0.5"] = relatives(cc)
+        res["decided"]["relatives_in_one_cluster"] = {
+            "clustered_linked": relatives(decided["clustered_linked"]),
+            "clustered_model_at_auto_link": relatives(decided["clustered_model_at_auto_link"])}
     out["results"].append(res)
     pairs, cc, secs = plain_splink(raw_frame(records), seed)
-    out["results"].append(evaluate("plain Splink", pairs, cc, truth, secs))
+    res = evaluate("plain Splink", pairs, cc, truth, secs)
+    if by_class is not None:
+        res["relatives_clustered_at_0.5"] = relatives(cc)
+    out["results"].append(res)
     return out
+
+
+def _relatives_text(rel: dict[str, dict[str, int]]) -> str:
+    return ", ".join(f"{c} {rel[c]['in_one_cluster']:,}/{rel[c]['pairs']:,}" for c in RELATIVES)
 
 
 def plot(runs: list[dict[str, Any]], path: Path) -> None:
@@ -192,20 +274,42 @@ def plot(runs: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(runs), figsize=(5.5 * len(runs), 4), squeeze=False)
-    for ax, run_ in zip(axes[0], runs, strict=True):
-        for r in run_["results"]:
-            xs = [c["threshold"] for c in r["curve"]]
-            ax.plot(xs, [c["f1"] for c in r["curve"]], marker="o", label=f"{r['pipeline']} F1")
-            ax.axhline(r["blocking_ceiling"], ls=":", lw=1, color=ax.lines[-1].get_color())
-        ax.set_xscale("logit")
-        ax.set_ylim(0, 1.01)
-        ax.set_title(f"synthetic Afghan population, {run_['records']:,} records")
-        ax.set_xlabel("match probability threshold (dotted: blocking ceiling)")
-        ax.set_ylabel("pairwise F1")
-        ax.legend(loc="lower left")
+    # one row per population, one column per size (runs from before --population: synth)
+    kinds = list(dict.fromkeys(r.get("population", "synth") for r in runs))
+    sizes = max(sum(r.get("population", "synth") == k for r in runs) for k in kinds)
+    fig, axes = plt.subplots(len(kinds), sizes, figsize=(5.5 * sizes, 4 * len(kinds)), squeeze=False)
+    for row, kind in zip(axes, kinds, strict=True):
+        mine = [r for r in runs if r.get("population", "synth") == kind]
+        for ax in row[len(mine):]:
+            ax.set_visible(False)
+        for ax, run_ in zip(row, mine, strict=False):
+            _plot_run(ax, run_, kind)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def _plot_run(ax: Any, run_: dict[str, Any], kind: str) -> None:
+    for r in run_["results"]:
+        xs = [c["threshold"] for c in r["curve"]]
+        ax.plot(xs, [c["f1"] for c in r["curve"]], marker="o", label=f"{r['pipeline']} F1")
+        ax.axhline(r["blocking_ceiling"], ls=":", lw=1, color=ax.lines[-1].get_color())
+    ax.set_xscale("logit")
+    ax.set_ylim(0, 1.01)
+    ax.set_title(f"{TITLES[kind]}, {run_['records']:,} records")
+    ax.set_xlabel("match probability threshold (dotted: blocking ceiling)")
+    ax.set_ylabel("pairwise F1")
+    ax.legend(loc="lower left")
+    decided = next((r["decided"] for r in run_["results"] if "decided" in r), {})
+    rel = decided.get("relatives_in_one_cluster", {}).get("clustered_linked")
+    if rel:
+        lines = [f"Amanat decided at {decided['auto_link']} (star):", f"clustered F1 "
+                 f"{decided['clustered_linked']['f1']:.4f}; relatives'", "pairs in one cluster:"]
+        lines += [f"  {c} {rel[c]['in_one_cluster']:,} of {rel[c]['pairs']:,}" for c in RELATIVES]
+        ax.plot([decided["auto_link"]], [decided["clustered_linked"]["f1"]], "k*", ms=10,
+                label="Amanat decided, clustered")
+        ax.legend(loc="lower left")
+        ax.text(0.02, 0.95, "\n".join(lines), transform=ax.transAxes, ha="left", va="top", fontsize=7,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "lightgray"})
 
 
 def write_default_model(path: Path, size: int, seed: int) -> None:
@@ -220,8 +324,10 @@ def write_default_model(path: Path, size: int, seed: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="Amanat vs plain Splink on the synthetic population")
+    ap = argparse.ArgumentParser(description="Amanat vs plain Splink on the synthetic populations")
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--population", choices=[*POPULATIONS, "both"], default="both",
+                    help="synth: bench/synth.py; households: bench/households.py; both (default): each size on each")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=RESULTS / "linkage_synth.json")
     ap.add_argument("--write-default-model", type=Path, metavar="PATH",
@@ -231,24 +337,45 @@ def main(argv: list[str] | None = None) -> None:
     if args.write_default_model:
         write_default_model(args.write_default_model, args.sizes[0], args.seed)
         return
+    kinds = POPULATIONS if args.population == "both" else (args.population,)
     runs = []
     for size in args.sizes:
-        result = run(size, args.seed)
-        runs.append(result)
-        for r in result["results"]:
-            print(f"{result['records']:>8,} {r['pipeline']:12s} F1@0.5={r['at_0.5']['f1']:.4f} "
-                  f"P={r['at_0.5']['precision']:.4f} R={r['at_0.5']['recall']:.4f} best={r['best']['f1']:.4f}"
-                  f"@{r['best']['threshold']} clustered={r['clustered_at_0.5']['f1']:.4f} "
-                  f"ceiling={r['blocking_ceiling']:.4f} {r['seconds_train_predict']}s", flush=True)
-            if "decided" in r:
-                d = r["decided"]
-                print(f"{'':>8} decided at {d['auto_link']}: clustered links F1={d['clustered_linked']['f1']:.4f} "
-                      f"(P={d['clustered_linked']['precision']:.4f} R={d['clustered_linked']['recall']:.4f}); "
-                      f"model alone F1={d['clustered_model_at_auto_link']['f1']:.4f}; linked or review "
-                      f"R={d['linked_or_review']['recall']:.4f}; {d['seconds_decide']}s", flush=True)
+        for kind in kinds:
+            runs.append(report(run(size, args.seed, kind)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"runs": runs}, indent=2))
     plot(runs, args.out.with_suffix(".png"))
+
+
+def report(result: dict[str, Any]) -> dict[str, Any]:
+    """Prints a run's figures (synth: as before --population; households: each line marked and the
+    relatives' pairs in one cluster added); returns the run."""
+    households = result["population"] == "households"
+    tag = "households " if households else ""
+    if households:
+        print(f"households: {result['records']:,} records, {result['people']:,} people, "
+              f"{result['households']:,} households; true pairs " + ", ".join(
+                  f"{c} {n:,}" for c, n in result["true_pairs_by_class"].items()), flush=True)
+    for r in result["results"]:
+        print(f"{result['records']:>8,} {tag}{r['pipeline']:12s} F1@0.5={r['at_0.5']['f1']:.4f} "
+              f"P={r['at_0.5']['precision']:.4f} R={r['at_0.5']['recall']:.4f} best={r['best']['f1']:.4f}"
+              f"@{r['best']['threshold']} clustered={r['clustered_at_0.5']['f1']:.4f} "
+              f"ceiling={r['blocking_ceiling']:.4f} {r['seconds_train_predict']}s", flush=True)
+        if "decided" in r:
+            d = r["decided"]
+            print(f"{'':>8} decided at {d['auto_link']}: clustered links F1={d['clustered_linked']['f1']:.4f} "
+                  f"(P={d['clustered_linked']['precision']:.4f} R={d['clustered_linked']['recall']:.4f}); "
+                  f"model alone F1={d['clustered_model_at_auto_link']['f1']:.4f}; linked or review "
+                  f"R={d['linked_or_review']['recall']:.4f}; {d['seconds_decide']}s", flush=True)
+            if households:
+                rel = d["relatives_in_one_cluster"]
+                print(f"{'':>8} decided clusters, relatives' pairs in one: "
+                      f"{_relatives_text(rel['clustered_linked'])} (model alone at {d['auto_link']}: "
+                      f"{_relatives_text(rel['clustered_model_at_auto_link'])})", flush=True)
+        if households:
+            print(f"{'':>8} clustered at 0.5, relatives' pairs in one: "
+                  f"{_relatives_text(r['relatives_clustered_at_0.5'])}", flush=True)
+    return result
 
 
 if __name__ == "__main__":
