@@ -99,6 +99,7 @@ def child(kind: str, source: Path, seed: int) -> dict[str, Any]:
     if kind == "amanat-link":  # the engine as `amanat link run` drives it on stored records
         from amanat.linkage.batch import cluster, predict_pairs
         from amanat.linkage.batch_features import batch_features
+        from amanat.linkage.decision import decide_pairs, scoring_floor
         from amanat.linkage.model import Thresholds, train_model
 
         frame = batch_features([str(r["record_id"]) for r in records], records)
@@ -107,11 +108,15 @@ def child(kind: str, source: Path, seed: int) -> dict[str, Any]:
         model = train_model(frame, seed=seed)
         t2 = time.perf_counter()
         _stage("trained", t0)
-        pairs = predict_pairs(model, frame, threshold_match_weight=Thresholds.weight(0.5))
+        pairs = predict_pairs(model, frame, threshold_match_weight=Thresholds.weight(scoring_floor(0.5)))
         t3 = time.perf_counter()
         _stage(f"predicted {len(pairs)} pairs", t0)
         n_pairs = len(pairs)
-        cc = cluster(pairs, frame["unique_id"], 0.99, strict=0.999)
+        # as run_batch: own name and birth date decide who is one person (linkage/decision.py)
+        decided = decide_pairs(model, frame, pairs, link_at=0.99, review_at=0.5)
+        links = pairs.loc[decided.linked(), ["unique_id_l", "unique_id_r"]].assign(
+            match_probability=decided.match_probability[decided.linked()])
+        cc = cluster(links, frame["unique_id"], 0.99, strict=0.999)
         t4 = time.perf_counter()
         _stage("clustered", t0)
         out.update(seconds_normalise=round(t1 - t0, 1), seconds_train=round(t2 - t1, 1),
