@@ -3,7 +3,10 @@
 ``normalize_name`` works on one name field (given name, father's, grandfather's or family name, or a
 full name). Titles and honorifics (حاجی/Haji, انجنیر/Eng., داکتر/Dr., مرحوم/Late, ranks used as
 titles) are kept in ``display`` and listed in ``titles``, and left out of every key, because the
-same person is registered with and without them.
+same person is registered with and without them; in Dari a title is often written onto the name
+(داکترمحمد, انجینرسلیمان) and is split off. A relative's name written into the field ("Mohammad
+Nabi s/o Abdul Karim", "محمد نبی ولد عبدالکریم") is kept in ``relatives`` and left out of the keys
+too (see ``relations``).
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from amanat.normalize.phonetic import (
     LEXICON_SWITCH,
     TRIBAL_SUFFIXES_AR,
     join_latin,
+    known_arabic,
     lookup_arabic,
     lookup_latin,
     token_keys,
 )
+from amanat.normalize.relations import may_name_relative, split_relatives
 from amanat.normalize.script import ARABIC_RE, fold, join_compounds
 
 __all__ = ["TITLES", "NameNorm", "lexicon_disabled", "name_variants", "normalize_name"]
@@ -37,6 +42,7 @@ TITLES: dict[str, tuple[str, ...]] = {
     "pohand": ("پوهاند", "pohand", "puhand"),
     "pohanwal": ("پوهنوال", "pohanwal"),
     "pohandoy": ("پوهندوی", "pohandoy", "pohandui"),
+    "pohanmal": ("پوهنمل", "pohanmal", "pohanmel"),
     "pohanyar": ("پوهنیار", "pohanyar"),
     "pohyalai": ("پوهیالی", "pohyalai"),
     "ustad": ("استاد", "ustad", "ustaz", "ostad", "ustadh"),
@@ -48,6 +54,10 @@ TITLES: dict[str, tuple[str, ...]] = {
     "hafiz": ("حافظ", "hafiz", "hafez", "hafiz-e"),
     "sheikh": ("شیخ", "sheikh", "shaikh", "shaykh", "sheik", "shekh"),
     "qazi": ("قاضی", "qazi", "qadi", "kazi", "qaazi"),
+    # Prosecutor; Pashto څارنوال folds to the same letters by sound.
+    "saranwal": ("سارنوال", "saranwal", "sarenwal", "saranwaal", "saranwall", "saranval", "charanwal"),
+    "qomandan": ("قوماندان", "کماندان", "qomandan", "qumandan", "kumandan", "komandan", "commander", "cmdr"),
+    "kandakmishr": ("کندکمشر", "kandakmishr", "kandakmesher", "kandakmeshr", "kandakmishar"),
     "gen": ("جنرال", "gen", "general", "jenral", "jgrl"),
     "col": ("دگروال", "col", "colonel", "dagarwal", "dagarwal"),
     "ltc": ("دگرمن", "ltc", "dagarman"),
@@ -56,7 +66,7 @@ TITLES: dict[str, tuple[str, ...]] = {
     "lt": ("بریدمن", "lt", "lieutenant", "bridman", "lieut"),
     "sgt": ("بریدمل", "sgt", "sergeant", "bridmal"),
     "late": ("مرحوم", "مرحومه", "late", "marhoom", "marhum", "marhooma", "marhoma"),
-    "mr": ("اقای", "mr", "mister"),
+    "mr": ("اقای", "شاغلی", "mr", "mister"),
     "mrs": ("خانم", "mrs", "ms", "miss", "khanum", "khanom", "khanim"),
     "mohtaram": ("محترم", "محترمه", "mohtaram", "muhtaram", "mohtarama"),
     "janab": ("جناب", "janab", "jenab"),
@@ -67,6 +77,18 @@ _SUFFIX_TITLES = {"صاحب": "sahib", "sahib": "sahib", "saheb": "sahib", "saha
 _QUALIFIERS = frozenset({"لومری", "دوهم", "دریم", "برید", "ستر", "دگر", "first", "second", "third", "1st", "2nd",
                          "3rd", "brig", "brigadier", "lieutenant", "lt", "maj", "major", "senior"})
 _AL = frozenset({"al", "el", "ال"})
+# Titles written as two words: کندک مشر (battalion commander).
+_TWO_WORD_TITLES = {("کندک", "مشر"): "kandakmishr", ("kandak", "mishr"): "kandakmishr",
+                    ("kandak", "mesher"): "kandakmishr", ("kandak", "meshr"): "kandakmishr"}
+# Dari titles that no name begins with: written onto the name (داکترمحمد), they are split off
+# whenever three letters or a title follow. Any other title is split off only before a known name
+# or title (ملالی is a name, not ملا + لی; قاریزاده a family name), and خانم never (خانمحسن is
+# خان محسن).
+_GLUED_STRONG = frozenset(fold(t) for t in (
+    "داکتر", "دکتر", "دوکتور", "انجنیر", "انجینیر", "انجینر", "مهندس", "استاد", "مولوی", "مولانا", "الحاج",
+    "پوهاند", "پوهنوال", "پوهندوی", "پوهنیار", "پوهنمل", "پوهیالی", "پروفیسور", "سارنوال", "جنرال", "دگروال",
+    "دگرمن", "جگرن", "بریدمن", "بریدمل", "مرحوم", "مرحومه", "محترم", "محترمه", "قوماندان", "کماندان", "کندکمشر",
+))
 
 
 def _title_index() -> dict[str, str]:
@@ -78,6 +100,7 @@ def _title_index() -> dict[str, str]:
 
 
 _TITLE_INDEX = _title_index()
+_TITLE_HEADS = frozenset(t[:2] for t in _TITLE_INDEX if ARABIC_RE.search(t))  # a quick "not a title" test
 _APOSTROPHES = re.compile(r"['`´‘’ʹ′]")
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -97,6 +120,8 @@ class NameNorm:
     phonetic: str
     tokens: tuple[str, ...]
     script: str
+    # (role, name as written) of relatives named in the field: father, husband, care_of, …
+    relatives: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -107,7 +132,12 @@ class NameNorm:
             "phonetic": self.phonetic,
             "tokens": list(self.tokens),
             "script": self.script,
+            "relatives": [list(r) for r in self.relatives],
         }
+
+    def relative(self, role: str) -> str | None:
+        """The name written for the first relative in ``role`` (e.g. "father"), if any."""
+        return next((text for r, text in self.relatives if r == role), None)
 
 
 def _strip_titles(tokens: list[str]) -> tuple[tuple[str, ...], list[str]]:
@@ -116,7 +146,10 @@ def _strip_titles(tokens: list[str]) -> tuple[tuple[str, ...], list[str]]:
     while i < len(tokens) - 1:
         tok = tokens[i]
         nxt = tokens[i + 1]
-        if tok in _AL and _TITLE_INDEX.get(nxt) == "haji" and i + 2 < len(tokens):
+        if (tok, nxt) in _TWO_WORD_TITLES and i + 2 < len(tokens):
+            titles.append(_TWO_WORD_TITLES[tok, nxt])
+            i += 2
+        elif tok in _AL and _TITLE_INDEX.get(nxt) == "haji" and i + 2 < len(tokens):
             titles.append("haji")
             i += 2
         elif tok in _TITLE_INDEX:
@@ -134,10 +167,15 @@ def _strip_titles(tokens: list[str]) -> tuple[tuple[str, ...], list[str]]:
 
 
 def _join_arabic(tokens: list[str]) -> list[str]:
-    """Join what Dari writes apart but is one name: "احمد زی", "نبی زاده", "بی بی" (as in بیبی)."""
+    """Join what Dari writes apart but is one name: "احمد زی", "نبی زاده", "بی بی" (as in بیبی),
+    "عبدل محمد" (عبدالمحمد, Abdul Mohammad); and mend عبدا, عبدالله whose لله a PDF copy lost."""
     out: list[str] = []
     for tok in tokens:
-        if out and ARABIC_RE.search(tok) and (
+        if tok == "عبدا":
+            tok = "عبدالله"
+        if out and out[-1] == "عبدل" and ARABIC_RE.search(tok):
+            out[-1] = "عبدال" + tok
+        elif out and ARABIC_RE.search(tok) and (
             tok in TRIBAL_SUFFIXES_AR or (lookup_arabic(out[-1] + tok) and not lookup_arabic(out[-1]))
         ):
             out[-1] += tok
@@ -146,20 +184,55 @@ def _join_arabic(tokens: list[str]) -> list[str]:
     return out
 
 
-def _tokenise(raw: str) -> list[str]:
-    text = fold(raw)
+def _glued_title(tok: str) -> tuple[str, str] | None:
+    """(title, rest) of a Dari token that begins with a title written onto the name, else None."""
+    if tok[:2] not in _TITLE_HEADS or lookup_arabic(tok):
+        return None
+    for cut in range(min(len(tok) - 2, 9), 1, -1):  # the longest title first: حاجی before حاج
+        head, rest = tok[:cut], tok[cut:]
+        if head not in _TITLE_INDEX or head == "خانم":
+            continue
+        if rest in _TITLE_INDEX or known_arabic(rest):
+            return head, rest
+        if head in _GLUED_STRONG and len(rest) >= 3 and not rest.startswith(("زاد", "زی", "خیل")):
+            return head, rest
+    return None
+
+
+def _split_glued_titles(tokens: list[str]) -> list[str]:
+    """Split titles off the leading Dari tokens: "داکترمحمدرحمان", "استادمولوی شمس‌الله"."""
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok not in _TITLE_INDEX and tok not in _AL and tok not in _QUALIFIERS:
+            glued = _glued_title(tok)
+            if glued is None:
+                break
+            tokens = [*tokens[:i], *glued, *tokens[i + 1:]]
+        i += 1
+    return tokens
+
+
+def _tokenise(text: str) -> list[str]:
+    """Name tokens of already folded text."""
     if not text.replace(" ", "").isalpha():  # most names are letters and spaces only: skip the regexes
         text = _NON_WORD.sub(" ", _APOSTROPHES.sub("", text)).strip()
     tokens = text.split()
     if ARABIC_RE.search(text):
-        tokens = _join_arabic(join_compounds(text).split())
+        tokens = _split_glued_titles(_join_arabic(join_compounds(text).split()))
     return join_latin(tokens)
 
 
 @lru_cache(maxsize=131072)
 def _normalize(raw: str) -> NameNorm:
-    titles, folded, latin, phonetic, tokens, script = _keys(tuple(_tokenise(raw)))
-    return NameNorm(" ".join(raw.split()), titles, folded, latin, phonetic, tokens, script)
+    text = fold(raw)
+    relatives: tuple[tuple[str, str], ...] = ()
+    if may_name_relative(text):
+        own, relatives = split_relatives(raw)
+        if own != raw:
+            text = fold(own)
+    titles, folded, latin, phonetic, tokens, script = _keys(tuple(_tokenise(text)))
+    return NameNorm(" ".join(raw.split()), titles, folded, latin, phonetic, tokens, script, relatives)
 
 
 @lru_cache(maxsize=131072)

@@ -26,6 +26,7 @@ __all__ = [
     "TokenKeys",
     "house",
     "join_latin",
+    "known_arabic",
     "lexicon",
     "lookup_arabic",
     "lookup_latin",
@@ -243,6 +244,9 @@ def _parse_arabic(tok: str) -> tuple[bool, str, str]:
         abd, tok = True, tok[3:]
         if tok.startswith("ال") and len(tok) > 2:
             tok = tok[2:]
+            # عبدالطیف: the article's lam and the name's written once (عبداللطیف, Abdul Latif)
+            if not lookup_arabic(tok) and lookup_arabic("ل" + tok):
+                tok = "ل" + tok
         if tok in ("له", "لله"):
             return True, "", ALLAH
         return True, tok, ""
@@ -302,6 +306,17 @@ def _split_joined(tok: str, arabic: bool) -> tuple[str, ...]:
         if head and rest and (head.latin in _JOINED_HEADS_LAT or rest.latin in _JOINED_TAILS_LAT):
             return tok[:i], tok[i:]
     return (tok,)
+
+
+def known_arabic(tok: str) -> bool:
+    """Whether a folded Dari token is a name the lexicon knows: itself, an عبد… compound or a
+    …الله / …الدین name of a known base, or two known names written together (محمدرحمان)."""
+    if lookup_arabic(tok):
+        return True
+    abd, base, tail = _parse_arabic(tok)
+    if abd or tail:
+        return not base or lookup_arabic(base) is not None
+    return len(_split_joined(tok, True)) == 2
 
 
 def _latin_of_base(base: str, arabic: bool) -> str:
@@ -375,8 +390,11 @@ def join_latin(tokens: list[str]) -> list[str]:
             out[-1] += tok + tokens[i + 1]
             i += 2
             continue
+        # An "abd…" token heads its own compound: never the tail of the one before ("Alhaj
+        # Abdelkarim", "Mullah Abdulhaq" would otherwise glue the title on).
         if out and (tok in _ALLAH_SET or tok in _TRIBAL_SUFFIXES_LAT
-                    or (tok[:1] in "aeiou" and _TAIL_RE.fullmatch("xx" + tok) and not lookup_latin(tok))
+                    or (tok[:1] in "aeiou" and not tok.startswith("abd") and _TAIL_RE.fullmatch("xx" + tok)
+                        and not lookup_latin(tok))
                     or _ends_in_article(out[-1], tok)):
             out[-1] += tok
         else:

@@ -114,8 +114,9 @@ def _merge_names(script: NameNorm | None, latin: NameNorm | None) -> NameNorm | 
         return script
     tokens = tuple(dict.fromkeys((*script.tokens, *latin.tokens)))
     titles = tuple(dict.fromkeys((*script.titles, *latin.titles)))
+    relatives = tuple(dict.fromkeys((*script.relatives, *latin.relatives)))
     return NameNorm(script.display, titles, script.folded, latin.latin, script.phonetic, tokens,
-                    "mixed" if script.script != latin.script else script.script)
+                    "mixed" if script.script != latin.script else script.script, relatives)
 
 
 @lru_cache(maxsize=65536)

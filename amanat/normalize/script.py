@@ -4,9 +4,10 @@ Pashto letters are folded *by sound* (ګ→گ, ښ→ش, ږ→ژ, ځ→ز, څ→�
 (ګ→ک, ښ→س, ږ→ر), because the same name is spelled with the Dari letter that sounds alike.
 
 The work is one ``str.translate`` over a table built once at import (~20 ms): every Unicode decimal
-digit becomes its ASCII digit, combining marks (harakat, accents) and format characters vanish,
-presentation forms and accented Latin letters become their base letters. Table values are checked
-to be fixed points, so ``fold`` is idempotent.
+digit becomes its ASCII digit, combining marks (harakat, accents), format characters and private-use
+glyphs vanish, presentation forms (PDF copies: ﻣﺤﻤﺪ, the ﷲ ligature) and accented Latin letters
+become their base letters, and the spacing forms of the harakat vanish as the marks do. Table values
+are checked to be fixed points, so ``fold`` is idempotent.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from amanat.normalize.errors import require_text
 __all__ = ["ARABIC_RE", "ascii_digits", "ascii_digits_array", "fold", "is_perso_arabic", "join_compounds"]
 
 ZWNJ = "\u200c"
+ZWSP = "\u200b"
+# What the spacing forms of the harakat decompose to: a space or tatweel, and the marks.
+_SPACING_MARK_JUNK = " \u0640\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670"
+# Private-use planes 15 and 16, beyond the translate table: removed where they occur at all.
+_PRIVATE_ASTRAL = re.compile("[\U000f0000-\U0010ffff]")
 
 # Sound-based folding of Arabic, Pashto and Urdu letters to the Dari letter that sounds alike.
 _LETTERS: dict[str, str] = {
@@ -55,7 +61,10 @@ def _build_tables() -> tuple[dict[int, str | None], dict[int, str]]:
         elif cat in ("Mn", "Me"):
             table[cp] = None
         elif cat == "Cf":
-            table[cp] = " " if ch == ZWNJ else None
+            # ZWNJ and the zero-width space separate words (نجیب‌الله = نجیب الله); the rest is invisible
+            table[cp] = " " if ch in (ZWNJ, ZWSP) else None
+        elif cat == "Co":  # private-use glyphs PDF copies leave for letters they could not map
+            table[cp] = None
         elif cat in ("Cc", "Zs", "Zl", "Zp") and ch != " ":
             table[cp] = " "
     table.update(digits)
@@ -71,7 +80,11 @@ def _build_tables() -> tuple[dict[int, str | None], dict[int, str]]:
         table[cp] = unicodedata.normalize("NFD", chr(cp))
     for cp in (*range(0xFB50, 0xFE00), *range(0xFE70, 0xFF00), *range(0xFF01, 0xFF5F)):
         if cp not in table and unicodedata.decomposition(chr(cp)):
-            table[cp] = unicodedata.normalize("NFKC", chr(cp))
+            value = unicodedata.normalize("NFKC", chr(cp))
+            # The spacing forms of tanween, shadda and sukun (ﹰ ﹼ ﹾ, ﱞ…) are a space and a mark:
+            # a stray one inside a name must vanish as the mark does, not split the name.
+            table[cp] = None if not value.strip(_SPACING_MARK_JUNK) else value
+    table[0xFE73] = None  # ARABIC TAIL FRAGMENT: a glyph piece, no letter
     # Resolve chains until every value is a fixed point of casefold + translate (idempotence).
     for cp, value in list(table.items()):
         if value is None:
@@ -105,14 +118,18 @@ def _tail(match: re.Match[str]) -> str:
 def fold(text: str) -> str:
     """Fold ``text`` to its same-script matching form.
 
-    Digits become ASCII, letter variants fold by sound, diacritics, tatweel and bidi marks go,
-    ZWNJ becomes a space and compounds (عبد…, …الله, …الدین) are joined, whitespace collapses
-    to single spaces, Latin is case-folded and loses its accents. Punctuation is kept.
+    Digits become ASCII, letter variants fold by sound, diacritics, tatweel, bidi marks and
+    private-use characters go, ZWNJ and the zero-width space become a space and compounds
+    (عبد…, …الله, …الدین) are joined, whitespace collapses to single spaces, Latin is case-folded
+    and loses its accents. Punctuation is kept.
     """
     text = require_text(text, "text")
     if text.isascii():
         return " ".join(text.translate(_ASCII_CTRL).lower().split())
-    return join_compounds(" ".join(text.casefold().translate(_TABLE).split()))
+    text = text.casefold().translate(_TABLE)
+    if text and max(text) >= "\U000f0000":
+        text = _PRIVATE_ASTRAL.sub("", text)
+    return join_compounds(" ".join(text.split()))
 
 
 def join_compounds(folded: str) -> str:

@@ -40,6 +40,24 @@ FOLD_CASES = [
     # Presentation forms copied from PDFs.
     ("ﻣﺤﻤﺪ", "محمد"),
     ("ﻋﻠﯽ", "علی"),
+    # Spacing forms of the harakat (ﹰ ﹸ ﹼ ﹾ, ﱞ) vanish as the marks do: they must not split a name.
+    ("محﹼمد", "محمد"),
+    ("عﹰلی", "علی"),
+    ("مﹸحمد", "محمد"),
+    ("محﱞمد", "محمد"),
+    ("عبدالٌطيف", "عبدالطیف"),
+    ("a\ufe73b", "ab"),
+    # Private-use glyphs (unmapped PDF glyphs) vanish, in the BMP and the astral planes.
+    ("محمد\ue000", "محمد"),
+    ("مح\uf8ffمد", "محمد"),
+    ("مح\U000f0041مد", "محمد"),
+    ("Ahmad\U0010fffd", "ahmad"),
+    # The zero-width space separates words, as ZWNJ does.
+    ("Ahmad\u200bShah", "ahmad shah"),
+    ("نجیب\u200bالله", "نجیبالله"),
+    # The ﷲ ligature and lam-alef ligatures unfold.
+    ("عبدﷲ", "عبدالله"),
+    ("ﻏﻼم", "غلام"),
     # ZWNJ, space or nothing in compounds: one canonical joined form.
     ("نجیب\u200cالله", "نجیبالله"),
     ("نجیب الله", "نجیبالله"),
