@@ -3,6 +3,9 @@
 A field that fails to normalise becomes an entry in ``issues`` (field name, reason) and the rest of
 the record is kept: one bad date must not lose a person. ``normalize_record`` never raises on a
 mapping of strings; values of other types are recorded as issues.
+
+One field reads another: a father's name written into the full name ("… s/o Abdul Karim", "… ولد
+عبدالکریم") fills an empty father's name field (``father_part``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from amanat.normalize.ranks import _rank as lookup_rank
 from amanat.normalize.ranks import _unit as lookup_unit
 from amanat.normalize.script import fold
 
-__all__ = ["FORM_FIELDS", "NAME_FIELDS", "NormalizedRecord", "normalize_gender", "normalize_record"]
+__all__ = ["FORM_FIELDS", "NAME_FIELDS", "NormalizedRecord", "father_part", "normalize_gender", "normalize_record"]
 
 NAME_FIELDS: tuple[str, ...] = ("full_name", "father_name", "grandfather_name", "family_name")
 _NAME_PAIRS = tuple((part, f"{part}_latin") for part in NAME_FIELDS)
@@ -169,6 +172,39 @@ def name_part(raw: str | None, raw_latin: str | None) -> NameNorm | None:
     return _name_pair(raw, raw_latin)
 
 
+def _written_father(raw_full: str | None, raw_full_latin: str | None) -> NameNorm | None:
+    """The father's name written into the full name (its script and Latin fields), if any."""
+    full = _name(raw_full) if raw_full else None
+    full_latin = _name(raw_full_latin) if raw_full_latin else None
+    script = full.relative("father") if full is not None and full.relatives else None
+    latin = full_latin.relative("father") if full_latin is not None and full_latin.relatives else None
+    return name_part(script, latin) if script or latin else None
+
+
+def _same_person(a: NameNorm, b: NameNorm) -> bool:
+    """Two spellings of one name, give or take a part ("Karim" / "Mohammad Karim")."""
+    x, y = set(a.tokens), set(b.tokens)
+    return a.phonetic == b.phonetic or x <= y or y <= x
+
+
+def father_part(raw: str | None, raw_latin: str | None, raw_full: str | None, raw_full_latin: str | None,
+                issues: list[tuple[str, str]]) -> NameNorm | None:
+    """The father's name from its own fields; where they are empty, the one written into the full
+    name ("Mohammad Nabi s/o Abdul Karim"). A given father's name is never replaced: if the full
+    name names another, that is noted in ``issues`` (without either value)."""
+    given = name_part(raw, raw_latin)
+    if raw_full is None and raw_full_latin is None:  # no full name: nothing to read
+        return given
+    written = _written_father(raw_full, raw_full_latin)
+    if written is None:
+        return given
+    if given is None:
+        return written
+    if not _same_person(given, written):
+        issues.append(("father_name", "father_name: differs from the father's name written in the full name"))
+    return given
+
+
 def date_part(name: str, raw: str | None, issues: list[tuple[str, str]]) -> DateNorm | None:
     if raw is None:
         return None
@@ -281,7 +317,10 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
 
     names: dict[str, NameNorm] = {}
     for part, latin_field in _NAME_PAIRS:
-        name = name_part(text(part), text(latin_field))
+        if part == "father_name":
+            name = father_part(text(part), text(latin_field), text("full_name"), text("full_name_latin"), issues)
+        else:
+            name = name_part(text(part), text(latin_field))
         if name is not None:
             names[part] = name
 

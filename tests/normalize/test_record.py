@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mrz.generator.td3 import TD3CodeGenerator
 
-from amanat.normalize.record import FORM_FIELDS, normalize_gender, normalize_record
+from amanat.normalize.record import FORM_FIELDS, father_part, normalize_gender, normalize_record
 
 MRZ = str(TD3CodeGenerator("P", "AFG", "Ahmadzai", "Mohammad Nabi", "P01234567", "AFG", "850615", "M", "300101", ""))
 
@@ -116,3 +116,45 @@ def test_never_raises_on_any_strings(fields: dict[str, str]) -> None:
     r = normalize_record(fields)
     json.dumps(r.to_dict(), ensure_ascii=False)
     assert all(isinstance(v, list) for v in r.exact_keys().values())
+
+
+# A father's name written into the full name (issue #14).
+def test_the_father_written_in_the_full_name_fills_an_empty_father_field() -> None:
+    for full in ("Mohammad Nabi s/o Abdul Karim", "محمد نبی ولد عبدالکریم", "محمد نبی فرزند عبدالکریم"):
+        r = normalize_record({"full_name": full})
+        assert r.names["full_name"].phonetic == "mhmd nb"
+        assert r.names["father_name"].phonetic == "bdkrm"
+        assert r.names["father_name"].latin == "abdulkarim"
+        assert r.issues == ()
+    both = normalize_record({"full_name": "محمد نبی ولد عبدالکریم",
+                             "full_name_latin": "Mohammad Nabi s/o Abdul Karim"}).names["father_name"]
+    assert (both.folded, both.latin, both.script) == ("عبدالکریم", "abdulkarim", "mixed")
+    latin_only = normalize_record({"full_name_latin": "Mohammad Nabi s/o Abdul Karim"})
+    assert latin_only.names["father_name"].latin == "abdulkarim"
+
+
+def test_a_husband_is_not_a_father() -> None:
+    r = normalize_record({"full_name": "Fatima w/o Abdul Karim"})
+    assert "father_name" not in r.names
+    assert r.names["full_name"].relative("husband") == "Abdul Karim"
+
+
+def test_a_given_father_field_is_never_replaced() -> None:
+    same = normalize_record({"full_name": "Mohammad Nabi s/o Haji Abdul Karim", "father_name": "عبدالکریم"})
+    assert same.names["father_name"].folded == "عبدالکریم"
+    assert same.issues == ()
+    part = normalize_record({"full_name": "Mohammad Nabi s/o Abdul Karim", "father_name": "Mohammad Abdul Karim"})
+    assert part.issues == ()
+    other = normalize_record({"full_name": "Mohammad Nabi s/o Abdul Karim", "father_name": "Abdul Rahim"})
+    assert other.names["father_name"].latin == "abdulrahim"
+    assert other.issues == (("father_name", "father_name: differs from the father's name written in the full name"),)
+    assert "Karim" not in str(other.issues) and "Rahim" not in str(other.issues)
+
+
+def test_father_part_reads_the_full_name_only_where_it_names_a_father() -> None:
+    issues: list[tuple[str, str]] = []
+    assert father_part(None, None, None, None, issues) is None
+    assert father_part(None, None, "Mohammad Nabi", None, issues) is None
+    got = father_part(None, None, "Mohammad Nabi s/o Abdul Karim", None, issues)
+    assert got is not None and got.phonetic == "bdkrm"
+    assert issues == []
