@@ -40,6 +40,7 @@ from amanat.linkage.features import (
 )
 from amanat.linkage.workers import ForkPool, Shares, default_jobs, reported
 from amanat.normalize import record as normalize_parts
+from amanat.normalize.relations import may_name_relative_array
 
 # Per-process caches of a batch's values, emptied when it ends.
 _CACHES: list[Any] = []
@@ -61,6 +62,25 @@ def _name_group(prefix: str) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
         return _name_columns(prefix, _name(raw[0], raw[1]))
 
     return compute
+
+
+# The father's name group reads the full name too, as normalize_record does: a father's name
+# written into it ("… s/o …") fills an empty father's name (normalize_parts.father_part). Only
+# the full names that may name a relative are read (the rest count as no value), so nearly every
+# row keeps the father's name's own key.
+_HINTED = "~relative:"
+_FATHER_FIELDS = (*_NAME_FIELDS["father"], *(_HINTED + f for f in _NAME_FIELDS["full"]))
+
+
+def _group_father(raw: tuple[Any, ...]) -> dict[str, Any]:
+    return _name_columns("father", normalize_parts.father_part(*raw, []))
+
+
+def _hinted(field: tuple[np.ndarray, pa.Array]) -> tuple[np.ndarray, pa.Array]:
+    codes, distinct = field
+    kept = pc.if_else(pa.array(may_name_relative_array(distinct)), distinct, pa.scalar(None, pa.string()))
+    again = pc.dictionary_encode(kept, null_encoding="encode")
+    return again.indices.to_numpy(zero_copy_only=False)[codes].astype(np.int32), again.dictionary
 
 
 # Each group gets its fields' values already cleaned (normalize_parts.clean_text, once per
@@ -108,7 +128,10 @@ def _group_gender(raw: tuple[Any, ...]) -> dict[str, Any]:
 # features_from_normalized use, so the batch equals the row-by-row path (tested).
 _GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], Callable[[tuple[Any, ...]], dict[str, Any]]], ...] = (
     # the full name's own columns; where a family name may end it, _with_family's
-    *((_NAME_FIELDS[p], tuple(f"{p}_{s}" for s in (*_NAME_SUFFIXES, "first", "tok")), _name_group(p))
+    # (the father's name's group reads the full name too: _group_father)
+    *((_FATHER_FIELDS if p == "father" else _NAME_FIELDS[p],
+       tuple(f"{p}_{s}" for s in (*_NAME_SUFFIXES, "first", "tok")),
+       _group_father if p == "father" else _name_group(p))
       for p in ("full", "father", "grand", "family")),
     (("date_of_birth",), ("dob_iso", "dob_day", "dob_alt", "dob_precision", "dob_year", "dob_year_lo",
                           "dob_year_hi", "dob_month_lo", "dob_month_hi"), _group_dob),
@@ -121,7 +144,8 @@ _GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], Callable[[tuple[Any, ...]
 )
 
 # The form fields linkage reads; any other field (unit, rank, city…) is not compared.
-_INPUT_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _, _ in _GROUPS for f in fields))
+_INPUT_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields, _, _ in _GROUPS for f in fields
+                                                     if not f.startswith(_HINTED)))
 LINKAGE_FIELDS: frozenset[str] = frozenset(_INPUT_FIELDS)
 
 
@@ -410,6 +434,7 @@ def batch_features(ids: Sequence[Any], fields: Sequence[Mapping[str, object]], *
         with ThreadPoolExecutor(jobs) as threads:  # Arrow's hashing and numpy let go of the GIL
             raw = dict(zip(_INPUT_FIELDS, threads.map(_merge, per_field), strict=True))
             per_field.clear()
+            raw.update({_HINTED + f: _hinted(raw[f]) for f in _NAME_FIELDS["full"]})
             phones = threads.submit(_either, [raw[f] for f in _PHONES])  # per distinct value of either field
             groups = [g for g, (fields, _, _) in enumerate(_GROUPS) if fields != _PHONES]
             for g, (codes, distinct) in zip(groups, threads.map(

@@ -94,7 +94,11 @@ def test_batch_features_equal_the_row_by_row_frame_in_one_process_and_forked() -
                {"full_name": 7, "date_of_birth": "not a date", "phone": "+93 70 000"},  # odd values too
                # the same values padded or blank: cleaned once per distinct raw value, as a form's
                {**NABI_DARI, "full_name": " محمد نبی ", "father_name": "\tعبدالکریم", "district": "   "},
-               {**NABI_SHEET, "tazkira_number": " 1399-1234-56789", "gender": "", "phone": " +93 799 123 456 "}]
+               {**NABI_SHEET, "tazkira_number": " 1399-1234-56789", "gender": "", "phone": " +93 799 123 456 "},
+               # a father's name written into the name field fills an empty father's name, not a given one
+               {"full_name": "محمد نبی ولد عبدالکریم", "date_of_birth": "1360"},
+               {"full_name": "Mohammad Nabi S/O Abdul Karim", "full_name_latin": "Mohammad Nabi"},
+               {"full_name": "محمد نبی فرزند عبدالکریم", "father_name": "غلام"}]
     ids = [str(i) for i in range(len(records))]
     expected = features_frame(features_from_fields(i, r) for i, r in zip(ids, records, strict=True))
     for jobs in (1, 3):
