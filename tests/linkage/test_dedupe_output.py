@@ -288,7 +288,7 @@ def test_mapping_file_names_the_columns_and_is_shown_before_the_run(tmp_path: Pa
     read = lines.index("soldiers.csv: columns read as fields: B 'Soldier Name' → full_name, C 'Father' → "
                        "father_name")
     kept = lines.index("soldiers.csv: not read, only copied to the output: A '#', D 'DOB', E 'list_no'")
-    summary = next(i for i, line in enumerate(lines) if line.startswith("2 rows,"))
+    summary = next(i for i, line in enumerate(lines) if line.startswith("2 rows;"))
     assert read < kept < summary and "no name column" not in result.output
     written = _read_csv(tmp_path / "b.csv")
     assert written[0][len(OUTPUT_LEAD):] == header  # mapped or not, every column keeps its header
