@@ -57,7 +57,10 @@ _PART_ALIKE = 0.9
 _PART_OTHER = 0.85  # below this a part is another name outright
 _NAME_PARTIAL = frozenset({"names share two parts", "names partly agree", "names differ"})
 _DOB_SAME = frozenset({"same date of birth", "date of birth agrees read another way", "date of birth one digit apart",
-                       "same month of birth", "same year of birth (partial date)", "same year, different month"})
+                       "same month of birth"})
+# Only the year agrees (a Solar Hijri year spans two Gregorian ones): too little to tell brothers a
+# year apart, or a name that grew from a brother's.
+_DOB_YEAR = frozenset({"same year of birth (partial date)", "same year, different month"})
 _DOB_NEAR = frozenset({"date of birth ±1 year"})
 _DOB_DIFFER = frozenset({"dates of birth differ"})
 _PATERNAL_AGREE = frozenset({"father's and grandfather's names agree", "father's name agrees (no grandfather)",
@@ -76,7 +79,7 @@ class Evidence:
     """What the decision reads of one pair, beyond its weight."""
 
     name: str  # agree | contained | similar | differ | missing
-    dob: str  # same | near | differ | missing
+    dob: str  # same (the day or month) | year (the year only) | near | differ | missing
     paternal: str  # agree | differ | missing | partial
     exact_id: bool  # same tazkira or passport
     phone_holders: int  # records giving the phone the two share (0: none shared)
@@ -293,7 +296,7 @@ def _relation(ev: Evidence) -> str | None:
         return "likely father and son"
     if ev.paternal == "agree" and other_name:
         return "likely twins" if ev.dob == "same" else "likely brothers"
-    if ev.paternal == "agree" and ev.name == "contained" and ev.dob in ("differ", "near"):
+    if ev.paternal == "agree" and ev.name == "contained" and ev.dob in ("differ", "near", "year"):
         return "likely brothers"
     if not other_name:
         return None
@@ -321,7 +324,7 @@ def decide(weight: float, ev: Evidence, *, link_at: float, review_at: float) -> 
     elif ev.dob == "differ" or ev.paternal == "differ" or ev.father_son or ev.gender_differs:
         outcome = REVIEW  # the same name: a namesake, father and son, a sister, or a wrong date
     elif ev.name == "contained" and ev.dob != "same":
-        outcome = REVIEW  # Farid / Farid Ahmad: the same man, or his brother
+        outcome = REVIEW  # Farid / Farid Ahmad: the same man, or his brother (a year is not enough)
     else:
         outcome = LINKED if prob >= link_at else REVIEW
     return Decision(outcome, None if outcome == LINKED else relation, weight, prob, _notes(ev))
@@ -331,6 +334,8 @@ def decide(weight: float, ev: Evidence, *, link_at: float, review_at: float) -> 
 
 
 def _dob_class(label: str) -> str:
+    if label in _DOB_YEAR:
+        return "year"
     return "same" if label in _DOB_SAME else "near" if label in _DOB_NEAR else "differ" if label in _DOB_DIFFER \
         else "missing"
 

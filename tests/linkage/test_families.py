@@ -17,6 +17,7 @@ from amanat.linkage.decision import (
     _DOB_DIFFER,
     _DOB_NEAR,
     _DOB_SAME,
+    _DOB_YEAR,
     _NAME_AGREE,
     _NAME_CROSSED,
     _NAME_PARTIAL,
@@ -109,6 +110,13 @@ def test_a_name_contained_in_the_other_with_other_birth_years_goes_to_review() -
                           {**farid, "full_name": "Farid Ahmad", "date_of_birth": "1989"})
     assert decision.outcome == REVIEW
     assert "one own name is part of the other" in decision.notes
+
+
+def test_a_brother_whose_name_contains_the_others_with_only_a_year_goes_to_review() -> None:
+    # Nour Yousuf and Yusuf, sons of one father, born 1352 and 1351 (Solar Hijri years overlap)
+    decision, _ = _decide({**HOUSEHOLD, "full_name": "Nour Yousuf", "date_of_birth": "1352"},
+                          {**HOUSEHOLD, "full_name": "Yusuf", "date_of_birth": "1351"})
+    assert decision.outcome == REVIEW and decision.relation == "likely brothers"
 
 
 def test_father_and_son_are_not_one_person() -> None:
@@ -231,7 +239,7 @@ def test_every_core_level_is_read() -> None:
     # A level renamed in comparisons.py must not silently fall out of the identity core.
     labels = {s.name: {lv.label for lv in s.levels if not lv.is_null} for s in amanat_comparisons()}
     assert labels["full_name"] == _NAME_AGREE | _NAME_PARTIAL | {_NAME_SPELT, _NAME_SOUND, _NAME_CROSSED}
-    assert labels["dob"] == _DOB_SAME | _DOB_NEAR | _DOB_DIFFER
+    assert labels["dob"] == _DOB_SAME | _DOB_YEAR | _DOB_NEAR | _DOB_DIFFER
     assert labels["paternal"] > _PATERNAL_AGREE | _PATERNAL_DIFFER
 
 
