@@ -18,6 +18,7 @@ import json
 import logging
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from amanat.linkage.batch import cluster
 from amanat.linkage.batch_features import batch_features
+from amanat.linkage.decision import LINKED, REVIEW, decide_pairs
 from amanat.linkage.dedupe import add_compare_columns, predict_standalone, train_standalone
 from amanat.linkage.evaluation import (
     blocking_ceiling,
@@ -141,6 +143,18 @@ def amanat(frames: list[pd.DataFrame], link_type: str, seed: int, compare: list[
     for line in [*(x for x in model.training_log if "not trained" not in x), *notes]:
         print(f"  amanat{'+' if compare else ''} {link_type}: {line}")
     cc = cluster(all_pairs, df["unique_id"], 0.5)
+    # What amanat dedupe does with them: linked without review at 0.99 only where own name and birth
+    # date do not disagree (linkage/decision.py); FEBRL replaces whole given names and keeps the ID.
+    th = model.thresholds
+    decided = decide_pairs(model, df, all_pairs, link_at=th.auto_link, review_at=th.review)
+    linked = all_pairs.loc[decided.outcome == LINKED, ["unique_id_l", "unique_id_r"]].assign(match_probability=1.0)
+    all_pairs.attrs["decided"] = {
+        "auto_link": th.auto_link,
+        "clustered": cluster(linked, df["unique_id"], 0.5),
+        "linked_or_review": all_pairs.loc[(decided.outcome == LINKED) | (decided.outcome == REVIEW)],
+        "held_back": dict(Counter(n for o, notes in zip(decided.outcome, decided.notes, strict=True)
+                                  if o != LINKED for n in notes)),
+    }
     return all_pairs, cc, secs
 
 
@@ -167,6 +181,9 @@ def evaluate(name: str, pairs: pd.DataFrame, cc: pd.DataFrame, truth: set[tuple[
         "best": best,
         "clustered_at_0.5": scores(cluster_pairs(cc), truth),
         "curve": curve,
+        **({"decided": {"auto_link": d["auto_link"], "clustered": scores(cluster_pairs(d["clustered"]), truth),
+                        "linked_or_review": scores(pairs_of(d["linked_or_review"]), truth),
+                        "held_back_by": d["held_back"]}} if (d := pairs.attrs.get("decided")) else {}),
     }
 
 
@@ -202,6 +219,12 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{task:14s} {r['pipeline']:28s} F1@0.5={r['at_0.5']['f1']:.4f} best={r['best']['f1']:.4f} "
                   f"clustered={r['clustered_at_0.5']['f1']:.4f} ceiling={r['blocking_ceiling']:.4f} "
                   f"{r['seconds_train_predict']}s")
+            if "decided" in r:
+                d = r["decided"]
+                head = "decided at " + str(d["auto_link"])
+                print(f"{'':14s} {head:28s} clustered links F1={d['clustered']['f1']:.4f} "
+                      f"(P={d['clustered']['precision']:.4f} R={d['clustered']['recall']:.4f}); linked or review "
+                      f"R={d['linked_or_review']['recall']:.4f}; held back by {d['held_back_by']}")
 
 
 def plot(results: dict[str, Any], path: Path) -> None:

@@ -34,7 +34,8 @@ LINKED, REVIEW, RELATIVES, DIFFERENT = "linked", "review", "relatives", "differe
 # What the decision says, in plain words (translated on the web: scripts/i18n.sh adds them).
 RELATIONS = ("likely brothers", "likely twins", "likely father and son", "likely cousins", "same household phone")
 INTERMEDIARY_PHONE = "the phone in common is given by many records (an intermediary's?)"
-NOTES = ("own names differ", "own names alike but not the same", "one own name is part of the other",
+ONLY_NAMES = "only names to compare"
+NOTES = (ONLY_NAMES, "own names differ", "own names alike but not the same", "one own name is part of the other",
          "dates of birth more than a year apart", "dates of birth a year apart", "fathers' names differ",
          "genders differ", INTERMEDIARY_PHONE)
 
@@ -86,6 +87,7 @@ class Evidence:
     father_son: bool  # one's father's name is the other's own name
     same_grandfather: bool  # grandfathers' names agree (cousins, when the fathers differ)
     gender_differs: bool = False
+    thin: bool = False  # nothing but names (and gender, place) to compare: no date, father, ID or phone
 
 
 @dataclass(frozen=True)
@@ -237,10 +239,27 @@ def spelt_alike(left: Mapping[str, Any], right: Mapping[str, Any]) -> str:
     return "similar" if min(best) >= _PART_OTHER else "differ"
 
 
+def _latin_joined(row: Mapping[str, Any], prefix: str) -> str:
+    return str(value(row, f"{prefix}_latin") or "").replace(" ", "")
+
+
 def _swapped(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
-    """Own and family name written in each other's fields, both ways round."""
+    """Own and family name written in each other's fields, both ways round: one way by the sound key
+    (what the comparison level found), the other way by the sound key or spelt alike (a typo in one
+    of them: mikhayla hannagan / hannagan mikhvyla). Not when one's own name is merely the other's
+    family name (Aziz / Sayed Nabi Azizi)."""
     la, lf, ra, rf = (_joined(left), _joined(left, "family"), _joined(right), _joined(right, "family"))
-    return bool(la and lf and ra and rf and la == rf and lf == ra)
+    if not (la and lf and ra and rf):
+        return False
+    if la == rf and lf == ra:
+        return True
+    if la == rf:  # the other way: left's family name against right's own
+        a, b = _latin_joined(left, "family"), _latin_joined(right, "full")
+    elif lf == ra:
+        a, b = _latin_joined(left, "full"), _latin_joined(right, "family")
+    else:
+        return False
+    return bool(a and b) and _part_alike(a, b) >= _PART_ALIKE
 
 
 def _father_son(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
@@ -269,7 +288,7 @@ def _shared_holders(left: Mapping[str, Any], right: Mapping[str, Any], holders: 
 
 
 def _notes(ev: Evidence) -> tuple[str, ...]:
-    notes: list[str] = []
+    notes: list[str] = [ONLY_NAMES] if ev.thin else []
     if ev.name == "differ":
         notes.append("own names differ")
     elif ev.name == "similar":
@@ -320,9 +339,13 @@ def decide(weight: float, ev: Evidence, *, link_at: float, review_at: float) -> 
     elif ev.name == "contained" and relation:
         outcome = REVIEW  # Farid / Farid Ahmad of one household: the same man, or his brother
     elif prob < review_at:
-        outcome = DIFFERENT
-    elif ev.dob == "differ" or ev.paternal == "differ" or ev.father_son or ev.gender_differs:
-        outcome = REVIEW  # the same name: a namesake, father and son, a sister, or a wrong date
+        # A list of names alone: a name this file's model scores from the floor up is a possible match
+        # (a rare name scores higher, a common one stays under the floor: term frequencies decide).
+        outcome = REVIEW if ev.thin else DIFFERENT
+    elif (ev.dob == "differ" and not ev.exact_id) or ev.paternal == "differ" or ev.father_son or ev.gender_differs:
+        # the same name: a namesake, father and son, a sister, or a wrong date (with the same tazkira
+        # or passport and name, a date that differs is a wrong date: 1971 written 1916)
+        outcome = REVIEW
     elif ev.name == "contained" and ev.dob != "same":
         outcome = REVIEW  # Farid / Farid Ahmad: the same man, or his brother (a year is not enough)
     else:
@@ -348,6 +371,14 @@ def _paternal_class(label: str) -> str:
     return "missing" if label.endswith("missing") else "partial"
 
 
+# The comparisons that tell one person from another beyond names; "missing" on all of them is a thin pair.
+_IDENTITY = ("dob", "paternal", "tazkira", "passport", "phones")
+
+
+def _thin(labels: Mapping[str, str]) -> bool:
+    return all("missing" in labels.get(c, "missing") for c in _IDENTITY)
+
+
 def evidence_of(labels: Mapping[str, str], left: Mapping[str, Any], right: Mapping[str, Any],
                 holders: Mapping[str, int]) -> Evidence:
     """The evidence of one pair from its comparison levels (label by comparison name) and its rows."""
@@ -365,7 +396,7 @@ def evidence_of(labels: Mapping[str, str], left: Mapping[str, Any], right: Mappi
     return Evidence(name_c, _dob_class(labels.get("dob", "")), _paternal_class(labels.get("paternal", "")),
                     labels.get("tazkira") in _EXACT_ID or labels.get("passport") in _EXACT_ID, phone,
                     differ and _father_son(left, right), differ and _same_grandfather(left, right),
-                    labels.get("gender") == _GENDER_DIFFER)
+                    labels.get("gender") == _GENDER_DIFFER, _thin(labels))
 
 
 # A model reason that a core note says more plainly.
@@ -476,13 +507,19 @@ def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_a
     pat_c = np.array([_paternal_class(x) for x in pat_u], dtype=object)[pat_inv]
     prob = _probabilities(weight)
     below = prob < scoring_floor(review_at)  # different people, as decide_scored says
+    thin = np.ones(n, dtype=bool)
+    for c in _IDENTITY:
+        thin &= pd.Series(labels.get(c, np.full(n, "missing", dtype=object))).astype(str).str.contains(
+            "missing", regex=False).to_numpy()
     simple = below | ((np.isin(name, list(_NAME_AGREE)) | pd.Series(name).astype(str).str.endswith("missing")
                        .to_numpy()) & ~np.isin(phone, list(_PHONE_SHARED))
-                      & (labels.get("gender", blank) != _GENDER_DIFFER))
+                      & (labels.get("gender", blank) != _GENDER_DIFFER) & ~thin)
 
     # the simple pairs: no relation (names agree), no phone discount
+    exact = np.isin(labels.get("tazkira", blank), list(_EXACT_ID)) | np.isin(labels.get("passport", blank),
+                                                                            list(_EXACT_ID))
     s_out = np.where(prob < review_at, DIFFERENT,
-                     np.where((dob_c == "differ") | (pat_c == "differ"), REVIEW,
+                     np.where(((dob_c == "differ") & ~exact) | (pat_c == "differ"), REVIEW,
                               np.where(prob >= link_at, LINKED, REVIEW))).astype(object)
     outcome[simple] = s_out[simple]
     combos: dict[tuple[str, str], tuple[str, ...]] = {}

@@ -6,6 +6,7 @@ names, family name, district, a shared phone) says "same family", never "same pe
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -119,6 +120,35 @@ def test_a_brother_whose_name_contains_the_others_with_only_a_year_goes_to_revie
     assert decision.outcome == REVIEW and decision.relation == "likely brothers"
 
 
+def test_the_same_tazkira_and_name_outweigh_a_wrong_birth_date() -> None:
+    # where the model itself is sure (p ≥ the auto-link threshold), a date alone does not stop the link
+    with_id = Evidence("agree", "differ", "agree", True, 0, False, False)
+    assert decide(30.0, with_id, link_at=0.99, review_at=0.5).outcome == LINKED
+    without = Evidence("agree", "differ", "agree", False, 0, False, False)
+    assert decide(30.0, without, link_at=0.99, review_at=0.5).outcome == REVIEW
+    man = {"full_name": "نبی", "father_name": "کریم", "tazkira_number": "1399-1234-56789"}
+    other = {**man, "full_name": "Basir", "date_of_birth": "1971-04-28"}  # a tazkira in common, another name
+    decision, _ = _decide({**man, "date_of_birth": "1971-04-28"}, other)
+    assert decision.outcome == REVIEW
+
+
+def test_a_names_only_pair_the_model_scores_from_the_floor_is_possible() -> None:
+    # names (and a province) only: the model's own probability, term frequencies included, decides
+    # whether the name is rare enough to be worth a person's look; nothing else can
+    thin = Evidence("agree", "missing", "missing", False, 0, False, False, thin=True)
+    rich = Evidence("agree", "missing", "missing", False, 0, False, False, thin=False)
+    weight = math.log2(0.05 / 0.95)
+    got = decide(weight, thin, link_at=0.99, review_at=0.5)
+    assert got.outcome == REVIEW and "only names to compare" in got.notes
+    assert decide(weight, rich, link_at=0.99, review_at=0.5).outcome == "different"
+    rows = [SourceRow("list.csv", 2, {"full_name": "ذبیح الله ستانکزی", "province": "Logar"}),
+            SourceRow("list.csv", 3, {"full_name": "Zabihullah Stanekzai", "province": "Logar"}),
+            SourceRow("list.csv", 4, {"full_name": "نوید", "province": "Kabul"})]
+    result = dedupe_rows(rows, train=False)
+    assert list(result.lead["status"])[:2] == [REVIEW, REVIEW]
+    assert "only names to compare" in result.lead["reasons"].iat[0]
+
+
 def test_father_and_son_are_not_one_person() -> None:
     father = {"full_name": "عبدالکریم", "father_name": "غلام حیدر", "family_name": "احمدزی", "district": "Paghman",
               "province": "Kabul", "phone": "0700123456"}
@@ -227,6 +257,9 @@ def test_a_brother_named_as_the_family_is_not_a_swap() -> None:
     swapped, _ = _decide({"full_name": "Ahmadzai", "family_name": "Zahir", "date_of_birth": "1988-03-01"},
                          {"full_name": "ظاهر", "family_name": "احمدزی", "date_of_birth": "1988-03-01"})
     assert swapped.outcome != RELATIVES and "own names differ" not in swapped.notes
+    typo, _ = _decide({"full_name": "Mikhayla", "family_name": "Hannagan", "date_of_birth": "1988-03-01"},
+                      {"full_name": "Hannagan", "family_name": "Mikhvyla", "date_of_birth": "1988-03-01"})
+    assert "own names differ" not in typo.notes  # swapped, with a typo in one of them
 
 
 def test_genders_that_differ_are_never_linked() -> None:
