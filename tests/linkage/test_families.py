@@ -303,3 +303,20 @@ def test_batch_decisions_equal_pair_by_pair(tmp_path) -> None:
         assert got.match_weight[i] == pytest.approx(scored.match_weight)
         outcomes.add(want.outcome)
     assert {LINKED, REVIEW, RELATIVES} <= outcomes
+
+
+def test_a_small_population_of_households_merges_no_relatives() -> None:
+    # The households benchmark in small (bench/linkage_households.py): brothers with one household
+    # phone, twins, fathers and sons, an intermediary's group; the bundled model, as a small list gets.
+    from bench.households import FORM_FIELDS, generate_households, pairs_by_class
+
+    records = generate_households(120, seed=3)
+    rows = [SourceRow("list.csv", i + 2, {k: r[k] for k in FORM_FIELDS if k in r}) for i, r in enumerate(records)]
+    cluster = dedupe_rows(rows, train=False).lead["cluster_id"].to_numpy()
+    truth = pairs_by_class(records)
+    for relation in ("brothers", "twins", "father_son", "cousins"):
+        merged = [(int(a), int(b)) for a, b in truth[relation] if cluster[a] == cluster[b]]
+        assert merged == [], relation
+    same = truth["same_person"]
+    assert len(same) > 50
+    assert np.mean(cluster[same[:, 0]] == cluster[same[:, 1]]) > 0.9  # re-registrations still found
