@@ -6,6 +6,9 @@ within each key's group. ``blocked_pairs`` gives the table Splink's own blocking
 pair any rule makes, once, keyed by the first rule that makes it), for Splink to score
 (``register_blocked_pairs_for_predict``): Splink joins the whole frame once per rule, which
 at a million records was a third of predict.
+
+``cap_rule`` keeps a rule with its largest blocks left out (a names-only list's commonest
+names): the rule gains a ``Cap`` column, the same restriction in Splink's SQL and here.
 """
 
 from __future__ import annotations
@@ -53,6 +56,23 @@ DERIVED_KEYS: dict[str, DerivedKey] = {
 }
 
 
+class Cap(str):
+    """The last column of a rule from cap_rule: its text is SQL that is null on the rows of
+    the blocks left out (1 elsewhere), so that Splink, joining on it as on any column, leaves
+    them out too; here the blocks of more than ``largest`` entries are left out instead, which
+    on the same frame are the blocks the SQL lists (tested against Splink's own blocking)."""
+
+    largest: int
+
+    def __new__(cls, sql: str, largest: int) -> Cap:
+        self = super().__new__(cls, sql)
+        self.largest = largest
+        return self
+
+    def __reduce__(self) -> tuple[type[Cap], tuple[str, int]]:
+        return Cap, (str(self), self.largest)
+
+
 def _one_chunk(column: pd.Series) -> pa.Array:
     values = pa.array(column)
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
@@ -85,8 +105,11 @@ def rule_keys(frame: pd.DataFrame, rule: BlockRule, cache: Codes | None = None) 
         rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
         flat = pc.list_flatten(lists)
     key: np.ndarray | None = None
+    cap: Cap | None = None
     for c in rule.columns:
-        if c == rule.explode:
+        if isinstance(c, Cap):
+            cap = c
+        elif c == rule.explode:
             codes, distinct = _codes(flat)
         else:
             if c not in cache.columns:
@@ -101,25 +124,92 @@ def rule_keys(frame: pd.DataFrame, rule: BlockRule, cache: Codes | None = None) 
                            pd.factorize(key * (distinct + 1) + codes)[0])
     if key is None:
         key = np.full(len(frame), -1, dtype=np.int64)
+    if cap is not None:  # the blocks of more than cap.largest entries go
+        counts = _block_sizes(key)
+        key = np.where((key >= 0) & (counts[np.maximum(key, 0)] <= cap.largest), key, -1)
     cache.rules[rule] = got = (np.arange(len(frame)) if rows is None else rows), key
     return got
+
+
+def _block_sizes(key: np.ndarray) -> np.ndarray:
+    """How many entries hold each key (key -1: none); at least one place."""
+    return np.bincount(key[key >= 0], minlength=1).astype(np.int64)
 
 
 def rule_pairs(frame: pd.DataFrame, rule: BlockRule, cache: Codes | None = None) -> int:
     """Pairs a rule would generate within the frame (every record against every other); an
     exploded list counts per element, as Splink joins it."""
     _, key = rule_keys(frame, rule, cache)
-    if not (key >= 0).any():
-        return 0
-    counts = np.bincount(key[key >= 0]).astype(np.int64)
+    counts = _block_sizes(key)
     return int((counts * (counts - 1) // 2).sum())
+
+
+@dataclass(frozen=True)
+class Capped:
+    """A rule from cap_rule, and what it leaves out: ``keys`` blocks (its commonest values), of
+    ``rows`` entries in all, each of more than ``largest`` entries; ``pairs`` it still makes."""
+
+    rule: BlockRule
+    largest: int
+    keys: int
+    rows: int
+    pairs: int
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"no SQL literal for a {type(value).__name__} blocking key")
+
+
+def cap_rule(frame: pd.DataFrame, rule: BlockRule, budget: int, cache: Codes | None = None) -> Capped | None:
+    """``rule`` with its largest blocks left out: every key held by more than K entries, K the
+    largest block size whose blocks and all smaller ones make at most ``budget`` pairs. None
+    when no pairs would be left, or for a rule on an exploded list (not capped).
+
+    The rule (named ``<name>_c``) gains a Cap column: the SQL lists the keys left out, or those
+    kept where they are fewer (blocks of one row make no pair either way)."""
+    if rule.explode or any(isinstance(c, Cap) for c in rule.columns):
+        return None
+    rows, key = rule_keys(frame, rule, cache)
+    counts = _block_sizes(key)
+    sizes, blocks = np.unique(counts[counts >= 2], return_counts=True)
+    up_to = np.cumsum(sizes * (sizes - 1) // 2 * blocks)  # pairs of the blocks of at most each size
+    fits = int(np.searchsorted(up_to, budget, side="right"))
+    if fits == 0:
+        return None
+    largest = int(sizes[fits - 1])
+    out = counts > largest
+    if not out.any():  # within the budget as it is
+        return Capped(rule, largest, 0, 0, int(up_to[fits - 1]))
+    kept = (counts >= 2) & ~out
+    listed, leave_out = (np.flatnonzero(out), True) if out.sum() <= kept.sum() else (np.flatnonzero(kept), False)
+    # a row of each listed key (any one), and the key's value in each column there
+    row_of = np.full(len(counts), -1, dtype=np.int64)
+    held = key >= 0
+    row_of[key[held]] = rows[held]
+    at = pa.array(row_of[listed])
+    values = [_values(frame, c).take(at).to_pylist() for c in rule.columns]
+    exprs = [DERIVED_KEYS[c].sql if c in DERIVED_KEYS else c for c in rule.columns]
+    if len(exprs) == 1:
+        whole, items = exprs[0], [_sql_literal(v) for v in values[0]]
+    else:
+        whole = f"list_value({', '.join(exprs)})"
+        items = ["[" + ", ".join(_sql_literal(v) for v in row) + "]" for row in zip(*values, strict=True)]
+    within = f"{whole} IN ({', '.join(items)})"
+    sql = f"CASE WHEN {within} THEN NULL ELSE 1 END" if leave_out else f"CASE WHEN {within} THEN 1 END"
+    capped = BlockRule(f"{rule.name}_c", (*rule.columns, Cap(sql, largest)))
+    return Capped(capped, largest, int(out.sum()), int(counts[out].sum()), int(up_to[fits - 1]))
 
 
 def _encoded(frame: pd.DataFrame, rules: Sequence[BlockRule], threads: ThreadPoolExecutor,
              cache: Codes | None) -> Codes:
     # Arrow's encoding lets go of the GIL: every column on every core
     cache = Codes() if cache is None else cache
-    columns = [c for c in dict.fromkeys(c for r in rules for c in r.columns if c != r.explode)
+    columns = [c for c in dict.fromkeys(c for r in rules for c in r.columns
+                                        if c != r.explode and not isinstance(c, Cap))
                if c not in cache.columns]
     cache.columns.update(zip(columns, threads.map(lambda c: _codes(_values(frame, c)), columns), strict=True))
     return cache

@@ -23,7 +23,7 @@ from amanat.intake.labels import is_serial_label
 from amanat.intake.tables import column_letter, read_table
 from amanat.linkage.batch import cluster_positions, predict_pairs
 from amanat.linkage.batch_features import LINKAGE_FIELDS, batch_features
-from amanat.linkage.blocking import Codes, blocked_pairs, pair_counts
+from amanat.linkage.blocking import Codes, blocked_pairs, cap_rule, pair_counts
 from amanat.linkage.comparisons import compare_feature_names
 from amanat.linkage.decision import (
     LINKED,
@@ -71,12 +71,21 @@ OUTPUT_LEAD = ("source_file", "source_row", "cluster_id", "cluster_size", "statu
 # NAME_RULES: without them a list of names (perhaps with a province) has no candidates at all,
 # as every other rule needs an ID, a date, a phone, a father's or a family name. The romanised
 # name (across scripts), the sound key without its spaces, and the sound key's first two parts
-# (blocking.DERIVED_KEYS); each narrowed to a province, then a district, while over the budget.
+# (blocking.DERIVED_KEYS); each narrowed to a province, then a district, while over the budget,
+# and then, still over it, kept with its commonest names left out (blocking.cap_rule): a block
+# of n rows makes n(n-1)/2 pairs, so a handful of the commonest given names made each rule pass
+# the budget of a 10,000-row names-only list (102k-122k pairs against 100k) and go entirely:
+# 32 candidate pairs were left, 0.8 % of the true pairs compared; capped (1 to 3 names, 120 to
+# 364 rows, left out), 120k pairs, 81 %. A common name is weak evidence anyway (term
+# frequencies); the rare names are the pairs such a list can link (bench/linkage_fields.py).
 NAME_RULES: tuple[BlockRule, ...] = (
     BlockRule("s_nl", ("full_latin",)),
     BlockRule("s_nj", ("full_phon_joined",)),
     BlockRule("s_n2", ("full_phon_two",)),
 )
+# each name rule in the notes' words
+NAME_WORDS: dict[str, str] = {"s_nl": "the own name, romanised", "s_nj": "the own name's sound key, spaces dropped",
+                              "s_n2": "the first two parts of the own name's sound key"}
 STANDALONE_RULES: tuple[BlockRule, ...] = (
     BlockRule("s_nm", ("full_phon", "family_phon")),
     BlockRule("s_ns", ("names_set",)),
@@ -86,7 +95,8 @@ STANDALONE_RULES: tuple[BlockRule, ...] = (
 )
 NAME_NARROW_BY: tuple[tuple[str, str], ...] = (("province_pcode", "province"), ("district_pcode", "district"))
 # A standalone rule (or one on a --compare column) that would generate more candidate pairs
-# than this many per row, plus a floor, is left out for that file: a column such as "city"
+# than this many per row, plus a floor, is kept for that file with its largest blocks left
+# out (blocking.cap_rule), or left out when none of its blocks fits: a column such as "city"
 # with ten values would otherwise compare everyone with everyone. A name or date rule's
 # blocks grow with the file, so its pairs per row do too (own + family name: 2 a row at
 # 200k records, 9 at 1M): past two a row it stops being selective and costs more than it
@@ -310,11 +320,32 @@ def _label(rule: BlockRule, labels: dict[str, str]) -> str:
     return labels.get(rule.name, "+".join(rule.columns))
 
 
+def _capped(frame: pd.DataFrame, rule: BlockRule, n: int, budget: int, cache: Codes | None, notes: list[str],
+            label: str, *, where: str = "", names: bool = False) -> BlockRule | None:
+    """A rule over the budget (``n`` pairs), kept with its largest blocks left out
+    (blocking.cap_rule), or left out when none of them fits; said in ``notes`` either way.
+    ``where``: how it was narrowed; ``names``: a NAME_RULES rule."""
+    capped = cap_rule(frame, rule, budget, cache)
+    if capped is None:
+        notes.append(f"blocking on {label}{where} left out: {n} pairs, over the budget of {budget}")
+        return None
+    what, why = (("name", "too common to compare on names alone") if names
+                 else ("value", f"{n} pairs with them, over the budget of {budget}"))
+    which = (f"the commonest {what} (a block of {capped.rows} rows)" if capped.keys == 1 else
+             f"the {capped.keys} commonest {what}s (blocks of more than {capped.largest} rows, "
+             f"{capped.rows} rows in all)")
+    notes.append(f"blocking on {label}{where}: {which} left out: {why}")
+    return capped.rule
+
+
 def _narrowed_name_rule(frame: pd.DataFrame, rule: BlockRule, n: int, budget: int, cache: Codes | None,
                         notes: list[str]) -> BlockRule | None:
-    """A NAME_RULES rule within the budget: as it is, or within one province or district."""
+    """A NAME_RULES rule within the budget: as it is, or within one province or district, or
+    else (still over it) with its commonest names left out, within the narrowest of those
+    places the file has."""
     if n <= budget:
         return rule
+    narrowest, where, over = rule, "", n
     for column, place in NAME_NARROW_BY:
         narrow = BlockRule(f"{rule.name}_{place[0]}", (*rule.columns, column))
         got = pair_counts(frame, [narrow], cache=cache)[narrow.name]
@@ -322,8 +353,10 @@ def _narrowed_name_rule(frame: pd.DataFrame, rule: BlockRule, n: int, budget: in
             notes.append(f"blocking on {'+'.join(rule.columns)} narrowed to one {place}: {n} pairs, "
                          f"over the budget of {budget}")
             return narrow
-    notes.append(f"blocking on {'+'.join(rule.columns)} left out: {n} pairs, over the budget of {budget}")
-    return None
+        if got > 0:
+            narrowest, where, over = narrow, f" within one {place}", got
+    return _capped(frame, narrowest, over, budget, cache, notes, NAME_WORDS.get(rule.name, "+".join(rule.columns)),
+                   where=where, names=True)
 
 
 def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache: Codes | None = None) -> tuple[
@@ -331,9 +364,10 @@ def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache:
     """The rules to predict this file with, and notes on what was left out or narrowed.
 
     The store's BLOCKING_RULES, each narrowed to one province (``NARROW_BY``) when it alone
-    would pass the pair budget; then STANDALONE_RULES and one per compared column, each
-    kept only within the budget, but NAME_RULES narrowed to one province or district while
-    over it (NAME_NARROW_BY). ``cache``: what the rules share, kept for blocked_pairs."""
+    would pass the pair budget; then STANDALONE_RULES and one per compared column, each as
+    it is within the budget, else with its largest blocks left out (blocking.cap_rule), but
+    NAME_RULES first narrowed to one province or district while over it (NAME_NARROW_BY).
+    ``cache``: what the rules share, kept for blocked_pairs."""
     budget = max(PAIRS_FLOOR, PAIRS_PER_ROW * len(frame))
     labels = {f"s_{c}": h for c, h in zip(compare_feature_names(compare), compare, strict=True)}
     rules: list[BlockRule] = []
@@ -355,7 +389,8 @@ def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache:
             kept = _narrowed_name_rule(frame, rule, n, budget, cache, notes)
             rules.extend([kept] if kept is not None else [])
         elif n > budget:
-            notes.append(f"blocking on {_label(rule, labels)} left out: {n} pairs, over the budget of {budget}")
+            kept = _capped(frame, rule, n, budget, cache, notes, _label(rule, labels))
+            rules.extend([kept] if kept is not None else [])
         else:
             rules.append(rule)
     return rules, notes
