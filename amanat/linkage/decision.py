@@ -445,12 +445,19 @@ def decide_scored(scored: ScoredPair, left: Mapping[str, Any], right: Mapping[st
 # --- many pairs (batch dedupe and link run) -----------------------------------------------------------
 
 
-def phone_holders(frame: pd.DataFrame) -> dict[str, int]:
+def phone_lists(frame: pd.DataFrame) -> pa.ListArray:
+    """The frame's phone lists as one Arrow list array (a row without phones: null)."""
+    if isinstance(frame["phones"].dtype, pd.ArrowDtype):
+        return pa.array(frame["phones"].array).cast(pa.list_(pa.string()))  # type: ignore[no-any-return]
+    return pa.array([v if isinstance(v, list | tuple | np.ndarray) else None  # type: ignore[no-any-return]
+                     for v in frame["phones"].to_numpy(dtype=object)], type=pa.list_(pa.string()))
+
+
+def phone_holders(frame: pd.DataFrame, lists: pa.ListArray | None = None) -> dict[str, int]:
     """How many records give each phone number (numbers given by two or more only)."""
     if "phones" not in frame.columns or not len(frame):
         return {}
-    lists = [v if isinstance(v, list | tuple | np.ndarray) else None for v in frame["phones"].to_numpy(dtype=object)]
-    flat = pc.list_flatten(pa.array(lists, type=pa.list_(pa.string())))
+    flat = pc.list_flatten(phone_lists(frame) if lists is None else lists)
     counts = pc.value_counts(flat)
     values, numbers = counts.field("values").to_pylist(), counts.field("counts").to_numpy()
     return {v: int(c) for v, c in zip(values, numbers, strict=True) if c > 1 and v is not None}
@@ -485,11 +492,34 @@ class PairDecisions:
         return self.outcome == LINKED
 
 
+def _pair_holders(lists: pa.ListArray, left_at: np.ndarray, right_at: np.ndarray, at: np.ndarray,
+                  holders: Mapping[str, int]) -> np.ndarray:
+    """For the pairs ``at`` (positions of their records in ``lists``, the frame's phones),
+    ``_shared_holders`` in columns: the records giving the rarest number both give (at least 2), 0
+    where they share none."""
+    out = np.zeros(len(left_at), dtype=np.int64)
+    if not len(at):
+        return out
+
+    def exploded(rows: np.ndarray) -> pd.DataFrame:
+        taken = lists.take(pa.array(rows))
+        return pd.DataFrame({"k": at[pc.list_parent_indices(taken).to_numpy()],
+                             "phone": pc.list_flatten(taken).to_numpy(zero_copy_only=False)})
+
+    both = exploded(left_at[at]).merge(exploded(right_at[at]), on=["k", "phone"]).drop_duplicates()
+    if len(both):
+        count = both["phone"].map(holders).fillna(2).clip(lower=2).astype(np.int64)
+        rarest = count.groupby(both["k"].to_numpy()).min()
+        out[rarest.index.to_numpy()] = rarest.to_numpy()
+    return out
+
+
 def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_at: float, review_at: float,
                  holders: Mapping[str, int] | None = None) -> PairDecisions:
     """``decide`` for every pair of ``pairs`` (predict_pairs' output on ``frame``, whose ``unique_id``
-    names the pairs' ids). Pairs whose own names agree (or one is missing) and who share no phone are
-    decided in numpy; the others are compared again in Python (tested equal to ``decide_scored``)."""
+    names the pairs' ids). Pairs whose own names agree (or one is missing) are decided in numpy, a
+    shared phone's holders counted in columns; the others are compared again in Python (tested equal
+    to ``decide_scored``)."""
     n = len(pairs)
     weight = pairs["match_weight"].to_numpy(dtype=float).copy() if n else np.zeros(0)
     outcome = np.full(n, DIFFERENT, dtype=object)
@@ -500,57 +530,69 @@ def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_a
     labels = _label_arrays(model, pairs)
     blank = np.full(n, "", dtype=object)
     name, dob, paternal = (labels.get(c, blank) for c in ("full_name", "dob", "paternal"))
-    phone = labels.get("phones", blank)
     dob_u, dob_inv = np.unique(dob.astype(str), return_inverse=True)
     dob_c = np.array([_dob_class(x) for x in dob_u], dtype=object)[dob_inv]
     pat_u, pat_inv = np.unique(paternal.astype(str), return_inverse=True)
     pat_c = np.array([_paternal_class(x) for x in pat_u], dtype=object)[pat_inv]
-    prob = _probabilities(weight)
-    below = prob < scoring_floor(review_at)  # different people, as decide_scored says
+    below = _probabilities(weight) < scoring_floor(review_at)  # different people, as decide_scored says
     thin = np.ones(n, dtype=bool)
     for c in _IDENTITY:
         thin &= pd.Series(labels.get(c, np.full(n, "missing", dtype=object))).astype(str).str.contains(
             "missing", regex=False).to_numpy()
-    simple = below | ((np.isin(name, list(_NAME_AGREE)) | pd.Series(name).astype(str).str.endswith("missing")
-                       .to_numpy()) & ~np.isin(phone, list(_PHONE_SHARED))
-                      & (labels.get("gender", blank) != _GENDER_DIFFER) & ~thin)
 
-    # the simple pairs: no relation (names agree), no phone discount
+    # the phone's holders and discount, in columns (where a pair shares a number and is decided at all)
+    ids = pd.Index(frame["unique_id"].astype(str))
+    left_at = ids.get_indexer(pairs["unique_id_l"].astype(str).to_numpy())
+    right_at = ids.get_indexer(pairs["unique_id_r"].astype(str).to_numpy())
+    shared = np.flatnonzero(np.isin(labels.get("phones", blank), list(_PHONE_SHARED)) & ~below)
+    held = np.zeros(n, dtype=np.int64)
+    if "phones" in frame.columns:
+        lists = phone_lists(frame)
+        holders = phone_holders(frame, lists) if holders is None else holders
+        held = _pair_holders(lists, left_at, right_at, shared, holders)
+    holders = holders or {}
+    phone_weights = pairs["mw_phones"].to_numpy(dtype=float) if "mw_phones" in pairs.columns else np.zeros(n)
+    discount = np.zeros(n)
+    for k in np.flatnonzero(held > HOUSEHOLD_SIZE).tolist():  # numbers more than a household gives: few
+        discount[k] = phone_discount(int(held[k]), float(phone_weights[k]))
+    weight = np.where(below, weight, weight + discount)
+    prob = _probabilities(weight)
+
+    # own names agree (or one is missing): no relation; decided in numpy
+    simple = below | ((np.isin(name, list(_NAME_AGREE)) | pd.Series(name).astype(str).str.endswith("missing")
+                       .to_numpy()) & (labels.get("gender", blank) != _GENDER_DIFFER) & ~thin)
     exact = np.isin(labels.get("tazkira", blank), list(_EXACT_ID)) | np.isin(labels.get("passport", blank),
                                                                             list(_EXACT_ID))
-    s_out = np.where(prob < review_at, DIFFERENT,
+    s_out = np.where(below | (prob < review_at), DIFFERENT,
                      np.where(((dob_c == "differ") & ~exact) | (pat_c == "differ"), REVIEW,
                               np.where(prob >= link_at, LINKED, REVIEW))).astype(object)
     outcome[simple] = s_out[simple]
-    combos: dict[tuple[str, str], tuple[str, ...]] = {}
-    for i in np.flatnonzero(simple & ~below & ((dob_c == "differ") | (dob_c == "near") | (pat_c == "differ"))).tolist():
-        key = (dob_c[i], pat_c[i])
+    combos: dict[tuple[str, str, bool], tuple[str, ...]] = {}
+    many = held > HOUSEHOLD_PHONE_MAX
+    noted = simple & ~below & ((dob_c == "differ") | (dob_c == "near") | (pat_c == "differ") | many)
+    for i in np.flatnonzero(noted).tolist():
+        key = (dob_c[i], pat_c[i], bool(many[i]))
         got = combos.get(key)
         if got is None:
-            got = combos[key] = _notes(Evidence("agree", key[0], key[1], False, 0, False, False))
+            got = combos[key] = _notes(Evidence("agree", key[0], key[1], False, 13 if key[2] else 0, False, False))
         notes[i] = got
 
     # the others, compared again
     rest = np.flatnonzero(~simple)
     if len(rest):
-        holders = phone_holders(frame) if holders is None else holders
-        ids = pd.Index(frame["unique_id"].astype(str))
-        left_at = ids.get_indexer(pairs["unique_id_l"].astype(str).to_numpy()[rest])
-        right_at = ids.get_indexer(pairs["unique_id_r"].astype(str).to_numpy()[rest])
-        cols = [c for c in ("full_phon", "full_latin", "father_phon", "grand_phon", "phones") if c in frame.columns]
-        data = {c: frame[c].to_numpy(dtype=object) for c in cols}
+        cols = [c for c in ("full_phon", "full_latin", "father_phon", "grand_phon", "family_phon", "family_latin",
+                            "phones") if c in frame.columns]
+        # only the rows these pairs touch leave Arrow (a million rows' columns as objects took seconds)
+        lefts = {c: frame[c].iloc[left_at[rest]].to_numpy(dtype=object) for c in cols}
+        rights = {c: frame[c].iloc[right_at[rest]].to_numpy(dtype=object) for c in cols}
         core = [c for c in _CORE if c in labels]
-        phone_weights = (pairs["mw_phones"].to_numpy(dtype=float) if "mw_phones" in pairs.columns
-                         else np.zeros(n))
         for k, i in enumerate(rest.tolist()):
             lab = {c: labels[c][i] for c in core}
-            left = {c: data[c][left_at[k]] for c in cols}
-            right = {c: data[c][right_at[k]] for c in cols}
+            left = {c: lefts[c][k] for c in cols}
+            right = {c: rights[c][k] for c in cols}
             ev = evidence_of(lab, left, right, holders)
-            discount = phone_discount(ev.phone_holders, phone_weights[i]) if ev.phone_holders else 0.0
-            d = decide(weight[i] + discount, ev, link_at=link_at, review_at=review_at)
-            weight[i], outcome[i], relation[i], notes[i] = d.match_weight, d.outcome, d.relation, d.notes
-        prob = _probabilities(weight)
+            d = decide(weight[i], ev, link_at=link_at, review_at=review_at)  # the discount is in already
+            outcome[i], relation[i], notes[i] = d.outcome, d.relation, d.notes
     return PairDecisions(outcome, relation, weight, prob, notes)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from amanat.errors import InvalidInput
 from amanat.intake.labels import is_serial_label
@@ -32,6 +33,7 @@ from amanat.linkage.decision import (
     Decision,
     PairDecisions,
     decide_pairs,
+    phone_lists,
     reasons_with_core,
     scoring_floor,
 )
@@ -359,6 +361,27 @@ def _narrowed_name_rule(frame: pd.DataFrame, rule: BlockRule, n: int, budget: in
                    where=where, names=True)
 
 
+# The own name alone is blocked on only while fewer than this share of rows give anything else that
+# tells a person (a father's name, a date, an ID, a phone): past it the store's rules find the pairs.
+NAME_RULES_UNTIL = 0.8
+_IDENTITY_COLUMNS = ("father_phon", "dob_year", "tazkira", "passport", "phones")
+
+
+def _identity_share(frame: pd.DataFrame) -> float:
+    """Share of rows that give a father's name, a birth year, an ID or a phone."""
+    if not len(frame):
+        return 0.0
+    has = np.zeros(len(frame), dtype=bool)
+    for c in _IDENTITY_COLUMNS:
+        if c in frame.columns:
+            if c == "phones":  # a list: given when not empty (Arrow counts in C)
+                lengths = pc.list_value_length(phone_lists(frame))
+                has |= pc.fill_null(pc.greater(lengths, 0), False).to_numpy(zero_copy_only=False)
+            else:
+                has |= frame[c].notna().to_numpy()
+    return float(has.mean())
+
+
 def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache: Codes | None = None) -> tuple[
         list[BlockRule], list[str]]:
     """The rules to predict this file with, and notes on what was left out or narrowed.
@@ -384,8 +407,11 @@ def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache:
             rules.append(narrow)
         else:
             rules.append(rule)
+    rich = _identity_share(frame)
     for rule in extra:
         n = counts[rule.name]
+        if rule in NAME_RULES and rich >= NAME_RULES_UNTIL:
+            continue  # the store's rules find these rows' pairs (at 985k records: predict 6.5 → 3.7 s)
         if rule in NAME_RULES:
             kept = _narrowed_name_rule(frame, rule, n, budget, cache, notes)
             rules.extend([kept] if kept is not None else [])

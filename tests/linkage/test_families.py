@@ -279,12 +279,14 @@ def test_every_core_level_is_read() -> None:
 def test_batch_decisions_equal_pair_by_pair(tmp_path) -> None:
     # The batch (dedupe, link run) and the worker's incremental match decide every pair alike.
     rng = random.Random(11)
-    names = ["ظاهر", "بصیر", "Zahir", "گل محمد", "Gul Ahmad", "محمد نبی", "Farid", "Farid Ahmad", "حسن", "حسین"]
+    names = ["ظاهر", "بصیر", "Zahir", "گل محمد", "Gul Ahmad", "محمد نبی", "Farid", "Farid Ahmad", "حسن", "حسین",
+             "Ahmadzai", "احمدزی", "Zahir Ahmadzai"]
     fathers = ["عبدالکریم", "Abdul Karim", "نور", ""]
     fields = [{"full_name": rng.choice(names), "father_name": rng.choice(fathers),
                "grandfather_name": rng.choice(["غلام حیدر", ""]), "district": rng.choice(["Paghman", ""]),
+               "family_name": rng.choice(["احمدزی", "Ahmadzai", "ظاهر", "Basir", ""]),
                "province": "Kabul", "phone": rng.choice(["0700123456", "0700999888", ""]),
-               "date_of_birth": rng.choice(["1988-03-01", "1990", "1988", ""])} for _ in range(60)]
+               "date_of_birth": rng.choice(["1988-03-01", "1990", "1988", ""])} for _ in range(90)]
     frame = features_frame(features_from_fields(str(i), f) for i, f in enumerate(fields))
     model = bundled_model()
     th = model.thresholds

@@ -180,3 +180,17 @@ def test_the_warm_up_lists_give_candidates(tmp_path: Path) -> None:
         result = dedupe_files(paths, tmp_path / f"out_{train}.csv", train=train)
         assert result.trained is bool(train)
         assert 0 < result.model.prior < 1
+
+
+def test_own_name_rules_only_where_rows_lack_other_identity() -> None:
+    # A list whose rows give a father's name, a date, an ID or a phone is blocked by the store's rules;
+    # the own name alone is added for thin lists (the costly rules at a million rich records).
+    from amanat.linkage.dedupe import NAME_RULES, standalone_blocking
+    from amanat.linkage.features import features_frame, features_from_fields
+
+    rich = features_frame(features_from_fields(str(i), {"full_name": f"Name {i % 40}", "date_of_birth": "1360",
+                                                        "father_name": "Karim"}) for i in range(200))
+    thin = features_frame(features_from_fields(str(i), {"full_name": f"Name {i % 40}"}) for i in range(200))
+    names = {r.name for r in NAME_RULES}
+    assert not names & {r.name.split("_c")[0] for r in standalone_blocking(rich)[0]}
+    assert names <= {r.name for r in standalone_blocking(thin)[0]}
