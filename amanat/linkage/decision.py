@@ -463,19 +463,35 @@ def phone_holders(frame: pd.DataFrame, lists: pa.ListArray | None = None) -> dic
     return {v: int(c) for v, c in zip(values, numbers, strict=True) if c > 1 and v is not None}
 
 
-def _label_arrays(model: Any, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each core comparison's level label per pair, read from ``gamma_<c>``."""
-    compiled = _compile(model)
-    out: dict[str, np.ndarray] = {}
-    for spec, levels in zip(compiled.specs, compiled.levels, strict=True):
-        if spec.name not in _CORE or f"gamma_{spec.name}" not in pairs.columns:
-            continue
-        gamma = pairs[f"gamma_{spec.name}"].to_numpy(dtype=np.int64)
-        labels = np.full(len(pairs), "", dtype=object)
-        for lv in levels:
-            labels[gamma == lv.gamma] = lv.label
-        out[spec.name] = labels
-    return out
+class _Levels:
+    """The core comparisons' levels of many pairs, as Splink's gamma numbers, with each level's label:
+    masks and classes are worked out per level (a handful) and spread with numpy, not per pair."""
+
+    def __init__(self, model: Any, pairs: pd.DataFrame) -> None:
+        compiled = _compile(model)
+        self.n = len(pairs)
+        self.gamma: dict[str, np.ndarray] = {}
+        self.label: dict[str, dict[int, str]] = {}
+        for spec, levels in zip(compiled.specs, compiled.levels, strict=True):
+            if spec.name in _CORE and f"gamma_{spec.name}" in pairs.columns:
+                self.gamma[spec.name] = pairs[f"gamma_{spec.name}"].to_numpy(dtype=np.int64)
+                self.label[spec.name] = {lv.gamma: lv.label for lv in levels}
+
+    def where(self, comparison: str, test: Any, *, absent: bool = False) -> np.ndarray:
+        """Pairs whose level's label passes ``test`` (``absent``: the answer without the comparison)."""
+        if comparison not in self.gamma:
+            return np.full(self.n, absent, dtype=bool)
+        return np.isin(self.gamma[comparison], [g for g, lab in self.label[comparison].items() if test(lab)])
+
+    def classes(self, comparison: str, of: Any) -> np.ndarray:
+        """``of(label)`` per pair (a label this model does not know, or no comparison: ``of("")``)."""
+        out = np.full(self.n, of(""), dtype=object)
+        for g, lab in self.label.get(comparison, {}).items():
+            out[self.gamma[comparison] == g] = of(lab)
+        return out
+
+    def of_pair(self, i: int) -> dict[str, str]:
+        return {c: self.label[c].get(int(g[i]), "") for c, g in self.gamma.items()}
 
 
 @dataclass
@@ -527,24 +543,19 @@ def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_a
     notes: list[tuple[str, ...]] = [()] * n
     if not n:
         return PairDecisions(outcome, relation, weight, np.zeros(0), notes)
-    labels = _label_arrays(model, pairs)
-    blank = np.full(n, "", dtype=object)
-    name, dob, paternal = (labels.get(c, blank) for c in ("full_name", "dob", "paternal"))
-    dob_u, dob_inv = np.unique(dob.astype(str), return_inverse=True)
-    dob_c = np.array([_dob_class(x) for x in dob_u], dtype=object)[dob_inv]
-    pat_u, pat_inv = np.unique(paternal.astype(str), return_inverse=True)
-    pat_c = np.array([_paternal_class(x) for x in pat_u], dtype=object)[pat_inv]
+    levels = _Levels(model, pairs)
+    dob_c = levels.classes("dob", _dob_class)
+    pat_c = levels.classes("paternal", _paternal_class)
     below = _probabilities(weight) < scoring_floor(review_at)  # different people, as decide_scored says
     thin = np.ones(n, dtype=bool)
     for c in _IDENTITY:
-        thin &= pd.Series(labels.get(c, np.full(n, "missing", dtype=object))).astype(str).str.contains(
-            "missing", regex=False).to_numpy()
+        thin &= levels.where(c, lambda lab: "missing" in lab, absent=True)
 
     # the phone's holders and discount, in columns (where a pair shares a number and is decided at all)
     ids = pd.Index(frame["unique_id"].astype(str))
     left_at = ids.get_indexer(pairs["unique_id_l"].astype(str).to_numpy())
     right_at = ids.get_indexer(pairs["unique_id_r"].astype(str).to_numpy())
-    shared = np.flatnonzero(np.isin(labels.get("phones", blank), list(_PHONE_SHARED)) & ~below)
+    shared = np.flatnonzero(levels.where("phones", lambda lab: lab in _PHONE_SHARED) & ~below)
     held = np.zeros(n, dtype=np.int64)
     if "phones" in frame.columns:
         lists = phone_lists(frame)
@@ -559,10 +570,10 @@ def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_a
     prob = _probabilities(weight)
 
     # own names agree (or one is missing): no relation; decided in numpy
-    simple = below | ((np.isin(name, list(_NAME_AGREE)) | pd.Series(name).astype(str).str.endswith("missing")
-                       .to_numpy()) & (labels.get("gender", blank) != _GENDER_DIFFER) & ~thin)
-    exact = np.isin(labels.get("tazkira", blank), list(_EXACT_ID)) | np.isin(labels.get("passport", blank),
-                                                                            list(_EXACT_ID))
+    simple = below | (levels.where("full_name", lambda lab: lab in _NAME_AGREE or lab.endswith("missing"))
+                      & ~levels.where("gender", lambda lab: lab == _GENDER_DIFFER) & ~thin)
+    exact = levels.where("tazkira", lambda lab: lab in _EXACT_ID) | levels.where("passport",
+                                                                              lambda lab: lab in _EXACT_ID)
     s_out = np.where(below | (prob < review_at), DIFFERENT,
                      np.where(((dob_c == "differ") & ~exact) | (pat_c == "differ"), REVIEW,
                               np.where(prob >= link_at, LINKED, REVIEW))).astype(object)
@@ -585,9 +596,8 @@ def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_a
         # only the rows these pairs touch leave Arrow (a million rows' columns as objects took seconds)
         lefts = {c: frame[c].iloc[left_at[rest]].to_numpy(dtype=object) for c in cols}
         rights = {c: frame[c].iloc[right_at[rest]].to_numpy(dtype=object) for c in cols}
-        core = [c for c in _CORE if c in labels]
         for k, i in enumerate(rest.tolist()):
-            lab = {c: labels[c][i] for c in core}
+            lab = levels.of_pair(i)
             left = {c: lefts[c][k] for c in cols}
             right = {c: rights[c][k] for c in cols}
             ev = evidence_of(lab, left, right, holders)
