@@ -87,7 +87,7 @@ class Evidence:
     father_son: bool  # one's father's name is the other's own name
     same_grandfather: bool  # grandfathers' names agree (cousins, when the fathers differ)
     gender_differs: bool = False
-    thin: bool = False  # nothing but names (and gender, place) to compare: no date, father, ID or phone
+    thin: bool = False  # nothing but names (gender, place, a year) to compare: no date, father, ID or phone
 
 
 @dataclass(frozen=True)
@@ -375,8 +375,13 @@ def _paternal_class(label: str) -> str:
 _IDENTITY = ("dob", "paternal", "tazkira", "passport", "phones")
 
 
+def _thin_level(comparison: str, label: str) -> bool:
+    """Nothing to tell a person by: missing, or (a date) only a year, and it agrees."""
+    return "missing" in label or (comparison == "dob" and label in _DOB_YEAR)
+
+
 def _thin(labels: Mapping[str, str]) -> bool:
-    return all("missing" in labels.get(c, "missing") for c in _IDENTITY)
+    return all(_thin_level(c, labels.get(c, "missing")) for c in _IDENTITY)
 
 
 def evidence_of(labels: Mapping[str, str], left: Mapping[str, Any], right: Mapping[str, Any],
@@ -549,7 +554,7 @@ def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_a
     below = _probabilities(weight) < scoring_floor(review_at)  # different people, as decide_scored says
     thin = np.ones(n, dtype=bool)
     for c in _IDENTITY:
-        thin &= levels.where(c, lambda lab: "missing" in lab, absent=True)
+        thin &= levels.where(c, lambda lab, c=c: _thin_level(c, lab), absent=True)
 
     # the phone's holders and discount, in columns (where a pair shares a number and is decided at all)
     ids = pd.Index(frame["unique_id"].astype(str))
