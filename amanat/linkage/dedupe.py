@@ -364,11 +364,11 @@ def _narrowed_name_rule(frame: pd.DataFrame, rule: BlockRule, n: int, budget: in
 # The own name alone is blocked on only while fewer than this share of rows give anything else that
 # tells a person (a father's name, a date, an ID, a phone): past it the store's rules find the pairs.
 NAME_RULES_UNTIL = 0.8
-_IDENTITY_COLUMNS = ("father_phon", "dob_year", "tazkira", "passport", "phones")
+_IDENTITY_COLUMNS = ("father_phon", "dob_day", "tazkira", "passport", "phones")  # a year alone is not enough
 
 
 def _identity_share(frame: pd.DataFrame) -> float:
-    """Share of rows that give a father's name, a birth year, an ID or a phone."""
+    """Share of rows that give a father's name, a full date of birth, an ID or a phone."""
     if not len(frame):
         return 0.0
     has = np.zeros(len(frame), dtype=bool)
