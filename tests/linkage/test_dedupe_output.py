@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from amanat.cli.dedupe import dedupe_command
 from amanat.linkage import dedupe_output
 from amanat.linkage.dedupe import OUTPUT_LEAD, DedupeResult, SourceRow
 from amanat.linkage.dedupe_output import atomic_target, cell_columns, row_order, write_output
+from tests.linkage.test_dedupe_cli import _app
 
 # A commander's list as it comes: a row number, the list's own ids, a status of its own, two names
 # (one under a header nothing matches), and a column nobody asked for.
@@ -30,15 +29,6 @@ LIST_ROWS = [
 ]
 
 
-def _app() -> typer.Typer:
-    app = typer.Typer()
-    app.command("dedupe")(dedupe_command)
-
-    @app.command("other")
-    def other() -> None:  # a second command keeps "dedupe" a subcommand, as in the real app
-        """Placeholder."""
-
-    return app
 
 
 def _invoke(*args: str | Path):
