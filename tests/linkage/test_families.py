@@ -34,14 +34,13 @@ from amanat.linkage.decision import (
     decide,
     decide_pairs,
     decide_scored,
-    own_name_relation,
     phone_discount,
     phone_holders,
-    spelt_alike,
 )
 from amanat.linkage.dedupe import SourceRow, bundled_model, dedupe_rows
 from amanat.linkage.features import features_frame, features_from_fields
 from amanat.linkage.incremental import score_pair
+from amanat.linkage.own_names import own_name_relation, spelt_alike
 
 HOUSEHOLD = {"father_name": "عبدالکریم", "grandfather_name": "غلام حیدر", "family_name": "احمدزی",
              "province": "Kabul", "district": "Paghman", "phone": "0700123456"}
