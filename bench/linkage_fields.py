@@ -514,7 +514,7 @@ def run_amanat(fields: list[dict[str, str]], seed: int, *, candidates: bool) -> 
 def amanat_candidates(fields: list[dict[str, str]]) -> np.ndarray:
     """The (i, j) row pairs dedupe_rows' blocking generates for these rows."""
     from amanat.linkage.batch_features import batch_features
-    from amanat.linkage.dedupe import plan_standalone
+    from amanat.linkage.file_blocking import plan_standalone
 
     frame = batch_features([str(k) for k in range(len(fields))], fields)
     _, _, table = plan_standalone(frame)

@@ -282,7 +282,7 @@ def model_linker(model: TrainedModel, frame: pd.DataFrame, *, con: duckdb.DuckDB
 
     Blocking comes from this code's BLOCKING_RULES, not from the rules saved with the model,
     so batch candidates always equal what ``blocking_keys`` gives the store's index.
-    ``blocking``: other rules, for the standalone dedupe alone (dedupe.standalone_blocking):
+    ``blocking``: other rules, for the standalone dedupe alone (file_blocking.standalone_blocking):
     the store's index has keys for BLOCKING_RULES only, so stored records must never be
     predicted with anything else."""
     _ = model.specs  # refuse a model from another spec version

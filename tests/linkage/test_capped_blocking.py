@@ -13,18 +13,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from amanat.linkage import dedupe
+from amanat.linkage import file_blocking
 from amanat.linkage.blocking import Cap, blocked_pairs, cap_rule, rule_pairs
-from amanat.linkage.dedupe import (
-    NAME_RULES,
-    STANDALONE_RULES,
-    SourceRow,
-    _features,
-    add_compare_columns,
-    plan_standalone,
-    standalone_blocking,
-)
+from amanat.linkage.dedupe import SourceRow, _features, add_compare_columns
 from amanat.linkage.features import BLOCKING_RULES, BlockRule
+from amanat.linkage.file_blocking import NAME_RULES, STANDALONE_RULES, plan_standalone, standalone_blocking
 from amanat.linkage.model import bundled_model, model_linker, new_connection
 from amanat.linkage.progress import Progress
 from bench.synth import generate_population
@@ -95,7 +88,7 @@ def test_a_very_common_name_leaves_out_its_own_block_and_the_rare_names_get_cand
         assert 0 < rule_pairs(frame, capped) <= 100_000 < rule_pairs(frame, rule)
     # the notes say, in words, how many names went and how many rows they held
     assert notes == [f"blocking on {words}: the commonest name (a block of 460 rows) left out: too common to "
-                     "compare on names alone" for words in dedupe.NAME_WORDS.values()], notes
+                     "compare on names alone" for words in file_blocking.NAME_WORDS.values()], notes
     pairs = _pairs(table)
     assert frozenset((n - 2, n - 1)) in pairs  # the rare name: without the cap, no name rule and no pair
     people = len(_people())
@@ -126,14 +119,15 @@ def test_a_name_rule_still_over_the_budget_within_a_province_is_capped_there(mon
     by_name = {r.name: r for r in rules}
     for rule in NAME_RULES:
         assert by_name[f"{rule.name}_p_c"].columns[:-1] == (*rule.columns, "province_pcode")
-    assert f"blocking on {dedupe.NAME_WORDS['s_nl']} within one province: the commonest name (a block of 460 " \
+    WORDS = file_blocking.NAME_WORDS["s_nl"]
+    assert f"blocking on {WORDS} within one province: the commonest name (a block of 460 " \
            "rows) left out: too common to compare on names alone" in notes, notes
-    monkeypatch.setattr(dedupe, "PAIRS_FLOOR", 5000)  # both common names go, and the note counts them
-    monkeypatch.setattr(dedupe, "PAIRS_PER_ROW", 0)
+    monkeypatch.setattr(file_blocking, "PAIRS_FLOOR", 5000)  # both common names go, and the note counts them
+    monkeypatch.setattr(file_blocking, "PAIRS_PER_ROW", 0)
     _, notes = standalone_blocking(frame)
-    assert any(n.startswith(f"blocking on {dedupe.NAME_WORDS['s_nl']} within one province: the 2 commonest names "
+    assert any(n.startswith(f"blocking on {WORDS} within one province: the 2 commonest names "
                             "(blocks of more than ") and "760 rows in all" in n for n in notes), notes
-    monkeypatch.setattr(dedupe, "PAIRS_FLOOR", 0)  # no block fits: left out, as before
+    monkeypatch.setattr(file_blocking, "PAIRS_FLOOR", 0)  # no block fits: left out, as before
     rules, notes = standalone_blocking(frame)
     assert not {r.name for r in rules} & {f"{r.name}_p_c" for r in NAME_RULES}
     assert sum("left out: " in n and n.endswith("over the budget of 0") for n in notes) >= len(NAME_RULES)

@@ -12,18 +12,16 @@ from amanat.linkage import blocking
 from amanat.linkage.batch import predict_pairs
 from amanat.linkage.batch_features import batch_features
 from amanat.linkage.dedupe import (
-    NAME_RULES,
-    STANDALONE_RULES,
     DedupeResult,
     SourceRow,
     add_compare_columns,
     compare_values,
     dedupe_rows,
     predict_standalone,
-    standalone_blocking,
 )
 from amanat.linkage.evaluation import pairs_of
 from amanat.linkage.features import BLOCKING_RULES
+from amanat.linkage.file_blocking import NAME_RULES, STANDALONE_RULES, standalone_blocking
 from amanat.linkage.incremental import score_pair
 from amanat.linkage.model import TrainedModel
 from tests.linkage._shared import population
@@ -134,7 +132,7 @@ def test_blocked_pairs_listed_in_numpy_equal_splinks_blocking() -> None:
 
 
 def test_a_store_rule_over_the_pair_budget_is_narrowed_to_one_province(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from amanat.linkage import dedupe
+    from amanat.linkage import file_blocking
 
     rows = _rows()
     frame = batch_features([str(i) for i in range(len(rows))], [r.fields for r in rows])
@@ -145,8 +143,8 @@ def test_a_store_rule_over_the_pair_budget_is_narrowed_to_one_province(monkeypat
     keys = Counter(k for k in zip(frame["full_phon"], frame["father_phon"], strict=True)
                    if not any(v is pd.NA for v in k))
     assert within == sum(c * (c - 1) // 2 for c in keys.values()) > 0
-    monkeypatch.setattr(dedupe, "PAIRS_FLOOR", within - 1)  # nf alone just over the budget
-    monkeypatch.setattr(dedupe, "PAIRS_PER_ROW", 0)
+    monkeypatch.setattr(file_blocking, "PAIRS_FLOOR", within - 1)  # nf alone just over the budget
+    monkeypatch.setattr(file_blocking, "PAIRS_PER_ROW", 0)
     rules, notes = standalone_blocking(frame)
     by_name = {r.name: r for r in rules}
     assert "nf" not in by_name

@@ -8,21 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from amanat.linkage import dedupe
+from amanat.linkage import file_blocking
 from amanat.linkage.blocking import rule_pairs
 from amanat.linkage.dedupe import (
     MIN_TRAIN_ROWS,
-    NAME_RULES,
     SourceRow,
     _features,
     dedupe_files,
     dedupe_rows,
-    plan_standalone,
     predict_standalone,
     read_sources,
-    standalone_blocking,
     train_standalone,
 )
+from amanat.linkage.file_blocking import NAME_RULES, plan_standalone, standalone_blocking
 from amanat.linkage.model import PRIOR_TIERS, TrainedModel, bundled_model, prior_bounds
 from amanat.linkage.progress import Progress
 from bench.synth import generate_population
@@ -147,15 +145,15 @@ def test_a_name_rule_over_the_budget_is_narrowed_to_a_province(monkeypatch: pyte
     frame = _features(_names_list(), Progress(), [])
     latin = NAME_RULES[0]
     within = rule_pairs(frame, latin)
-    monkeypatch.setattr(dedupe, "PAIRS_FLOOR", within - 1)  # the romanised name alone just over the budget
-    monkeypatch.setattr(dedupe, "PAIRS_PER_ROW", 0)
+    monkeypatch.setattr(file_blocking, "PAIRS_FLOOR", within - 1)  # the romanised name alone just over the budget
+    monkeypatch.setattr(file_blocking, "PAIRS_PER_ROW", 0)
     rules, notes = standalone_blocking(frame)
     by_name = {r.name: r for r in rules}
     assert latin.name not in by_name
     assert by_name[f"{latin.name}_p"].columns == (*latin.columns, "province_pcode")
     assert 0 < rule_pairs(frame, by_name[f"{latin.name}_p"]) < within
     assert any(n.startswith("blocking on full_latin narrowed to one province") for n in notes), notes
-    monkeypatch.setattr(dedupe, "PAIRS_FLOOR", 0)  # nothing fits: every name rule is left out, and said
+    monkeypatch.setattr(file_blocking, "PAIRS_FLOOR", 0)  # nothing fits: every name rule is left out, and said
     rules, notes = standalone_blocking(frame)
     assert not {r.name for r in rules} & {r.name for r in NAME_RULES}
     assert sum(n.endswith("over the budget of 0") and "left out" in n for n in notes) >= len(NAME_RULES)
@@ -185,8 +183,8 @@ def test_the_warm_up_lists_give_candidates(tmp_path: Path) -> None:
 def test_own_name_rules_only_where_rows_lack_other_identity() -> None:
     # A list whose rows give a father's name, a date, an ID or a phone is blocked by the store's rules;
     # the own name alone is added for thin lists (the costly rules at a million rich records).
-    from amanat.linkage.dedupe import NAME_RULES, standalone_blocking
     from amanat.linkage.features import features_frame, features_from_fields
+    from amanat.linkage.file_blocking import NAME_RULES, standalone_blocking
 
     rich = features_frame(features_from_fields(str(i), {"full_name": f"Name {i % 40}", "date_of_birth": "1360",
                                                         "father_name": "Karim"}) for i in range(200))
