@@ -12,7 +12,7 @@ import copy
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +42,7 @@ from amanat.linkage.comparisons import (
     tf_columns,
 )
 from amanat.linkage.features import BLOCKING_RULES, BlockRule, to_arrow
+from amanat.linkage.prior import PRIOR_TIERS, prior_bounds, prior_estimate, prior_tier_count
 
 LinkType = Literal["dedupe_only", "link_only", "link_and_dedupe"]
 MODEL_FORMAT = "amanat-linkage-model"
@@ -344,40 +345,13 @@ def _round_params(settings_json: dict[str, Any], digits: int = 12) -> None:
                     level[key] = r(level[key])
 
 
-# Deterministic rules (few false positives) for the prior, and EM blocks that leave every
-# comparison trained by at least one round.
-PRIOR_RULES: tuple[tuple[str, ...], ...] = (
-    ("tazkira", "dob_year"),
-    ("passport",),
-    ("names_phon", "dob_day"),
-    ("full_phon", "father_phon", "grand_phon", "dob_year"),
-)
+# EM blocks that leave every comparison trained by at least one round.
 EM_RULES: tuple[tuple[str, ...], ...] = (
     ("full_phon", "father_phon", "names_phon"),
     # Pairs sharing a tazkira are nearly all one person: a block on names, dates or places
     # would be full of brothers and teach the model that a differing given name is common.
     ("tazkira",),
 )
-# The prior's rules, strongest first: a tier is used when the file supports one of its rules
-# (every column filled in PRIOR_SUPPORT of the rows) and its rules find a pair; else the next.
-# Lists often hold names alone (and a province), or names, fathers' names and phones: the
-# first tier then finds nothing, and a prior of 0 was log2(0) in predict. Each tier's last
-# figure: the most matching pairs per record its estimate is held to (prior_bounds). The
-# first tier's rules are precise (FEBRL3: 1.3 true pairs a record, allowed); the name tiers
-# count namesakes as well (names only, 5.3k synthetic records: 38k pairs share a romanised
-# name, 1.4k are one person), so theirs are held to one duplicate a record.
-PRIOR_TIERS: tuple[tuple[str, tuple[BlockRule, ...], float], ...] = (
-    ("IDs, full dates of birth or the paternal line",
-     tuple(BlockRule(f"p{i}", cols) for i, cols in enumerate(PRIOR_RULES)), 5.0),
-    ("own and father's names across scripts, or a shared phone and first name",
-     (BlockRule("pnf", ("full_latin", "father_latin")),
-      BlockRule("pph", ("phones", "full_first"), explode="phones")), 0.5),
-    ("own name across scripts within a province", (BlockRule("pnp", ("full_latin", "province_pcode")),), 0.5),
-    ("own name across scripts", (BlockRule("pn", ("full_latin",)),), 0.5),
-)
-PRIOR_SUPPORT = 0.2
-
-
 def train_model(
     df: pd.DataFrame,
     *,
@@ -494,40 +468,7 @@ def _set_prior(linker: Linker, observed: int, rows: int, recall: float) -> None:
     if observed > total * recall:
         raise ValueError(f"Deterministic matching rules led to more observed matches than is consistent with "
                          f"supplied recall. With these rules, recall must be at least {observed / total:,.2f}.")
-    linker._settings_obj._probability_two_random_records_match = _prior_estimate(observed, total, recall)
-
-
-def _prior_estimate(observed: float, total: float, recall: float) -> float:
-    """Splink's arithmetic: the pairs the deterministic rules find, over their recall, over every pair."""
-    return observed / recall / total
-
-
-def prior_bounds(rows: int, total: float, per_row: float) -> tuple[float, float]:
-    """The prior's sane range for ``rows`` records and ``total`` pairs: one matching pair in the
-    file at least, ``per_row`` a record at most, and never 0 or 1."""
-    if total <= 0:
-        return 0.5, 0.5
-    hi = min(0.5, max(1.0, per_row * rows) / total)
-    return min(1.0 / total, hi), hi
-
-
-def _supported(frame: pd.DataFrame, rule: BlockRule) -> bool:
-    return all(frame[c].notna().mean() >= PRIOR_SUPPORT for c in rule.columns)
-
-
-def prior_tier_count(frame: pd.DataFrame, count: Callable[[Sequence[BlockRule]], int]
-                     ) -> tuple[str, int, float]:
-    """The first of PRIOR_TIERS the frame supports whose rules find a pair (``count``: the
-    distinct pairs the rules make): its label, that count and its pairs per record at most;
-    the last supported tier's (count 0) when none finds one."""
-    chosen: tuple[str, int, float] | None = None
-    for label, rules, per_row in PRIOR_TIERS:
-        if not any(_supported(frame, r) for r in rules):
-            continue
-        chosen = label, count(rules), per_row
-        if chosen[1] > 0:
-            break
-    return chosen or ("no rule the file supports", 0, PRIOR_TIERS[-1][2])
+    linker._settings_obj._probability_two_random_records_match = prior_estimate(observed, total, recall)
 
 
 def _link_observed(linker: Linker, rules: Sequence[BlockRule], totals: list[float]) -> int:
@@ -612,7 +553,7 @@ def _train(linker: Linker, frame: pd.DataFrame, *, seed: int, prior_recall: floa
     # observed / recall over every pair, as Splink estimates it (tested equal), then clamped:
     # a tier that finds nothing (or, in a tiny file, nearly every pair) must not give 0 or 1.
     lo, hi = prior_bounds(len(frame), total, per_row)
-    estimate = _prior_estimate(min(observed, total * prior_recall), total, prior_recall) if total else hi
+    estimate = prior_estimate(min(observed, total * prior_recall), total, prior_recall) if total else hi
     prior = min(max(estimate, lo), hi)
     linker._settings_obj._probability_two_random_records_match = prior
     if tier != PRIOR_TIERS[0][0] or prior != estimate:

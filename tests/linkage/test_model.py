@@ -79,7 +79,8 @@ def test_prior_counted_in_numpy_equals_splinks_estimate() -> None:
 
     from amanat.linkage.blocking import union_pair_count
     from amanat.linkage.features import BlockRule
-    from amanat.linkage.model import PRIOR_RULES, _set_prior
+    from amanat.linkage.model import _set_prior
+    from amanat.linkage.prior import PRIOR_RULES
 
     specs = amanat_comparisons()
     tf_tables, tf_defaults = compute_tf_tables(frame(), tf_columns(specs))

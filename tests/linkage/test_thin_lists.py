@@ -21,7 +21,8 @@ from amanat.linkage.dedupe import (
     train_standalone,
 )
 from amanat.linkage.file_blocking import NAME_RULES, plan_standalone, standalone_blocking
-from amanat.linkage.model import PRIOR_TIERS, TrainedModel, bundled_model, prior_bounds
+from amanat.linkage.model import TrainedModel, bundled_model
+from amanat.linkage.prior import PRIOR_TIERS, prior_bounds
 from amanat.linkage.progress import Progress
 from bench.synth import generate_population
 
