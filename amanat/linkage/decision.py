@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from amanat.linkage.comparisons import value
+from amanat.linkage.features import phone_lists
 from amanat.linkage.incremental import Contribution, ScoredPair, _compile, _probability
 from amanat.linkage.own_names import father_son, own_name_relation, same_grandfather, spelt_alike, swapped
 
@@ -284,14 +285,6 @@ def decide_scored(scored: ScoredPair, left: Mapping[str, Any], right: Mapping[st
 
 
 # --- many pairs (batch dedupe and link run) -----------------------------------------------------------
-
-
-def phone_lists(frame: pd.DataFrame) -> pa.ListArray:
-    """The frame's phone lists as one Arrow list array (a row without phones: null)."""
-    if isinstance(frame["phones"].dtype, pd.ArrowDtype):
-        return pa.array(frame["phones"].array).cast(pa.list_(pa.string()))  # type: ignore[no-any-return]
-    return pa.array([v if isinstance(v, list | tuple | np.ndarray) else None  # type: ignore[no-any-return]
-                     for v in frame["phones"].to_numpy(dtype=object)], type=pa.list_(pa.string()))
 
 
 def phone_holders(frame: pd.DataFrame, lists: pa.ListArray | None = None) -> dict[str, int]:

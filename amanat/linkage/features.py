@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -330,3 +331,11 @@ def blocking_keys(features: Mapping[str, Any]) -> list[str]:
     for rule in BLOCKING_RULES:
         keys.extend(_key_values(features, rule))
     return keys
+
+
+def phone_lists(frame: pd.DataFrame) -> pa.ListArray:
+    """The frame's phone lists as one Arrow list array (a row without phones: null)."""
+    if isinstance(frame["phones"].dtype, pd.ArrowDtype):
+        return pa.array(frame["phones"].array).cast(pa.list_(pa.string()))  # type: ignore[no-any-return]
+    return pa.array([v if isinstance(v, list | tuple | np.ndarray) else None  # type: ignore[no-any-return]
+                     for v in frame["phones"].to_numpy(dtype=object)], type=pa.list_(pa.string()))

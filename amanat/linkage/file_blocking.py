@@ -14,8 +14,7 @@ import pyarrow.compute as pc
 
 from amanat.linkage.blocking import Codes, blocked_pairs, cap_rule, pair_counts
 from amanat.linkage.comparisons import compare_feature_names
-from amanat.linkage.decision import phone_lists
-from amanat.linkage.features import BLOCKING_RULES, BlockRule
+from amanat.linkage.features import BLOCKING_RULES, BlockRule, phone_lists
 from amanat.linkage.workers import default_jobs
 
 # Blocking for the standalone dedupe only, on top of features.BLOCKING_RULES. The store's
