@@ -8,7 +8,7 @@ Errors name a field and a message key, never the value, so they can be shown and
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -67,6 +67,10 @@ class ValidationResult:
 
 
 FileInfo = tuple[str, str, int]  # (file name, content type, size in bytes)
+# Checks the form cannot express, run over the clean answers of the form and of each repeat row: field name →
+# message key (e.g. normalize.date_checks.check_dates: a birth date in the future, a service that ends before it
+# began). The stage that knows the rule passes it in; this layer knows no dates.
+AnswerCheck = Callable[[Mapping[str, object]], Mapping[str, str]]
 
 _PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -78,6 +82,7 @@ def validate_submission(
     files: Mapping[str, FileInfo] | None = None,
     *,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    check_answers: AnswerCheck | None = None,
 ) -> ValidationResult:
     files = files or {}
     clean: dict[str, object] = {}
@@ -101,13 +106,25 @@ def validate_submission(
             for f in members:
                 _check(f, keys[f.name], values, files, row, row_errors, max_file_bytes)
             _fill_filter_parents(spec, members, row)
+            _run_check(check_answers, row, row_errors)
             errors.update({keys[name]: key for name, key in row_errors.items()})
             rows.append(row)
         clean[repeat.name] = rows
 
     _fill_filter_parents(spec, [f for f in spec.input_fields() if f.name not in in_repeat], clean)
     _check_filters(spec, clean, errors)
+    _run_check(check_answers, clean, errors)
     return ValidationResult(clean=clean, errors={k: str(v) for k, v in errors.items()})
+
+
+def _run_check(check: AnswerCheck | None, answers: dict[str, object], errors: dict[str, str]) -> None:
+    """A field already in error keeps its first message; one the check refuses leaves the clean answers."""
+    if check is None:
+        return
+    for name, key in check({k: v for k, v in answers.items() if k not in errors}).items():
+        if name in answers and name not in errors:
+            errors[name] = key
+            del answers[name]
 
 
 def _posted_rows(repeat: str, members: set[str], values: Mapping[str, object], files: Mapping[str, object],

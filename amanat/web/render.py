@@ -10,8 +10,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from amanat.web.deps import csrf_token
-from amanat.web.i18n import LANGUAGES, Language, from_accept_language, translations
+from amanat.web.deps import LANG_COOKIE, csrf_token
+from amanat.web.i18n import LANGUAGES, Language, from_accept_language, resolve_language, translations
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -24,10 +24,19 @@ def make_environment() -> Environment:
     return env
 
 
+def request_language(request: Request) -> Language:
+    """The language the reader chose: the route's (deps.language), else ``?lang=``, else the language cookie,
+    and only then the browser's. An error raised before the route ran (CSRF, a POST's validation) still
+    answers in the chosen language, not the browser's."""
+    lang: Language | None = getattr(request.state, "lang", None)
+    if lang is None:
+        lang = resolve_language(request.query_params.get("lang")) or resolve_language(request.cookies.get(LANG_COOKIE))
+    return lang or from_accept_language(request.headers.get("accept-language"))
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200,
            headers: dict[str, str] | None = None) -> HTMLResponse:
-    lang: Language = getattr(request.state, "lang", None) or from_accept_language(
-        request.headers.get("accept-language"))
+    lang = request_language(request)
     trans = translations(lang.code)
     ctx: dict[str, Any] = {
         "request": request,

@@ -12,16 +12,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from amanat.core.audit import Actor
-from amanat.errors import PayloadTooLarge
 from amanat.forms.spec import FormSpec
 from amanat.forms.validate import form_message, validate_submission
 from amanat.intake.parsed import ParsedSubmission, make_attachment
 from amanat.intake.service import Receipt, count_by_status, prepare_sealed, store_sealed
+from amanat.normalize.date_checks import check_dates
 from amanat.web.deps import DB, Lang, MaybeUser, parse_form
 from amanat.web.i18n import Language, translations
 from amanat.web.render import render
 
 router = APIRouter()
+# Posted by the intake form's language buttons (templates/intake/form.html): re-show the answers, store nothing.
+RELANG = "_relang"
+HAD_ERRORS = "_had_errors"  # the page showed errors: show them again in the new language
 # English message per error key; the catalogs translate them.
 ERROR_TEXT = {
     "required": "This answer is required.",
@@ -33,6 +36,10 @@ ERROR_TEXT = {
     "constraint": "This answer is not in the expected format.",
     "file_type": "This file type is not accepted: use a photo (JPEG, PNG, WebP, HEIC) or a PDF.",
     "file_too_large": "This file is too large.",
+    "date_unreadable": "This is not a date that exists. Write the year, or year/month/day, for example 1365/4/12.",
+    "date_in_future": "This date is in the future.",
+    "date_ends_before_start": "The end of service is before its start.",
+    "date_before_birth": "This date is before the date of birth.",
 }
 
 
@@ -64,7 +71,9 @@ def _current_form(request: Request) -> FormSpec:
 def _form_page(request: Request, spec: FormSpec, lang_code: str, values: dict[str, Any], errors: dict[str, str],
                status: int = 200) -> HTMLResponse:
     return render(request, "intake/form.html", {"spec": spec, "form_lang": lang_code, "values": values,
-                                                "errors": errors}, status=status)
+                                                "errors": errors,
+                                                "max_upload_bytes": request.app.state.settings.max_upload_bytes},
+                  status=status)
 
 
 @router.get("/intake", response_class=HTMLResponse)
@@ -80,7 +89,7 @@ async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLRe
     values: dict[str, str | list[str]] = {}
     uploads: dict[str, UploadFile] = {}
     for key, value in form.multi_items():
-        if key == "csrf_token":
+        if key in ("csrf_token", RELANG, HAD_ERRORS):
             continue
         if isinstance(value, UploadFile):
             if value.filename:
@@ -90,21 +99,28 @@ async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLRe
             values[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
         else:
             values[key] = value
+    shown = {k: v for k, v in values.items() if isinstance(v, str)}
+    if form.get(RELANG):
+        # The language was switched on a filled-in form: the same answers again in the new language, from this
+        # post only (nothing is kept on the server); the errors again only if the page showed them.
+        errors = validate_submission(spec, values, check_answers=check_dates).errors if form.get(HAD_ERRORS) else {}
+        return _form_page(request, spec, lang.form_lang, shown, translate_errors(spec, errors, lang))
     file_meta: dict[str, tuple[str, str, int]] = {}
     contents: dict[str, bytes] = {}
+    too_large = False
     for key, upload in uploads.items():
         data = await upload.read()
-        if len(data) > settings.max_upload_bytes:
-            raise PayloadTooLarge(f"{key}: the file is larger than {settings.max_upload_bytes // (1024 * 1024)} MiB.",
-                                  field=key)
         att = make_attachment(upload.filename or key, data)
         file_meta[key] = (att.name, att.content_type, len(data))
+        if len(data) > settings.max_upload_bytes:
+            too_large = True  # refused below, next to its field, with every typed answer kept
+            continue
         contents[key] = data
-    result = validate_submission(spec, values, file_meta, max_file_bytes=settings.max_upload_bytes)
+    result = validate_submission(spec, values, file_meta, max_file_bytes=settings.max_upload_bytes,
+                                 check_answers=check_dates)
     if result.errors:
-        shown = {k: v for k, v in values.items() if isinstance(v, str)}
         return _form_page(request, spec, lang.form_lang, shown, translate_errors(spec, result.errors, lang),
-                          status=422)
+                          status=413 if too_large else 422)
     attachments = []
     attachment_fields = []
     for key, data in contents.items():
