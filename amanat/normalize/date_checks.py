@@ -13,7 +13,7 @@ from enum import StrEnum
 from amanat.errors import AmanatError
 from amanat.normalize.dates import DateNorm, parse_date
 
-__all__ = ["DATE_FIELDS", "DateProblem", "check_dates", "date_span", "order_problems"]
+__all__ = ["DATE_FIELDS", "ISSUE_REASONS", "DateProblem", "check_dates", "date_span", "order_problems"]
 
 
 class DateProblem(StrEnum):
@@ -22,6 +22,13 @@ class DateProblem(StrEnum):
     ENDS_BEFORE_START = "date_ends_before_start"
     BEFORE_BIRTH = "date_before_birth"
 
+
+# How a stored record's issues name them (normalize/record.py); the web shows them in the reader's language.
+ISSUE_REASONS = {
+    DateProblem.IN_FUTURE: "date: in the future",
+    DateProblem.ENDS_BEFORE_START: "date: the end of service is before its start",
+    DateProblem.BEFORE_BIRTH: "date: before the date of birth",
+}
 
 # The form's canonical date answers (and a family member's, inside the family repeat).
 DATE_FIELDS = ("date_of_birth", "service_start", "service_end", "refuge_entry_date", "member_date_of_birth")

@@ -10,12 +10,14 @@ One field reads another: a father's name written into the full name ("… s/o Ab
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TypeVar
 
 from amanat.errors import AmanatError
+from amanat.normalize.date_checks import ISSUE_REASONS, order_problems
 from amanat.normalize.dates import DateNorm
 from amanat.normalize.dates import _parse as _date
 from amanat.normalize.ids import IdNorm, paper_tazkira
@@ -346,13 +348,20 @@ def _normalize(fields: Mapping[str, object], issues: list[tuple[str, str]]) -> N
     branch_hit = lookup_unit(branch_raw) if branch_raw else None
     service = (branch_hit.service if branch_hit else None) or (unit_hit.service if unit_hit else None)
 
+    dates = {name: date_part(name, text(name), issues)
+             for name in ("date_of_birth", "refuge_entry_date", "service_start", "service_end")}
+    # Dates that read but cannot be true (a birth in 2035, a service that ends before it began) are kept and
+    # flagged: an import is not refused for them, as the web form is.
+    known = {name: d for name, d in dates.items() if d is not None}
+    for name, problem in order_problems(known, dt.datetime.now(dt.UTC).date()).items():
+        issues.append((name, ISSUE_REASONS[problem]))
     return NormalizedRecord(
-        names=names, dob=date_part("date_of_birth", text("date_of_birth"), issues), gender=gender,
+        names=names, dob=dates["date_of_birth"], gender=gender,
         tazkira=tazkira, passport=passport, phones=phones, province_pcode=province, district_pcode=district,
         birth_pcode=birth, country_iso2=country,
-        refuge_entry=date_part("refuge_entry_date", text("refuge_entry_date"), issues),
-        service_start=date_part("service_start", text("service_start"), issues),
-        service_end=date_part("service_end", text("service_end"), issues),
+        refuge_entry=dates["refuge_entry_date"],
+        service_start=dates["service_start"],
+        service_end=dates["service_end"],
         rank_code=rank_hit.code if rank_hit else None,
         unit_code=unit_hit.code if unit_hit else None, service_code=service, issues=tuple(issues),
     )

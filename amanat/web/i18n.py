@@ -7,13 +7,19 @@ build step and no binary file to keep in step with its source.
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+
+if TYPE_CHECKING:
+    from amanat.forms.spec import FormSpec
 
 CATALOGS = Path(__file__).resolve().parent.parent / "i18n"
 DEFAULT = "en"
@@ -73,3 +79,73 @@ def translations(code: str) -> NullTranslations:
     if code != DEFAULT:
         trans.add_fallback(translations(DEFAULT))
     return trans
+
+
+def N_(message: str) -> str:  # gettext's name: marks a message for extraction; translated where shown
+    return message
+
+
+# The review chart's comparisons (linkage/comparisons.py) and its first bar, as the reader reads them.
+COMPARISON_NAMES: dict[str, str] = {
+    "prior": N_("Before comparing"), "full_name": N_("Names"), "paternal": N_("Father and grandfather"),
+    "family_name": N_("Family name"), "dob": N_("Date of birth"), "origin": N_("Home province and district"),
+    "birthplace": N_("Place of birth"), "tazkira": N_("Tazkira"), "passport": N_("Passport"),
+    "phones": N_("Phone numbers"), "gender": N_("Gender"), "rank": N_("Rank"), "unit": N_("Unit"),
+    "service": N_("Service"),
+}
+
+
+def comparison_name(name: str, gettext: Callable[[str], str]) -> str:
+    return gettext(COMPARISON_NAMES[name]) if name in COMPARISON_NAMES else gettext(name)
+
+
+def choice_labels(spec: FormSpec, form_lang: str) -> dict[str, dict[str, str]]:
+    """Field → answer code → its label in the form's language: ``male`` → نارینه, ``AF03`` → the province."""
+    return {f.name: {c.name: c.label_in(form_lang) for c in f.choices} for f in spec.fields() if f.is_select}
+
+
+def answer_text(labels: Mapping[str, Mapping[str, str]], field: str, value: object) -> str:
+    """An answer as the reader should see it: a choice by its label (each of a select_multiple's), else as
+    written."""
+    choices = labels.get(field)
+    if value is None:
+        return ""
+    if choices:
+        items = value if isinstance(value, list | tuple) else str(value).split() if " " in str(value) else [value]
+        return "، ".join(choices.get(str(v), str(v)) for v in items)
+    return str(value)
+
+
+# Why a value could not be normalised (normalize/*: English, "field: reason"), in the reader's language. The
+# first pattern that matches the reason gives the message; unknown reasons are shown as written.
+_ISSUES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^date: in the future"), N_("This date is in the future.")),
+    (re.compile(r"^date: the end of service is before its start"), N_("The end of service is before its start.")),
+    (re.compile(r"^date: before the date of birth"), N_("This date is before the date of birth.")),
+    (re.compile(r"^date: "), N_("This date could not be read: it does not exist or is not written as a date.")),
+    (re.compile(r"^(gender|country): not recognised"), N_("Not one of the answers this field accepts.")),
+    (re.compile(r"^(province|district): not found"), N_("Not found in the list of places.")),
+    (re.compile(r"^father_name: differs"), N_("Differs from the father's name written in the full name.")),
+    (re.compile(r"^passport: the number differs from the one in the MRZ"),
+     N_("The passport number differs from the one in the MRZ.")),
+    (re.compile(r"^passport: "), N_("The passport number is not in a known format.")),
+    (re.compile(r"^mrz: .*check digit"), N_("A check digit of the passport's MRZ is wrong.")),
+    (re.compile(r"^mrz: "), N_("The passport's MRZ could not be read.")),
+    (re.compile(r"^tazkira: read as paper tazkira"), N_("Read as a paper tazkira's volume, page and record.")),
+    (re.compile(r"^tazkira: "), N_("The tazkira number is not in a known format.")),
+    (re.compile(r"^phone: also a valid number in (?P<others>[^;]+); read as (?P<region>\w+)"),
+     N_("Also a valid number in another country (%(others)s); read as %(region)s.")),
+    (re.compile(r"^phone: dropped a 0"), N_("A 0 written after the country code was left out.")),
+    (re.compile(r"^phone: "), N_("The phone number could not be read.")),
+    (re.compile(r"^\w+: expected text"), N_("Expected text.")),
+    (re.compile(r"^record: "), N_("The record could not be read.")),
+]
+
+
+def issue_text(reason: str, gettext: Callable[[str], str]) -> str | None:
+    """A normalisation reason in the reader's language, or None where it is not known (show it as written)."""
+    for pattern, message in _ISSUES:
+        m = pattern.match(reason)
+        if m:
+            return gettext(message) % m.groupdict() if m.groupdict() else gettext(message)
+    return None

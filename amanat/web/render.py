@@ -9,9 +9,19 @@ from babel.dates import format_datetime
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from amanat.web.deps import LANG_COOKIE, csrf_token
-from amanat.web.i18n import LANGUAGES, Language, from_accept_language, resolve_language, translations
+from amanat.web.i18n import (
+    LANGUAGES,
+    Language,
+    answer_text,
+    comparison_name,
+    from_accept_language,
+    issue_text,
+    resolve_language,
+    translations,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -21,6 +31,9 @@ def make_environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["dt"] = lambda value, locale="en": format_datetime(value, "yyyy-MM-dd HH:mm", locale=locale) \
         if value else ""
+    # Numbers, phones, case numbers and receipts read left to right inside right-to-left text: isolated, so
+    # "+92 301 5550123" never shows as "5550123 301 92+".
+    env.filters["ltr"] = lambda value: Markup('<bdi dir="ltr">%s</bdi>') % ("" if value is None else value)
     return env
 
 
@@ -48,6 +61,9 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "user": getattr(request.state, "user", None),
         "org_name": request.app.state.org_name,
         "path": request.url.path,
+        "answer": answer_text,  # answer(choices, field, value): a choice code shown as its label
+        "comparison": lambda name: comparison_name(name, trans.gettext),
+        "issue": lambda reason: issue_text(reason, trans.gettext),
     }
     ctx.update(context or {})
     html = request.app.state.templates.get_template(template).render(ctx)

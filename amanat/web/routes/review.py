@@ -16,6 +16,7 @@ from amanat.linkage.service import active_model
 from amanat.records import service as records
 from amanat.review import service as review
 from amanat.web.deps import DB, Lang, require
+from amanat.web.i18n import choice_labels
 from amanat.web.render import render
 
 router = APIRouter()
@@ -66,7 +67,10 @@ def open_pair(request: Request, db: DB, lang: Lang, user: Reviewer, pair_id: str
     prior = math.log2(model_prior / (1 - model_prior))
     relation = view.reasons[0] if view.reasons and view.reasons[0] in review.RELATIONS else None
     return render(request, "review/pair.html", {"pair": view, "labels": labels, "fields": review.COMPARE_FIELDS,
-                                                "chart": waterfall(prior, view.contributions), "relation": relation})
+                                                "chart": waterfall(prior, view.contributions), "relation": relation,
+                                                "choices": choice_labels(spec, lang.form_lang),
+                                                "ltr_fields": {f.name for f in spec.fields()
+                                                               if f.text_direction == "ltr"}})
 
 
 @router.post("/review/{pair_id}/decide")

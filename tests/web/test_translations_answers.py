@@ -1,0 +1,86 @@
+"""Answers shown as their labels, numbers isolated in right-to-left text, the compare chart's labels and the
+normalisation notes in the reader's language; dates that cannot be true flagged on a stored record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+
+from amanat.jobs.pipeline import drain
+from amanat.linkage.models import MatchPair
+from amanat.normalize.record import normalize_record
+from amanat.web.i18n import COMPARISON_NAMES, answer_text, issue_text, translations
+from tests.conftest import csrf, login
+from tests.web.test_intake_flow import form, submit
+from tests.web.test_review import PROBABLE
+
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+
+
+def test_review_page_in_dari_labels_answers_isolates_phones_and_translates_the_chart(client, database) -> None:
+    assert submit(client, form(phone="+92 301 5550123")).status_code == 201
+    assert submit(client, form(**PROBABLE), lang="en").status_code == 201
+    drain(database)
+    with database.reading() as db:
+        pair = db.scalars(select(MatchPair)).one()
+    login(client, "caseworker")
+    client.cookies.set("amanat_lang", "fa_AF")
+    page = client.post(f"/review/{pair.id}/open", data={"csrf_token": csrf(client)}).text
+    assert '<bdi dir="ltr">+92 301 5550123</bdi>' in page
+    # answers by their Dari labels, never their codes
+    cells = re.findall(r"<td><bdi[^>]*>([^<]*)</bdi></td>", page)
+    assert not {"male", "ana", "AF01"} & set(cells)
+    assert "اردوی ملی" in page or any("اردو" in c for c in cells)
+    # the chart's labels are Dari words, not `prior`, `full_name`, `dob`
+    labels = re.findall(r'<text x="\d+" y="\d+" direction="rtl" text-anchor="start"[^>]*>([^<]*)</text>', page)
+    assert labels and all(ARABIC.search(label) for label in labels), labels
+    assert not {"prior", "full_name", "dob", "tazkira", "phones"} & set(labels)
+
+
+def test_every_comparison_has_a_name_in_dari_and_pashto() -> None:
+    from amanat.linkage.comparisons import amanat_comparisons
+
+    names = {"prior", *(spec.name for spec in amanat_comparisons())}
+    assert names <= COMPARISON_NAMES.keys(), names - COMPARISON_NAMES.keys()
+    for code in ("fa_AF", "ps_AF"):
+        gettext = translations(code).gettext
+        assert all(ARABIC.search(gettext(COMPARISON_NAMES[n])) for n in names)
+
+
+def test_answer_text_gives_labels() -> None:
+    choices = {"gender": {"male": "نارینه"}, "province": {"AF03": "پروان"}, "langs": {"ps": "پښتو", "prs": "دری"}}
+    assert answer_text(choices, "gender", "male") == "نارینه"
+    assert answer_text(choices, "province", "AF03") == "پروان"
+    assert answer_text(choices, "langs", ["ps", "prs"]) == "پښتو، دری"
+    assert answer_text(choices, "full_name", "احمد") == "احمد"
+
+
+def test_impossible_dates_of_an_import_are_flagged_and_read_in_the_readers_language() -> None:
+    record = normalize_record({"full_name": "احمد", "date_of_birth": "2035", "service_start": "1395",
+                               "service_end": "1390"})
+    issues = dict(record.issues)
+    assert set(issues) == {"date_of_birth", "service_end"}
+    for code, expected in (("ps_AF", "دا نېټه په راتلونکي کې ده."), ("fa_AF", "این تاریخ در آینده است.")):
+        assert issue_text(issues["date_of_birth"], translations(code).gettext) == expected
+    unreadable = dict(normalize_record({"date_of_birth": "1365/13/40"}).issues)["date_of_birth"]
+    assert ARABIC.search(issue_text(unreadable, translations("ps_AF").gettext) or "")
+    assert dt.date.today().year < 2035  # the flag above is about the future
+
+
+def test_every_normalisation_reason_has_words_in_dari_and_pashto() -> None:
+    reasons = [
+        "date: month 13 does not exist", "gender: not recognised", "province: not found in the gazetteer",
+        "father_name: differs from the father's name written in the full name",
+        "passport: the number differs from the one in the MRZ", "passport: contains no digits",
+        "mrz: the date of birth check digit is wrong", "mrz: the name field is malformed",
+        "tazkira: read as paper tazkira volume/page/record", "tazkira: no digits",
+        "phone: also a valid number in PK; read as AF", "phone: dropped a 0 written after the country code",
+        "phone: no digits", "rank: expected text", "record: normalisation failed unexpectedly",
+    ]
+    for code in ("fa_AF", "ps_AF"):
+        gettext = translations(code).gettext
+        for reason in reasons:
+            text = issue_text(reason, gettext)
+            assert text and ARABIC.search(text) and not re.search(r"[a-z]{3,}", text), (code, reason, text)
