@@ -1,47 +1,34 @@
-"""init, db, users, audit, keys."""
+"""init, db, users, audit, keys: the organisation's set-up and its staff."""
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from amanat.cli.main import (
-    app,
-    audit_app,
-    console,
-    db_app,
-    friendly,
-    keys_app,
-    progress,
-    read_passphrase,
-    settings_of,
-    users_app,
-)
+from amanat.cli.base import CLI, console, friendly, progress, settings_of
+from amanat.cli.organisation import keystore_of, open_organisation, read_passphrase
 from amanat.config import Settings
 from amanat.core import crypto
-from amanat.core.audit import Actor, count_events, record_event, verify_chain
+from amanat.core.audit import count_events, record_event, verify_chain
 from amanat.core.db import Database, open_database
 from amanat.core.keystore import load_keystore, save_keystore, store_rotated_key
 from amanat.errors import AmanatError, Conflict
 
-CLI = Actor("system:cli")
+users_app = typer.Typer(help="Manage staff accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="Read and verify the audit log.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="The organisation's keys.", no_args_is_help=True)
 
 
-def open_unlocked(settings: Settings) -> Database:
-    database = open_database(settings)
-    with database.reading() as db:
-        keystore = load_keystore(db)
-    if keystore is None:
-        raise AmanatError("This database has no keys yet: run `amanat init` first.", code="not_initialised")
-    database.keys.set(crypto.unlock(keystore, read_passphrase(settings)))
-    return database
-
-
-def initialise(settings: Settings, organisation: str, passphrase: str) -> Database:
-    """Create the schema and the organisation's keys (refuses to overwrite existing keys)."""
+def initialise(settings: Settings, organisation: str, passphrase: str,
+               admin: tuple[str, str] | None = None) -> Database:
+    """Create the schema and the organisation's keys (refuses to overwrite existing keys), and the admin user
+    (username, password) when given, in the same transaction: a refused password leaves nothing behind."""
     from amanat.core import migrate  # alembic: only for the commands that migrate
 
     database = open_database(settings)
@@ -54,26 +41,44 @@ def initialise(settings: Settings, organisation: str, passphrase: str) -> Databa
         save_keystore(db, keystore, organisation)
         database.keys.set(crypto.unlock(keystore, passphrase))
         record_event(db, CLI, "keys:create", "organisation", None, keys=len(keystore.keys))
+        if admin is not None:
+            _accounts(settings).create_user(db, CLI, username=admin[0], password=admin[1], role="admin")
     return database
 
 
-@app.command()
+def new_password(prompt: str) -> str:
+    """A new user's password: AMANAT_NEW_PASSWORD for unattended set-up, else asked twice on a terminal."""
+    env = os.environ.get("AMANAT_NEW_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise AmanatError("No password for the new user: set AMANAT_NEW_PASSWORD for unattended use.",
+                          code="password_missing")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
+def _accounts(settings: Settings):  # type: ignore[no-untyped-def]
+    from amanat.accounts.service import Accounts
+
+    return Accounts(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+
+
 @friendly
 def init(ctx: typer.Context,
          organisation: Annotated[str, typer.Option(help="The organisation's name.")] = "Amanat",
          admin: Annotated[str | None, typer.Option(help="Also create this admin user.")] = None) -> None:
-    """Create the database and the organisation's keys, protected by a passphrase."""
+    """Create the database and the organisation's keys, protected by a passphrase.
+
+    The passphrase is AMANAT_PASSPHRASE, else asked; --admin also creates an admin user, whose password is
+    AMANAT_NEW_PASSWORD, else asked (so `init --admin NAME` can run unattended)."""
     settings = settings_of(ctx)
     passphrase = read_passphrase(settings, confirm=True)
     if len(passphrase) < 12 and settings.environment == "production":
         raise AmanatError("The passphrase must have at least 12 characters.", code="passphrase_weak")
-    database = initialise(settings, organisation, passphrase)
+    user = (admin, new_password(f"Password for {admin}")) if admin else None
+    initialise(settings, organisation, passphrase, admin=user)
     if admin:
-        from amanat.accounts.service import Accounts
-
-        password = typer.prompt(f"Password for {admin}", hide_input=True, confirmation_prompt=True)
-        with database.transaction() as db:
-            Accounts().create_user(db, CLI, username=admin, password=password, role="admin")
+        console.print(f"[green]Added[/green] {admin} (admin)")
     console.print(f"[green]Initialised[/green] {organisation} at {settings.effective_database_url.split('?')[0]}")
 
 
@@ -96,16 +101,11 @@ def users_add(ctx: typer.Context, username: str,
               display_name: Annotated[str, typer.Option(help="Name shown to colleagues.")] = "",
               totp: Annotated[bool, typer.Option(help="Require an authenticator code at sign-in.")] = False) -> None:
     """Add a staff user (the password is asked for, or read from AMANAT_NEW_PASSWORD)."""
-    import os
-
-    from amanat.accounts.service import Accounts
-
     settings = settings_of(ctx)
-    password = os.environ.get("AMANAT_NEW_PASSWORD") or typer.prompt("Password", hide_input=True,
-                                                                      confirmation_prompt=True)
-    database = open_unlocked(settings)
+    database = open_organisation(settings)
+    password = new_password("Password")
     with database.transaction() as db:
-        user, uri = Accounts(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib).create_user(
+        user, uri = _accounts(settings).create_user(
             db, CLI, username=username, password=password, role=role, display_name=display_name, totp=totp)
     console.print(f"[green]Added[/green] {user.username} ({user.role})")
     if uri:
@@ -118,7 +118,7 @@ def users_list(ctx: typer.Context) -> None:
     """List staff users and their roles."""
     from amanat.accounts.service import Accounts
 
-    database = open_unlocked(settings_of(ctx))
+    database = open_organisation(settings_of(ctx))
     with database.reading() as db:
         rows = Accounts(time_cost=1, memory_kib=8).list_users(db)
     table = Table("username", "role", "2FA", "state")
@@ -133,7 +133,7 @@ def users_disable(ctx: typer.Context, username: str) -> None:
     """Disable a user and end their sessions."""
     from amanat.accounts.service import Accounts
 
-    database = open_unlocked(settings_of(ctx))
+    database = open_organisation(settings_of(ctx))
     with database.transaction() as db:
         Accounts(time_cost=1, memory_kib=8).set_disabled(db, CLI, username, True)
     console.print(f"[green]Disabled[/green] {username}")
@@ -143,7 +143,7 @@ def users_disable(ctx: typer.Context, username: str) -> None:
 @friendly
 def audit_verify(ctx: typer.Context) -> None:
     """Recompute the audit log's hash chain; exit 1 naming the first broken link."""
-    database = open_database(settings_of(ctx))
+    database = open_organisation(settings_of(ctx), keys="none")
     with database.reading() as db:
         total = count_events(db)
         with progress() as bar:
@@ -162,13 +162,10 @@ def audit_verify(ctx: typer.Context) -> None:
 def keys_rotate(ctx: typer.Context) -> None:
     """Make a new field-encryption key active; older keys stay to read existing data."""
     settings = settings_of(ctx)
-    database = open_database(settings)
+    database = open_organisation(settings, keys="none")
     passphrase = read_passphrase(settings)
     with database.transaction() as db:
-        keystore = load_keystore(db)
-        if keystore is None:
-            raise AmanatError("This database has no keys yet: run `amanat init` first.", code="not_initialised")
-        new, retired = crypto.rotate_field_key(keystore, passphrase)
+        new, retired = crypto.rotate_field_key(keystore_of(db), passphrase)
         store_rotated_key(db, new, retired)
         record_event(db, CLI, "keys:rotate", "key", new.key_id, retired=[k.key_id for k in retired])
     console.print(f"[green]Active field key is now[/green] {new.key_id}")
@@ -178,11 +175,5 @@ def keys_rotate(ctx: typer.Context) -> None:
 @friendly
 def keys_odk_public(ctx: typer.Context) -> None:
     """Print the base64 RSA public key that goes into encrypted ODK forms."""
-    settings = settings_of(ctx)
-    database = open_database(settings)
-    with database.reading() as db:
-        keystore = load_keystore(db)
-    if keystore is None:
-        raise AmanatError("This database has no keys yet: run `amanat init` first.", code="not_initialised")
-    database.keys.set(crypto.public_ring(keystore))
+    database = open_organisation(settings_of(ctx), keys="public")
     typer.echo(database.keys.odk_public_key_b64())

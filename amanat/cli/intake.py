@@ -16,16 +16,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from amanat.cli.admin import CLI
-from amanat.cli.main import console, friendly, progress, settings_of
-from amanat.config import Settings
-from amanat.core.crypto import public_ring
-from amanat.core.db import Database, open_database
-from amanat.core.keystore import load_keystore
+from amanat.cli.base import CLI, console, friendly, progress, settings_of
+from amanat.cli.organisation import open_organisation
 from amanat.errors import AmanatError
 from amanat.intake.errors import IntakeError
 
 if TYPE_CHECKING:  # the importers (pyxform, openpyxl) load when a command runs, not on every `amanat`
+    from amanat.core.db import Database
     from amanat.intake.imports import ImportResult
 
 intake_app = typer.Typer(help="Import WhatsApp chat exports and CSV/XLSX tables (Kobo, ODK Central, lists).",
@@ -35,17 +32,6 @@ out = Console()  # previews go to stdout; progress and errors to stderr
 ExistingFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, resolve_path=True)]
 Preview = Annotated[bool, typer.Option("--preview", help="Show what would be imported and why messages or rows "
                                                          "are left out; store nothing (needs no keys).")]
-
-
-def open_sealing(settings: Settings) -> Database:
-    """The database with the public key only: enough to seal, nothing can be opened."""
-    database = open_database(settings)
-    with database.reading() as db:
-        keystore = load_keystore(db)
-    if keystore is None:
-        raise AmanatError("This database has no keys yet: run `amanat init` first.", code="not_initialised")
-    database.keys.set(public_ring(keystore))
-    return database
 
 
 def _read(path: Path) -> bytes:
@@ -89,10 +75,26 @@ def _print_preview(result: ImportResult) -> None:
         out.print(f"… and {len(result.errors) - 50} more row errors.")
 
 
-def _done(result: ImportResult) -> None:
+def _done(database: Database, result: ImportResult) -> None:
+    """What was stored, and how long the worker will take: "N queued; the worker will take about T"."""
+    from amanat.intake.throughput import backlog, duration_words
+
     console.print(f"[green]Sealed[/green] {result.submissions} submissions ({result.attachments} attachments) "
-                  f"from {escape(result.file_name)} as batch {result.batch_id}; {len(result.skipped)} skipped. "
-                  "The worker opens them next.")
+                  f"from {escape(result.file_name)} as batch {result.batch_id}; {len(result.skipped)} skipped.")
+    with database.reading() as db:
+        queue = backlog(db)
+    if queue.seconds is not None and queue.rate is not None:
+        console.print(f"{result.submissions:,} queued; the worker will take about {duration_words(queue.seconds)} "
+                      f"({queue.waiting:,} waiting in all, at its recent {queue.rate:,.0f} per second).")
+    else:
+        console.print(f"{result.submissions:,} queued; the worker has not yet processed enough to measure its "
+                      f"rate, so how long it will take is not known ({queue.waiting:,} waiting in all; it runs "
+                      "inside `amanat serve`, or as `amanat worker`).")
+
+
+def _nothing_new(result: ImportResult, what: str) -> None:
+    console.print(f"Nothing new: all {len(result.skipped)} {what} of {escape(result.file_name)} were already "
+                  "received (same instance ID).")
 
 
 @intake_app.command("whatsapp")
@@ -111,21 +113,27 @@ def whatsapp(ctx: typer.Context, export: ExistingFile,
             doc = whatsapp_preview_document(data, file_name=export.name, intermediary=intermediary)
             typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         else:
-            _print_preview(preview_whatsapp(data, file_name=export.name, intermediary=intermediary))
+            with progress() as bar:
+                bar.add_task("Reading the chat", total=None)
+                result = preview_whatsapp(data, file_name=export.name, intermediary=intermediary)
+            _print_preview(result)
         return
     if as_json:
         raise AmanatError("--json goes with --preview.", code="usage")
-    database = open_sealing(settings_of(ctx))
+    database = open_organisation(settings_of(ctx), keys="public")
     with progress() as bar:
-        task = bar.add_task("Sealing submissions", total=None)
+        task = bar.add_task("Reading the chat", total=None)
+
+        def tick(done: int, total: int | None) -> None:
+            bar.update(task, description="Sealing submissions", completed=done, total=total)
+
         with database.transaction() as db:
             result = import_whatsapp(db, database.keys, data, file_name=export.name, intermediary=intermediary,
-                                     actor=CLI, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                       total=total))
+                                     actor=CLI, progress=tick)
             if result.submissions == 0:
                 raise IntakeError("no typed forms found in the chat; nothing stored (see --preview)",
                                   source=result.file_name)
-    _done(result)
+    _done(database, result)
 
 
 @intake_app.command("table")
@@ -136,10 +144,12 @@ def table(ctx: typer.Context, file: ExistingFile,
               help="column → field mapping (CSV with two columns, JSON or YAML); unnamed columns are matched by "
                    "XLSForm name or label in English, Dari or Pashto.")] = None,
           preview: Preview = False) -> None:
-    """Import a CSV or XLSX table (Kobo or ODK Central export, or a list kept by hand): one submission per row."""
+    """Import a CSV, XLSX or XLS table (Kobo or ODK Central export, or a list kept by hand): one submission per
+    row."""
     from amanat.intake.imports import import_table, preview_table
     from amanat.intake.tables import load_mapping
     columns = load_mapping(mapping) if mapping else None
+    database = None if preview else open_organisation(settings_of(ctx), keys="public")
     try:
         stream = file.open("rb")
     except OSError as exc:
@@ -150,10 +160,9 @@ def table(ctx: typer.Context, file: ExistingFile,
         def tick(done: int, total: int | None) -> None:
             bar.update(task, completed=done, total=max(total, done) if total else None)
 
-        if preview:
+        if database is None:
             result = preview_table(stream, file_name=file.name, mapping=columns, progress=tick)
         else:
-            database = open_sealing(settings_of(ctx))
             with database.transaction() as db:
                 result = import_table(db, database.keys, stream, file_name=file.name, mapping=columns, actor=CLI,
                                       progress=tick)
@@ -161,18 +170,17 @@ def table(ctx: typer.Context, file: ExistingFile,
                     raise IntakeError("no row holds a value in a matched column; nothing stored (see --preview)",
                                       source=result.file_name)
         bar.update(task, completed=result.submissions, total=result.submissions)
-    if preview:
+    if database is None:
         _print_preview(result)
         if result.errors:
             raise typer.Exit(1)
+        return
+    for line in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+    if result.submissions == 0:
+        _nothing_new(result, "rows")
     else:
-        for line in result.warnings:
-            console.print(f"[yellow]warning:[/yellow] {escape(line)}")
-        if result.submissions == 0:
-            console.print(f"Nothing new: all {len(result.skipped)} rows of {escape(result.file_name)} were already "
-                          "received (same instance ID).")
-        else:
-            _done(result)
+        _done(database, result)
 
 
 @intake_app.command("odk")
@@ -182,14 +190,13 @@ def odk(ctx: typer.Context, export: ExistingFile) -> None:
     encrypted, each as the OpenRosa server would receive it."""
     from amanat.intake.imports import import_odk_zip
     data = _read(export)
-    database = open_sealing(settings_of(ctx))
+    database = open_organisation(settings_of(ctx), keys="public")
     with database.transaction() as db:
         result = import_odk_zip(db, database.keys, data, file_name=export.name, actor=CLI)
     if result.submissions == 0:
-        console.print(f"Nothing new: all {len(result.skipped)} instances of {escape(result.file_name)} were already "
-                      "received (same instance ID).")
+        _nothing_new(result, "instances")
     else:
-        _done(result)
+        _done(database, result)
 
 
-__all__ = ["intake_app", "open_sealing"]
+__all__ = ["intake_app"]

@@ -6,12 +6,10 @@ from typing import Annotated
 
 import typer
 
-from amanat.cli.admin import open_unlocked
-from amanat.cli.main import console, friendly, progress, settings_of
-from amanat.core.audit import Actor
+from amanat.cli.base import CLI, console, friendly, progress, settings_of
+from amanat.cli.organisation import open_organisation
 
 link_app = typer.Typer(help="Find people who arrived more than once.", no_args_is_help=True)
-CLI = Actor("system:cli")
 
 
 @link_app.command("run")
@@ -21,7 +19,7 @@ def link_run(ctx: typer.Context) -> None:
     components); pairs between the thresholds go to the review queue, weak clusters are counted."""
     from amanat.linkage.service import run_batch
 
-    database = open_unlocked(settings_of(ctx))
+    database = open_organisation(settings_of(ctx))
     with progress() as bar, database.transaction() as db:
         tasks: dict[str, int] = {}
 
@@ -44,7 +42,7 @@ def link_train(ctx: typer.Context, seed: Annotated[int, typer.Option(help="Rando
     """Train a new model on everyone known (unsupervised: EM, u by random sampling) and make it active."""
     from amanat.linkage.service import train
 
-    database = open_unlocked(settings_of(ctx))
+    database = open_organisation(settings_of(ctx))
     with progress() as bar, database.transaction() as db:
         task = bar.add_task("Normalising records", total=None)
         model = train(db, CLI, seed=seed, progress=lambda i, n: bar.update(task, completed=i, total=n))
@@ -59,7 +57,7 @@ def link_audit_merges(ctx: typer.Context) -> None:
     from amanat.linkage.merge_audit import audit_merges
     from amanat.linkage.service import active_model
 
-    database = open_unlocked(settings_of(ctx))
+    database = open_organisation(settings_of(ctx))
     with database.transaction() as db:
         concerns = audit_merges(db, CLI, active_model(db))
     if not concerns:
@@ -80,7 +78,7 @@ def link_unmerge(ctx: typer.Context, merge_id: Annotated[str, typer.Argument(hel
     from amanat.cases import service as cases
     from amanat.records.service import unmerge
 
-    database = open_unlocked(settings_of(ctx))
+    database = open_organisation(settings_of(ctx))
     with database.transaction() as db:
         restored, into = unmerge(db, CLI, merge_id)
         case = cases.reconcile_unmerge(db, CLI, restored)

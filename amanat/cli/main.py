@@ -1,55 +1,41 @@
 """The `amanat` command line. Every command has --help; long jobs show a progress bar; errors are one line
-and a non-zero exit, never a traceback with values in it."""
+and a non-zero exit, never a traceback with values in it.
+
+Every command is registered here, explicitly: the modules that hold commands import only base.py and
+organisation.py, never this module, so the command line has no import cycle.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from pydantic import ValidationError
+from rich.markup import escape
 
+from amanat.cli import admin, devices, run
+from amanat.cli.base import console
+from amanat.cli.dedupe import dedupe_command
+from amanat.cli.intake import intake_app
+from amanat.cli.link import link_app
+from amanat.cli.normalize import normalize_app
+from amanat.cli.odk import odk_app
 from amanat.config import Settings
-from amanat.errors import AmanatError
 
-console = Console(stderr=True)
 app = typer.Typer(help="Amanat: secure intake, normalisation, linkage and casework.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-users_app = typer.Typer(help="Manage staff accounts.", no_args_is_help=True)
-audit_app = typer.Typer(help="Read and verify the audit log.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-keys_app = typer.Typer(help="The organisation's keys.", no_args_is_help=True)
-app.add_typer(users_app, name="users")
-app.add_typer(audit_app, name="audit")
-app.add_typer(db_app, name="db")
-app.add_typer(keys_app, name="keys")
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
-def friendly(fn: F) -> F:
-    """Render domain errors as one line on stderr and exit 1."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except AmanatError as exc:
-            console.print(f"[red]error:[/red] {exc.public_message} [dim]({exc.code})[/dim]")
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+def settings_problem(exc: ValidationError) -> str:
+    """A refused setting in one line: the setting and why (the value itself is never repeated)."""
+    parts = []
+    for error in exc.errors():
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        parts.append(f"AMANAT_{where.upper()}: {message}" if where else message)
+    return "; ".join(parts)
 
 
 @app.callback()
@@ -63,26 +49,37 @@ def main(ctx: typer.Context,
         overrides["data_dir"] = data_dir
     if database_url:
         overrides["database_url"] = database_url
-    ctx.obj = Settings(**overrides)
+    try:
+        ctx.obj = Settings(**overrides)
+    except ValidationError as exc:
+        console.print(f"[red]error:[/red] {escape(settings_problem(exc))} [dim](settings_refused)[/dim]")
+        raise typer.Exit(1) from None
     logging.basicConfig(level=ctx.obj.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def settings_of(ctx: typer.Context) -> Settings:
-    return ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+# The organisation and its staff.
+app.command("init")(admin.init)
+admin.users_app.command("device-add")(devices.device_add)
+admin.users_app.command("device-list")(devices.device_list)
+admin.users_app.command("device-revoke")(devices.device_revoke)
+app.add_typer(admin.users_app, name="users")
+app.add_typer(admin.audit_app, name="audit")
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.keys_app, name="keys")
+# Running it.
+app.command("serve")(run.serve)
+app.command("worker")(run.worker)
+app.command("demo")(run.demo)
+# The pipeline's stages.
+app.add_typer(normalize_app, name="normalize")
+app.add_typer(odk_app, name="odk")
+app.command("dedupe")(dedupe_command)
+app.add_typer(link_app, name="link")
+app.add_typer(intake_app, name="intake")
 
+__all__ = ["app"]
 
-def read_passphrase(settings: Settings, *, confirm: bool = False) -> str:
-    if settings.passphrase is not None:
-        return settings.passphrase.get_secret_value()
-    env = os.environ.get("AMANAT_PASSPHRASE")
-    if env:
-        return env
-    if not sys.stdin.isatty():
-        raise AmanatError("No passphrase: set AMANAT_PASSPHRASE for unattended use.", code="passphrase_missing")
-    return str(typer.prompt("Organisation passphrase", hide_input=True, confirmation_prompt=confirm))
+# A partner's side of referrals and exports (issue 18): no database needed.
+from amanat.cli.referral import referral_app  # noqa: E402
 
-
-# Sub-commands live in their own modules; importing them registers them on `app`.
-from amanat.cli import admin as _admin  # noqa: E402,F401
-from amanat.cli import run as _run  # noqa: E402,F401
-from amanat.cli import stages as _stages  # noqa: E402,F401
+app.add_typer(referral_app, name="referral")

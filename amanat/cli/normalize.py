@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from amanat.cli.base import friendly
 from amanat.normalize import (
     NormalizeError,
     lookup_country,
@@ -59,6 +60,7 @@ def _verdict(result: dict[str, object]) -> str:
 
 
 @normalize_app.command()
+@friendly
 def name(values: Values, as_json: AsJson = False) -> None:
     """Names: folded key, romanisation, phonetic key, titles."""
     _run(values, as_json, lambda v: normalize_name(v).to_dict(),
@@ -67,6 +69,7 @@ def name(values: Values, as_json: AsJson = False) -> None:
 
 
 @normalize_app.command()
+@friendly
 def date(
     values: Values,
     as_json: AsJson = False,
@@ -79,6 +82,7 @@ def date(
 
 
 @normalize_app.command()
+@friendly
 def tazkira(values: Values, as_json: AsJson = False) -> None:
     """Tazkira: e-tazkira number or paper volume/page/record."""
     _run(values, as_json, lambda v: normalize_tazkira(v).to_dict(),
@@ -86,6 +90,7 @@ def tazkira(values: Values, as_json: AsJson = False) -> None:
 
 
 @normalize_app.command()
+@friendly
 def passport(values: Values, as_json: AsJson = False) -> None:
     """Passport numbers."""
     _run(values, as_json, lambda v: normalize_passport(v).to_dict(),
@@ -108,6 +113,7 @@ def _join_mrz_lines(values: list[str]) -> list[str]:
 
 
 @normalize_app.command()
+@friendly
 def mrz(values: Values, as_json: AsJson = False) -> None:
     """Passport MRZ (TD3): fields and check digits. Pass the two lines as two arguments or one."""
     _run(_join_mrz_lines(values), as_json, lambda v: parse_mrz(v).to_dict(),
@@ -115,6 +121,7 @@ def mrz(values: Values, as_json: AsJson = False) -> None:
 
 
 @normalize_app.command()
+@friendly
 def phone(
     values: Values,
     as_json: AsJson = False,
@@ -148,6 +155,7 @@ def _place_line(r: dict[str, object]) -> str:
 
 
 @normalize_app.command()
+@friendly
 def place(
     values: Values,
     as_json: AsJson = False,

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from amanat.cli.base import friendly
 from amanat.errors import AmanatError
 from amanat.intake.errors import IntakeError
 from amanat.intake.odk_crypto import Manifest, decrypt_submission, parse_manifest
@@ -46,6 +47,7 @@ def _fail(exc: AmanatError) -> typer.Exit:
 
 
 @odk_app.command()
+@friendly
 def decrypt(
     folder: Annotated[Path, typer.Argument(help="Folder holding the manifest XML and its .enc files.",
                                            exists=True, file_okay=False, dir_okay=True)],

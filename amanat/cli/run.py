@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 
-from amanat.cli.admin import initialise, open_unlocked
-from amanat.cli.main import app, console, friendly, progress, read_passphrase, settings_of
+from amanat.cli.admin import initialise
+from amanat.cli.base import console, friendly, progress, settings_of
+from amanat.cli.organisation import is_initialised, open_organisation, sqlite_file_missing
 from amanat.config import Settings
 from amanat.core.audit import Actor
-from amanat.core.crypto import public_ring
 from amanat.core.db import open_database
-from amanat.core.keystore import load_keystore
 from amanat.errors import AmanatError
 
 DEMO_PASSPHRASE = "amanat demo passphrase"  # noqa: S105 - demo organisation only, synthetic data
@@ -32,7 +31,6 @@ def _serve(settings: Settings, database: object, workers: int = 1) -> None:
         run_server(settings, database)  # type: ignore[arg-type]
 
 
-@app.command()
 @friendly
 def serve(ctx: typer.Context, host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
           port: Annotated[int | None, typer.Option(help="Port.")] = None,
@@ -44,22 +42,14 @@ def serve(ctx: typer.Context, host: Annotated[str | None, typer.Option(help="Add
                    "elsewhere).")] = False) -> None:
     """Run the web server (with the worker inside it, unless --sealed-only)."""
     settings = settings_of(ctx).model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v})
+    database = open_organisation(settings, keys="public" if sealed_only else "private")
     if sealed_only:
-        database = open_database(settings)
-        with database.reading() as db:
-            keystore = load_keystore(db)
-        if keystore is None:
-            raise AmanatError("This database has no keys yet: run `amanat init` first.", code="not_initialised")
-        database.keys.set(public_ring(keystore))
         settings = settings.model_copy(update={"run_worker_in_process": False})
-    else:
-        database = open_unlocked(settings)
     processes = f" ({workers} processes)" if workers > 1 else ""
     console.print(f"Amanat listening on http://{settings.host}:{settings.port}/{processes}")
     _serve(settings, database, workers)
 
 
-@app.command()
 @friendly
 def worker(ctx: typer.Context,
            once: Annotated[bool, typer.Option(help="Process what is queued, then exit.")] = False) -> None:
@@ -67,9 +57,11 @@ def worker(ctx: typer.Context,
     from amanat.intake.service import count_by_status
     from amanat.jobs.pipeline import process_next
 
-    database = open_unlocked(settings_of(ctx))
+    database = open_organisation(settings_of(ctx))
     with database.reading() as db:
         waiting = count_by_status(db).get("sealed", 0)
+    if not once:
+        console.print(f"Worker running: {waiting} waiting; Ctrl-C stops it.")
     done = failed = 0
     with progress() as bar:
         task = bar.add_task("Processing submissions", total=waiting or None)
@@ -86,12 +78,12 @@ def worker(ctx: typer.Context,
     console.print(f"Stored {done}, failed {failed}.")
 
 
-@app.command()
 @friendly
 def demo(ctx: typer.Context,
          applicants: Annotated[int, typer.Option(help="How many synthetic applicants to create.")] = 40,
-         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-         port: Annotated[int, typer.Option(help="Port.")] = 8000,
+         host: Annotated[str | None, typer.Option(help="Address to listen on (default: AMANAT_HOST, else "
+                                                       "127.0.0.1).")] = None,
+         port: Annotated[int | None, typer.Option(help="Port (default: AMANAT_PORT, else 8000).")] = None,
          no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up only; do not start the server.")] = False,
          ) -> None:
     """Start a demo organisation with synthetic applicants (development only, fixed passphrase)."""
@@ -104,16 +96,14 @@ def demo(ctx: typer.Context,
 
     base = settings_of(ctx)
     data_dir = base.data_dir if os.environ.get("AMANAT_DATA_DIR") else Path("var/demo")
+    host = host or base.host
+    port = port or base.port
     settings = base.model_copy(update={"data_dir": data_dir, "host": host, "port": port, "demo": True,
                                        "passphrase": None})
     if settings.environment == "production":
         raise AmanatError("The demo refuses to run in production.", code="demo_in_production")
-    database = open_database(settings)
-    with database.reading() as db:
-        exists = load_keystore(db) is not None if _has_schema(database) else False
-    if exists:
-        os.environ["AMANAT_PASSPHRASE"] = DEMO_PASSPHRASE
-        database = open_unlocked(settings.model_copy(update={"passphrase": DEMO_PASSPHRASE}))
+    if not sqlite_file_missing(settings) and is_initialised(open_database(settings)):
+        database = open_organisation(settings, passphrase=DEMO_PASSPHRASE)
         console.print("Using the existing demo organisation.")
     else:
         database = initialise(settings, "Demo organisation (synthetic data)", DEMO_PASSPHRASE)
@@ -143,10 +133,4 @@ def demo(ctx: typer.Context,
         _serve(settings, database)
 
 
-def _has_schema(database: object) -> bool:
-    from sqlalchemy import inspect
-
-    return "keystore_meta" in inspect(database.engine).get_table_names()  # type: ignore[attr-defined]
-
-
-__all__ = ["DEMO_PASSWORD", "demo", "read_passphrase", "serve", "worker"]
+__all__ = ["DEMO_PASSPHRASE", "DEMO_PASSWORD", "demo", "serve", "worker"]
