@@ -25,9 +25,10 @@ person's own name (full_name, full_name_latin).
 Pipelines, all on the same rows in one run:
 
 - Amanat: ``amanat.linkage.dedupe.dedupe_rows`` (trains on the rows from 5,000 of them, else the
-  bundled model). Linked = one cluster; possible = a row whose status is "review" and whose
-  linked_to names the other row; relatives (status "relatives", or the relatives column) are
-  counted apart and never as links.
+  bundled model). Linked = one cluster; possible = two rows of one possible group (its column
+  possible_group: clusters joined by review pairs and, on names-only rows, by the same name), which
+  holds every row whose status is "review" and the row its linked_to names; relatives (status
+  "relatives", or the relatives column) are counted apart and never as links.
 - plain Splink: bench/linkage_synth.py's plain_splink on the subset's columns as typed (trimmed,
   lower-cased): its standard comparisons and blocking rules for the columns present, plus
   blocking on each name column alone (else a names-only list has no candidates), trained on the
@@ -404,8 +405,9 @@ class Truth:
         self.script_of = {"one in Dari only, one in Latin only": apart, "a script in common": ~apart}
 
     def evaluate(self, cluster: np.ndarray, possible: np.ndarray | None = None,
-                 relatives: np.ndarray | None = None) -> dict[str, Any]:
-        """Linked (one ``cluster``) and linked-or-possible (``possible``: (k, 2) row pairs) against
+                 relatives: np.ndarray | None = None, group: np.ndarray | None = None) -> dict[str, Any]:
+        """Linked (one ``cluster``) and linked-or-possible (``possible``: (k, 2) row pairs, or
+        ``group``: each row's possible group, 0 for none, every pair of one group possible) against
         the truth; ``relatives``: pairs said to be relatives, counted apart."""
         cluster = np.asarray(cluster)
         n = self.n
@@ -425,6 +427,18 @@ class Truth:
             extra = np.unique(_keys(possible[keep], n))
             extra_total = len(extra)
             either |= np.isin(self.keys, extra)
+        in_group = np.zeros(len(self.pairs), dtype=bool)
+        if group is not None:
+            group = np.asarray(group, dtype=np.int64)
+            in_group = (group[i] == group[j]) & (group[i] > 0) & ~linked
+            either |= in_group
+            # every pair of a group, less the pairs already linked (one cluster)
+            g = pd.DataFrame({"g": group, "c": cluster})[group > 0]
+            gs = g.groupby("g").size().to_numpy(dtype=np.int64)
+            cs = g.groupby(["g", "c"]).size().to_numpy(dtype=np.int64)
+            extra_total = int((gs * (gs - 1) // 2).sum() - (cs * (cs - 1) // 2).sum())
+            out["possible_groups"] = len(gs)
+            out["largest_possible_group"] = int(gs.max()) if len(gs) else 0
         tp2 = int(either.sum())
         out["possible_pairs"] = extra_total
         out["linked_or_possible"] = {"tp": tp2, **_prf(tp2, total + extra_total, len(self.pairs))}
@@ -433,7 +447,10 @@ class Truth:
             if cls == "same_person" or not len(p):
                 continue
             row = {"pairs": len(p), "linked": int((cluster[p[:, 0]] == cluster[p[:, 1]]).sum())}
-            if possible is not None and extra_total:
+            if group is not None:
+                row["possible"] = int(((group[p[:, 0]] == group[p[:, 1]]) & (group[p[:, 0]] > 0)
+                                       & (cluster[p[:, 0]] != cluster[p[:, 1]])).sum())
+            elif possible is not None and extra_total:
                 row["possible"] = int(np.isin(_keys(p, n), extra).sum())
             classes[cls] = row
         out["relations"] = classes
@@ -502,6 +519,7 @@ def run_amanat(fields: list[dict[str, str]], seed: int, *, candidates: bool) -> 
                 relatives.append(np.column_stack([np.full(len(others), k), others]))
     out: dict[str, Any] = {
         "cluster": lead["cluster_id"].to_numpy(), "possible": np.column_stack([me[review], best[review]]),
+        "group": lead["possible_group"].to_numpy(),
         "relatives": np.concatenate(relatives) if relatives else np.empty((0, 2), np.int64),
         "seconds": round(secs, 2), "trained": bool(result.trained), "scored_pairs": int(result.pair_count),
         "notes": list(result.notes), "skipped_rows": len(result.skipped_rows),
@@ -796,7 +814,8 @@ def run_size(size: int, seed: int, *, nk_python: Path | None, nk_max_pairs: int,
         for name, run in runs.items():
             if "cluster" not in run:
                 continue
-            ev = truth.evaluate(run.pop("cluster"), run.pop("possible", None), run.pop("relatives", None))
+            ev = truth.evaluate(run.pop("cluster"), run.pop("possible", None), run.pop("relatives", None),
+                                run.pop("group", None))
             linked, either = ev.pop("_found")
             run.update(ev)
             if name == "Amanat":

@@ -174,8 +174,9 @@ def dedupe_command(
 
 
 # What a list with little evidence can and cannot decide, by what it lacks.
-_THIN_ADVICE = ("With no father's name, date of birth, ID or phone, only a rare full name can be linked without "
-                "review; common names stay possible (review) or unlinked. Add any of those columns for more.")
+_THIN_ADVICE = ("With no father's name, date of birth, ID or phone, a name cannot tell one man from his namesake: "
+                "rows with the same name are one possible group, to check with whoever sent the list. Add any of "
+                "those columns for more.")
 
 
 def _summary(result: DedupeResult, model_kind: str) -> None:
@@ -192,8 +193,12 @@ def _summary(result: DedupeResult, model_kind: str) -> None:
     linked = (f"{int(in_clusters.sum())} rows in {clusters} groups of one person" if clusters
               else "none (no pair had the evidence to be one person without a person's check)")
     console.print(f"linked as one person: {linked}.")
-    console.print(f"possible, for a person to check (status review): {int((status == 'review').sum())} rows; "
-                  f"likely relatives, kept apart (status relatives): {int((status == 'relatives').sum())} rows.")
+    grouped = table["possible_group"] > 0
+    groups = table.loc[grouped, "possible_group"].nunique()
+    possible = (f"{int(grouped.sum())} rows in {groups} possible groups (column possible_group; the rows of one "
+                "group are next to each other)" if groups else "none")
+    console.print(f"possible, for a person to check: {possible}; likely relatives, kept apart (status relatives): "
+                  f"{int((status == 'relatives').sum())} rows.")
     identity = ("father's name", "date of birth", "tazkira", "passport", "phone")
     if all(result.coverage.get(w, 0) < 0.2 for w in identity):
         console.print(f"[dim]{escape(_THIN_ADVICE)}[/dim]")

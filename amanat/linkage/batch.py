@@ -168,7 +168,7 @@ def weak_links(pairs: pd.DataFrame, *, threshold: float, strict: float) -> list[
     prob = kept["match_probability"].to_numpy(dtype=float)
     codes, nodes = pd.factorize(np.concatenate([left, right]))
     a, b = codes[: len(left)], codes[len(left):]
-    labels = _components(len(nodes), a, b)
+    labels = components(len(nodes), a, b)
     nodes_in = np.bincount(labels, minlength=len(nodes))[labels[a]]
     edges_in = np.bincount(labels[a], minlength=len(nodes))[labels[a]]
     out: list[WeakLink] = []
@@ -205,7 +205,7 @@ def cluster_positions(left: np.ndarray, right: np.ndarray, prob: np.ndarray, n: 
     "1"… for weak_links' order). No ids to hash and sort: a million records 2.5 s → 0.3 s."""
     keep = prob >= threshold
     a, b = left[keep].astype(np.int64), right[keep].astype(np.int64)
-    labels = _components(n, a, b)
+    labels = components(n, a, b)
     weak = np.full(n, "", dtype=object)
     if strict is not None and len(a):
         edges = pd.DataFrame({"unique_id_l": a.astype(str), "unique_id_r": b.astype(str),
@@ -219,7 +219,7 @@ def cluster_positions(left: np.ndarray, right: np.ndarray, prob: np.ndarray, n: 
                          "weak_link": weak != "", "weak_reason": weak})
 
 
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of nodes 0..n-1 joined by edges a[i]-b[i]: each node's label is the
     smallest node in its component. Min-label propagation with pointer jumping, in numpy:
     rounds grow with a cluster's diameter, which for people's records is a few links."""
@@ -268,7 +268,7 @@ def cluster(
     a = index.get_indexer(edges["unique_id_l"].astype(str))
     b = index.get_indexer(edges["unique_id_r"].astype(str))
     known = (a >= 0) & (b >= 0)  # a pair naming an id not listed cannot join the list's clusters
-    labels = _components(len(names), place[a[known]], place[b[known]])
+    labels = components(len(names), place[a[known]], place[b[known]])
     node = labels[place[codes]]
     out = pd.DataFrame({"unique_id": node_ids, "cluster_id": names[node],
                         "cluster_size": np.bincount(labels, minlength=len(names))[node].astype(int)})

@@ -49,6 +49,7 @@ from amanat.linkage.file_blocking import (
 )
 from amanat.linkage.incremental import reasons_of_level_arrays, score_pair
 from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, bundled_model, train_model
+from amanat.linkage.possible_groups import names_only_rows, possible_groups
 from amanat.linkage.progress import Progress
 from amanat.normalize.script import fold
 
@@ -56,9 +57,10 @@ from amanat.normalize.script import fold
 # bundled model (trained on the synthetic population, see docs/linkage.md).
 MIN_TRAIN_ROWS = 5000
 # status: linked (one person, clustered), review (perhaps one person: a person decides), relatives
-# (the same household, not the same person: never clustered), or empty. ``relatives`` lists the rows
+# (the same household, not the same person: never clustered), or empty. ``possible_group``: the
+# clusters a person should look at together (possible_groups; 0: none). ``relatives`` lists the rows
 # proposed as the row's household members.
-OUTPUT_LEAD = ("source_file", "source_row", "cluster_id", "cluster_size", "status", "linked_to",
+OUTPUT_LEAD = ("source_file", "source_row", "cluster_id", "cluster_size", "possible_group", "status", "linked_to",
                "match_weight", "match_probability", "reasons", "weak_link", "relatives")
 
 
@@ -333,7 +335,8 @@ def dedupe_rows(
         link_at = threshold if threshold is not None else model.thresholds.auto_link
         review_at = min(model.thresholds.review, link_at)
         progress.stage("scoring candidate pairs")
-        floor = model.thresholds.weight(scoring_floor(review_at))  # relatives score below the review band
+        # relatives score below the review band; on a list of names a possible match may score lower still
+        floor = model.thresholds.weight(THIN_FLOOR if _mostly_names(frame) else scoring_floor(review_at))
         pairs = predict_standalone(model, frame, threshold_match_weight=floor,
                                    notes=notes, plan=plan.result()) if plan is not None else pd.DataFrame(
             columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"])
@@ -346,6 +349,7 @@ def dedupe_rows(
                                  link_at, strict=model.thresholds.strict)
     progress.stage("explaining links", len(frame))
     lead = _lead_columns(rows, frame, pairs, clusters, model, decisions)
+    lead["possible_group"] = possible_groups(frame, pairs, decisions, lead["cluster_id"])
     pair_count = len(pairs)
     # The features go now, and Arrow's allocator hands their pages back instead of keeping them.
     del frame, pairs, clusters
@@ -357,6 +361,13 @@ def dedupe_rows(
 
 
 _RANK = {LINKED: 3, REVIEW: 2, RELATIVES: 1}
+# The scoring floor of a list that is mostly names: a pair of names alone scores low even when the names
+# agree (Zuhra / زهره: 0.011 on a 10,000-row list), and is still a possible match (decision: thin).
+THIN_FLOOR = 1e-4
+
+
+def _mostly_names(frame: pd.DataFrame) -> bool:
+    return bool(len(frame)) and float(names_only_rows(frame).mean()) >= 0.5
 
 
 def _best_links(pairs: pd.DataFrame, n: int, decisions: PairDecisions

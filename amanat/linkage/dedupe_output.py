@@ -79,11 +79,18 @@ def input_columns(rows: Sequence[SourceRow]) -> list[str]:
     return list(names)
 
 
-def row_order(cluster_id: Sequence[object] | np.ndarray) -> np.ndarray:
+def row_order(cluster_id: Sequence[object] | np.ndarray,
+              possible_group: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
     """The output's order: each cluster's rows together, clusters in order of first appearance,
-    rows within a cluster in input order."""
+    rows within a cluster in input order; the clusters of one possible group next to each other
+    (the group where its first row is)."""
     codes = pd.factorize(np.asarray(cluster_id))[0]
-    return np.argsort(codes, kind="stable")
+    if possible_group is None:
+        return np.argsort(codes, kind="stable")
+    group = np.asarray(possible_group, dtype=np.int64)
+    # a cluster without a group is a group of its own
+    outer = pd.factorize(np.where(group > 0, group, -1 - codes))[0]
+    return np.lexsort((np.arange(len(codes)), codes, outer))
 
 
 def input_values(rows: Sequence[SourceRow], order: Iterable[int], names: Sequence[str]) -> Iterator[list[Any]]:
@@ -115,9 +122,14 @@ def input_values(rows: Sequence[SourceRow], order: Iterable[int], names: Sequenc
         yield values
 
 
+def _order(lead: pd.DataFrame) -> np.ndarray:
+    group = lead["possible_group"].to_numpy() if "possible_group" in lead.columns else None
+    return row_order(lead["cluster_id"].to_numpy(), group)
+
+
 def output_records(rows: Sequence[SourceRow], lead: pd.DataFrame, names: Sequence[str]) -> Iterator[list[Any]]:
     """The output's rows: the lead columns, then the input's (``names``), grouped by cluster."""
-    order = row_order(lead["cluster_id"].to_numpy())
+    order = _order(lead)
     ordered = lead.take(order).itertuples(index=False, name=None)
     for head, values in zip(ordered, input_values(rows, order.tolist(), names), strict=True):
         yield [*head, *values]
@@ -125,7 +137,7 @@ def output_records(rows: Sequence[SourceRow], lead: pd.DataFrame, names: Sequenc
 
 def output_table(rows: Sequence[SourceRow], lead: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """The whole output as one table, in the output's order (dtype object keeps each value as read)."""
-    order = row_order(lead["cluster_id"].to_numpy())
+    order = _order(lead)
     columns = [np.empty(len(rows), dtype=object) for _ in names]
     for k, values in enumerate(input_values(rows, order.tolist(), names)):
         for column, v in zip(columns, values, strict=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from amanat.linkage.batch import _bridges, _components, cluster, weak_links
+from amanat.linkage.batch import _bridges, cluster, components, weak_links
 
 
 def _pairs(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -68,8 +68,8 @@ def test_components_match_a_plain_union_find_on_random_graphs() -> None:
 
         for x, y in zip(a.tolist(), b.tolist(), strict=True):
             rx, ry = find(x), find(y)
-            parent[max(rx, ry)] = min(rx, ry)  # the smallest node is the root, as in _components
-        assert _components(n, a, b).tolist() == [find(x) for x in range(n)]
+            parent[max(rx, ry)] = min(rx, ry)  # the smallest node is the root, as in components
+        assert components(n, a, b).tolist() == [find(x) for x in range(n)]
 
 
 def test_a_long_chain_is_one_cluster_named_by_its_smallest_id() -> None:

@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
 from amanat.cli.dedupe import dedupe_command
-from amanat.linkage.dedupe import OUTPUT_LEAD
+from amanat.linkage.dedupe import OUTPUT_LEAD, SourceRow, dedupe_rows
 
 HEADERS = ["full_name", "full_name_latin", "father_name", "date_of_birth", "district", "tazkira_number",
            "phone", "gender"]
@@ -196,6 +196,21 @@ def test_written_file_streams_exactly_the_table(tmp_path: Path) -> None:
     assert written[1:] == expected
 
 
+def test_a_list_of_names_puts_every_row_of_one_name_in_one_possible_group(tmp_path: Path) -> None:
+    # Masud three times (two scripts), Ziya twice: with names alone, each name is one possible group,
+    # never a link; a name written once is in no group. The rows of a group come out together.
+    names = ["مسعود", "Ziya", "Karim Ahmadi", "MASUD", "ضیا", "مسعود", "Yunus"]
+    rows = [SourceRow("a.csv", i + 2, {"full_name": v}) for i, v in enumerate(names)]
+    result = dedupe_rows(rows)
+    lead = result.lead
+    group = dict(zip(lead["source_row"].tolist(), lead["possible_group"].tolist(), strict=True))
+    assert group[2] == group[5] == group[7] > 0 and group[3] == group[6] > 0 and group[2] != group[3]
+    assert group[4] == group[8] == 0
+    assert (lead["cluster_size"] == 1).all()  # nothing is linked on names alone
+    order = result.table["source_row"].tolist()
+    assert order[:3] == [2, 5, 7] and order[3:5] == [3, 6]
+
+
 def test_a_names_only_list_says_what_was_compared_and_what_is_missing(tmp_path: Path) -> None:
     shared = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "thin_lists"
     a, b = shared / "a.csv", shared / "b.csv"
@@ -210,4 +225,5 @@ def test_a_names_only_list_says_what_was_compared_and_what_is_missing(tmp_path: 
     assert "compared: own name (100%), province or district (100%)" in text
     assert "not in these files: father's name" in text and "date of birth" in text
     assert "0 clusters" not in text and "linked as one person:" in text
-    assert "only a rare full name can be linked without review" in text
+    assert "a name cannot tell one man from his namesake" in text
+    assert "possible groups (column possible_group" in text  # the thin lists hold people written twice
