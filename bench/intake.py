@@ -1,6 +1,7 @@
 """Sealed web intake under load: many concurrent clients posting the form with a photo to a real server.
 
-    .venv/bin/python bench/intake.py                 # 50 clients, 20 s; writes bench/results/intake.{json,png}
+    .venv/bin/python bench/intake.py                 # 50 clients, 20 s; writes /tmp/amanat-bench/intake.{json,png}
+    .venv/bin/python bench/intake.py --out bench/results   # the same, updating the committed figures
     .venv/bin/python bench/intake.py --clients 100 --duration 30
     .venv/bin/python bench/intake.py --workers 2 --out bench/results/intake_workers2   # amanat serve --workers 2
 
@@ -40,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from provenance import add_out, write_json
 
-RESULTS = Path(__file__).resolve().parent / "results"
 RECEIPT = re.compile(r"AM-[0-9A-Z]{4}-[0-9A-Z]{4}")
 PASSPHRASE = "bench passphrase, synthetic data only"
 PEER_NAME = "starlette_multipart_sink"
@@ -498,7 +499,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=2021)
     ap.add_argument("--no-peer", action="store_true", help="skip the peer (the ratio is then absent)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary data dir")
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    add_out(ap, "intake")
     ap.add_argument("--serve-peer", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_peer:
@@ -568,8 +569,7 @@ def main() -> int:
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     report["goal"]["met"] = (report["amanat"]["per_second"] >= GOAL_RPS
                              and report["amanat"]["latency_ms"]["p99"] <= GOAL_P99_MS)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "intake.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_json(args.out / "intake.json", report, ensure_ascii=False)
     if not args.no_peer:
         plot(args.out / "intake.png", load, peer_load, report)
     print(json.dumps({k: report[k] for k in ("amanat", "storage", "goal")}, indent=2))

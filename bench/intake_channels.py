@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import platform
 import subprocess
@@ -38,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from intake_parsers import synthetic_chat, synthetic_rows  # noqa: E402  (bench/ sibling)
+from provenance import add_out, write_json  # noqa: E402
 
 from amanat.core import crypto, migrate  # noqa: E402
 from amanat.core.audit import Actor  # noqa: E402
@@ -47,7 +47,6 @@ from amanat.intake.imports import import_table, import_whatsapp  # noqa: E402
 from amanat.intake.tables import read_table  # noqa: E402
 from amanat.intake.whatsapp import extract_submissions, parse_chat, parse_chat_text  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4   # ~1 KB, obviously not a photo
 BENCH = Actor("system:bench")
 PASSPHRASE = "bench passphrase, synthetic data only"
@@ -177,6 +176,7 @@ def main() -> None:
     ap.add_argument("--xlsx-rows", type=int, default=5_000)
     ap.add_argument("--rss-rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=2)
+    add_out(ap, "intake_channels")
     args = ap.parse_args()
     import openpyxl
     import pandas as pd
@@ -285,9 +285,8 @@ def main() -> None:
         print(f"peak RSS: amanat {small_rss / 2**20:.0f} → {large_rss / 2**20:.0f} MiB ({large_s:.0f} s for "
               f"{args.rss_rows} rows), pandas {pandas_small / 2**20:.0f} → {pandas_large / 2**20:.0f} MiB", flush=True)
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "intake_channels.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    plot(results, RESULTS / "intake_channels.png")
+    write_json(args.out / "intake_channels.json", results)
+    plot(results, args.out / "intake_channels.png")
 
 
 def plot(results: dict[str, object], path: Path) -> None:

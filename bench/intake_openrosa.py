@@ -32,8 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import intake as web_bench
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from provenance import add_out, write_json
 
 
 def device_login(server_root: Path) -> tuple[str, str]:
@@ -106,6 +105,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--duration", type=float, default=15.0)
+    add_out(parser, "intake_openrosa")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="amanat-openrosa-bench-"))
     server = web_bench.start_amanat(root)
@@ -138,8 +138,7 @@ def main() -> int:
         "ratio_post_over_peer": round(amanat["per_second"] / peer["per_second"], 3) if peer["per_second"] else None,
         "acknowledged_equals_stored": ids <= stored, "acknowledged": len(ids), "stored_openrosa_rows": len(stored),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "intake_openrosa.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_json(args.out / "intake_openrosa.json", report, ensure_ascii=False)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -151,7 +150,7 @@ def main() -> int:
     ax.set_ylabel("requests per second")
     ax.set_title(f"OpenRosa intake, {args.clients} clients (p99 POST {amanat['latency_ms']['p99']} ms)")
     fig.tight_layout()
-    fig.savefig(RESULTS / "intake_openrosa.png", dpi=110)
+    fig.savefig(args.out / "intake_openrosa.png", dpi=110)
     print(json.dumps({k: v for k, v in report.items() if k != "machine"}, indent=1, ensure_ascii=False))
     return 0 if report["acknowledged_equals_stored"] else 1
 

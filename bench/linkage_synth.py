@@ -9,7 +9,7 @@ of 2–8 siblings, twins, cousins, fathers and sons, intermediaries' phones shar
 men, namesakes), generated at about ``size / HOUSEHOLD_RECORDS`` households so the record
 count is about the size asked for. The JSON keeps one run per (size, population).
 
-Writes bench/results/linkage_synth.{json,png} unless --out names another file. Plain Splink
+Writes /tmp/amanat-bench/linkage_synth.{json,png} unless --out names another folder or file. Plain Splink
 gets the raw columns as typed (trimmed and lower-cased, the usual preparation) with its
 standard comparisons: no script folding, no romanisation, no calendar conversion. Both are
 trained on the data itself, without labels; neither sees the households' ground-truth
@@ -22,7 +22,6 @@ son, intermediary, ...) put in one cluster.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -38,6 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import splink.comparison_library as cl  # noqa: E402
 from households import FORM_FIELDS, generate_households, pairs_by_class  # noqa: E402
+from provenance import add_out, result_path, write_json  # noqa: E402
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on  # noqa: E402
 from synth import generate_population  # noqa: E402
 
@@ -54,7 +54,6 @@ from amanat.linkage.evaluation import (  # noqa: E402
 )
 from amanat.linkage.model import new_connection, train_model  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 GRID = [0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999]
 RAW_COLUMNS = ("full_name", "full_name_latin", "father_name", "father_name_latin", "grandfather_name",
                "family_name", "gender", "date_of_birth", "place_of_birth", "province", "district",
@@ -329,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--population", choices=[*POPULATIONS, "both"], default="both",
                     help="synth: bench/synth.py; households: bench/households.py; both (default): each size on each")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--out", type=Path, default=RESULTS / "linkage_synth.json")
+    add_out(ap, "linkage_synth")
     ap.add_argument("--write-default-model", type=Path, metavar="PATH",
                     help="instead: train on --sizes[0] synthetic records and write the bundled model")
     args = ap.parse_args(argv)
@@ -342,9 +341,8 @@ def main(argv: list[str] | None = None) -> None:
     for size in args.sizes:
         for kind in kinds:
             runs.append(report(run(size, args.seed, kind)))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"runs": runs}, indent=2))
-    plot(runs, args.out.with_suffix(".png"))
+    path = write_json(result_path(args.out, "linkage_synth.json"), {"runs": runs})
+    plot(runs, path.with_suffix(".png"))
 
 
 def report(result: dict[str, Any]) -> dict[str, Any]:

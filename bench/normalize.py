@@ -1,6 +1,7 @@
 """Normalisation throughput on one core, against a naive normaliser on the same data in the same run.
 
-    .venv/bin/python bench/normalize.py                    # 100k records; writes bench/results/normalize.{json,png}
+    .venv/bin/python bench/normalize.py                    # 100k records; writes /tmp/amanat-bench/normalize.{json,png}
+    .venv/bin/python bench/normalize.py --out bench/results  # the same, updating the committed figures
     .venv/bin/python bench/normalize.py --records 20000 --rounds 2
 
 The synthetic population (bench/synth.py) is written to a CSV file and read back, so both normalisers
@@ -37,12 +38,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from provenance import add_out, write_json  # noqa: E402
 from synth import generate_population, write_csv  # noqa: E402
 
 from amanat.normalize import clear_caches, normalize_record  # noqa: E402
 from amanat.normalize.names import lexicon_disabled, normalize_name  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results"
 NAME_LISTS = {"in_sample": ROOT / "tests/normalize/data/afghan_name_pairs.tsv",
               "held_out": ROOT / "tests/normalize/data/afghan_name_pairs_heldout.tsv"}
 GOAL = 20_000
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2021)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_out(parser, "normalize")
     args = parser.parse_args(argv)
     cpu = pin_one_core()
     rows = read_back(population(args.records, args.seed))
@@ -201,8 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "normalize.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(args.out / "normalize.json", result)
     plot(result, args.out / "normalize.png")
     print(json.dumps({k: result[k] for k in ("peer_records_per_s", "amanat_cold_records_per_s",
                                              "amanat_warm_records_per_s", "amanat_cold_over_peer")}))
