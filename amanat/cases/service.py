@@ -1,14 +1,14 @@
-"""Case workflow: every new person gets an open case; queues, assignment and notes."""
+"""Cases: every new person gets an open case; notes (typed, or system notes as codes); what merges and
+undone merges do to cases. Queues are in queue.py, assignment and approvals in workflow.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import json
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from amanat.accounts.models import User
 from amanat.cases.models import Case, CaseNote
 from amanat.core.audit import Actor, record_event
 from amanat.core.db import utcnow
@@ -53,43 +53,10 @@ def ensure_case(db: Session, actor: Actor, person_id: str, *, record_id: str, re
     case = open_case_of_person(db, person_id)
     if case is None:
         return open_case(db, actor, person_id)
-    note = f"A new record joined this case ({reason or 'linked'})."
-    db.add(CaseNote(case_id=case.id, author_id=None, kind="system", body=note))
+    add_system_note(db, case.id, "record_joined", reason=reason or "linked")
     case.updated_at = utcnow()
     record_event(db, actor, "case:record_attached", "case", case.id, record=record_id, reason=reason or "linked")
     return case
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    case_id: str
-    label: str
-    status: str
-    opened_at: datetime
-    updated_at: datetime
-    record_count: int
-    province_pcode: str | None
-    assigned_to: str | None
-    link_reason: str | None
-    channel: str | None
-
-
-def list_queue(db: Session, *, status: str | None = None, limit: int = 50, offset: int = 0) -> list[QueueRow]:
-    counts = (select(Record.person_id, func.count(Record.id).label("n"), func.max(Record.province_pcode).label("prov"),
-                     func.max(Record.link_reason).label("link"), func.max(Record.channel).label("channel"))
-              .group_by(Record.person_id).subquery())
-    q = (select(Case, counts.c.n, counts.c.prov, counts.c.link, counts.c.channel, User.username)
-         .outerjoin(counts, counts.c.person_id == Case.person_id)
-         .outerjoin(User, User.id == Case.assigned_to)
-         .order_by(Case.updated_at.desc()).limit(limit).offset(offset))
-    if status:
-        q = q.where(Case.status == status)
-    return [QueueRow(c.id, case_label(c.number), c.status, c.opened_at, c.updated_at, n or 0, prov, user, link, ch)
-            for c, n, prov, link, ch, user in db.execute(q).all()]
-
-
-def count_cases(db: Session) -> dict[str, int]:
-    return {s: n for s, n in db.execute(select(Case.status, func.count()).group_by(Case.status)).all()}
 
 
 def get_case(db: Session, case_id: str) -> Case:
@@ -107,16 +74,6 @@ def case_notes(db: Session, case: Case) -> list[CaseNote]:
     return list(db.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.created_at)))
 
 
-def change_status(db: Session, actor: Actor, case_id: str, new_status: str) -> Case:
-    case = get_case(db, case_id)
-    if new_status not in TRANSITIONS.get(case.status, ()):
-        raise InvalidInput(f"status: a case in '{case.status}' cannot move to that status.", field="status")
-    old, case.status, case.updated_at = case.status, new_status, utcnow()
-    case.closed_at = utcnow() if new_status == "closed" else None
-    record_event(db, actor, "case:status", "case", case.id, old=old, new=new_status)
-    return case
-
-
 def add_note(db: Session, actor: Actor, case_id: str, body: str) -> CaseNote:
     body = body.strip()
     if not body:
@@ -132,16 +89,28 @@ def add_note(db: Session, actor: Actor, case_id: str, body: str) -> CaseNote:
     return note
 
 
-def assign(db: Session, actor: Actor, case_id: str, user_id: str | None) -> Case:
-    case = get_case(db, case_id)
-    if user_id is not None and db.get(User, user_id) is None:
-        raise InvalidInput("assignee: no such user.", field="assignee")
-    case.assigned_to, case.updated_at = user_id, utcnow()
-    record_event(db, actor, "case:assign", "case", case.id, assignee=user_id)
-    return case
+def add_system_note(db: Session, case_id: str, code: str, *, author_id: str | None = None, reason: str | None = None,
+                    body: str = "", **params: str | int | None) -> CaseNote:
+    """A note the system writes as a code and parameters (labels, codes, ids), rendered in the reader's
+    language; ``body`` is what a person typed as a reason, if anything (encrypted like any note)."""
+    values = {k: v for k, v in {**params, "reason": reason}.items() if v is not None}
+    note = CaseNote(case_id=case_id, author_id=author_id, kind="system", code=code, body=body,
+                    params=json.dumps(values, sort_keys=True))
+    db.add(note)
+    db.flush()
+    return note
 
 
-def reconcile_merge(db: Session, actor: Actor, from_person: str, into_person: str) -> None:
+def note_params(note: CaseNote) -> dict[str, Any]:
+    try:
+        value = json.loads(note.params or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def reconcile_merge(db: Session, actor: Actor, from_person: str, into_person: str, *,
+                    merge_id: str | None = None) -> None:
     """After two people were found to be one: one open case remains, the other is closed with a note."""
     src, dst = open_case_of_person(db, from_person), open_case_of_person(db, into_person)
     if src is None:
@@ -151,8 +120,8 @@ def reconcile_merge(db: Session, actor: Actor, from_person: str, into_person: st
         record_event(db, actor, "case:moved", "case", src.id, person=into_person)
         return
     src.status, src.closed_at, src.updated_at = "closed", utcnow(), utcnow()
-    db.add(CaseNote(case_id=src.id, kind="system", body=f"Merged into {case_label(dst.number)}."))
-    db.add(CaseNote(case_id=dst.id, kind="system", body=f"{case_label(src.number)} was merged into this case."))
+    add_system_note(db, src.id, "merged_into", case=case_label(dst.number), merge=merge_id)
+    add_system_note(db, dst.id, "merged_from", case=case_label(src.number), merge=merge_id)
     dst.updated_at = utcnow()
     record_event(db, actor, "case:merge", "case", dst.id, source=src.id)
 
@@ -166,6 +135,6 @@ def reconcile_unmerge(db: Session, actor: Actor, restored_person: str) -> Case:
     if last is None:
         return open_case(db, actor, restored_person)
     last.status, last.closed_at, last.updated_at = "in_review", None, utcnow()
-    db.add(CaseNote(case_id=last.id, kind="system", body="Reopened: the merge that closed this case was undone."))
+    add_system_note(db, last.id, "reopened_unmerge")
     record_event(db, actor, "case:reopen", "case", last.id, reason="unmerge")
     return last

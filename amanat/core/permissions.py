@@ -15,6 +15,8 @@ class Permission(StrEnum):
     CASE_READ = "case:read"
     CASE_WRITE = "case:write"
     CASE_ASSIGN = "case:assign"
+    CASE_LIST_NAMES = "case:list_names"  # a display name in queues and search results (audited as a list view)
+    CASE_APPROVE = "case:approve"  # approve or reject another user's request to close a case
     ATTESTATION_WRITE = "attestation:write"
     REVIEW_DECIDE = "review:decide"
     AUDIT_READ = "audit:read"
@@ -23,6 +25,7 @@ class Permission(StrEnum):
     FORM_MANAGE = "form:manage"
     EXPORT_CREATE = "export:create"
     DASHBOARD_READ = "dashboard:read"
+    CONSENT_OVERRIDE = "consent:override"  # refer without recorded consent, with a reason (audited)
 
 
 class Role(StrEnum):
@@ -39,8 +42,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({P.USER_MANAGE, P.KEY_MANAGE, P.FORM_MANAGE, P.DASHBOARD_READ, P.SUBMISSION_CREATE}),
     Role.CASEWORKER: frozenset({P.SUBMISSION_CREATE, P.SUBMISSION_READ, P.RECORD_READ, P.RECORD_REVEAL,
                                 P.RECORD_REVEAL_SPECIAL, P.DOCUMENT_READ, P.CASE_READ, P.CASE_WRITE,
-                                P.CASE_ASSIGN, P.REVIEW_DECIDE, P.EXPORT_CREATE, P.DASHBOARD_READ}),
-    Role.VERIFIER: frozenset({P.RECORD_READ, P.RECORD_REVEAL, P.DOCUMENT_READ, P.CASE_READ,
+                                P.CASE_ASSIGN, P.CASE_LIST_NAMES, P.CASE_APPROVE, P.REVIEW_DECIDE,
+                                P.EXPORT_CREATE, P.DASHBOARD_READ, P.CONSENT_OVERRIDE}),
+    Role.VERIFIER: frozenset({P.RECORD_READ, P.RECORD_REVEAL, P.DOCUMENT_READ, P.CASE_READ, P.CASE_LIST_NAMES,
                               P.ATTESTATION_WRITE}),
     # Referrers submit and vouch; they see receipts of what they sent, never others' records.
     Role.REFERRER: frozenset({P.SUBMISSION_CREATE, P.ATTESTATION_WRITE}),

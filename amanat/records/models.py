@@ -82,3 +82,36 @@ class PersonMerge(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     undone_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+
+class RecordCorrection(Base):
+    """A value corrected by staff: the record shows the new value; the original is kept here, with why."""
+
+    __tablename__ = "record_corrections"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(60))
+    original: Mapped[str | None] = mapped_column(EncryptedString("record_corrections.original"), nullable=True)
+    corrected: Mapped[str] = mapped_column(EncryptedString("record_corrections.corrected"))
+    reason_code: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(EncryptedString("record_corrections.reason"), nullable=True)
+    corrected_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class HouseholdMember(Base):
+    """One family member an applicant listed: a person of the household with a record of their own
+    (encrypted, revealable field by field), linkable to the person and case of their own, if they have one."""
+
+    __tablename__ = "household_members"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    relationship: Mapped[str | None] = mapped_column(String(30), nullable=True)  # a form choice code
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("household_members.data"))
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"), nullable=True, index=True)
+    linked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    linked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -17,7 +17,9 @@ from amanat.core.db import utcnow
 from amanat.errors import InvalidInput, NotFound, PermissionDenied
 from amanat.intake.service import OpenedSubmission
 from amanat.normalize.record import NormalizedRecord, normalize_record
+from amanat.records.household import ensure_members
 from amanat.records.models import Document, Person, PersonMerge, Record, RecordLookup
+from amanat.records.search_index import index_names
 
 # Fields shown in clear to anyone who may read the record; everything else is masked until revealed.
 CLEAR_FIELDS = frozenset({"gender", "service_branch", "country_of_refuge", "province", "consent"})
@@ -104,6 +106,8 @@ def store_submission(db: Session, keys: KeyHolder, opened: OpenedSubmission) -> 
     for kind in LOOKUP_KINDS:
         for digest in keys.blind_indexes(kind, exact.get(kind, [])):
             db.add(RecordLookup(record_id=record.id, kind=kind, digest=digest))
+    index_names(db, keys, record.id, parsed.fields)
+    ensure_members(db, keys, record)
     fields_of_parts = list(parsed.provenance.get("attachment_fields", []) or [])
     for i, att in enumerate(parsed.attachments):
         field_name = str(fields_of_parts[i]) if i < len(fields_of_parts) else "attachment"
@@ -159,6 +163,11 @@ def _as_text(value: Any) -> str:
     if isinstance(value, list):
         return f"{len(value)}"
     return str(value)
+
+
+def field_text(value: Any) -> str:
+    """A stored answer as the page shows it (a repeat group as its count)."""
+    return _as_text(value)
 
 
 def record_view(db: Session, record_id: str, *, revealed: Iterable[str] = (), can_special: bool = False,

@@ -1,100 +1,126 @@
-"""The caseworker's queue and case pages: masked by default, reveal on request (audited)."""
+"""The caseworker's queue, search and case pages. Thin: load, check permission, call a cases service, render.
+
+Every action that shows values or changes a case is a POST that answers with a redirect to a GET page
+(post/redirect/get): a reload repeats nothing, a language switch works on every page, and the page keeps
+its place (the redirect names the section it came from). Values are shown through time-limited grants
+(cases.access), never carried in a URL or a cookie; search terms travel only in a POST body.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from amanat.accounts.service import CurrentUser
+from amanat.cases import access, corrections, family, queue, search, workflow
 from amanat.cases import service as cases
 from amanat.core.permissions import Permission
-from amanat.errors import NotFound
-from amanat.intake.form_versions import current_form
+from amanat.errors import InvalidInput
 from amanat.records import service as records
-from amanat.review import service as review
+from amanat.web.case_page import case_page_context
 from amanat.web.deps import DB, Lang, require
 from amanat.web.render import render
 
 router = APIRouter()
 CaseReader = Annotated[CurrentUser, Depends(require(Permission.CASE_READ))]
 CaseWriter = Annotated[CurrentUser, Depends(require(Permission.CASE_WRITE))]
+Assigner = Annotated[CurrentUser, Depends(require(Permission.CASE_ASSIGN))]
+Approver = Annotated[CurrentUser, Depends(require(Permission.CASE_APPROVE))]
 Revealer = Annotated[CurrentUser, Depends(require(Permission.RECORD_REVEAL))]
 DocReader = Annotated[CurrentUser, Depends(require(Permission.DOCUMENT_READ))]
+Reason = Annotated[str, Form(max_length=30)]
+ReasonText = Annotated[str, Form(max_length=600)]
+
+
+def _back(case_id: str, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/cases/{quote(case_id)}" + (f"#{anchor}" if anchor else ""), status_code=303)
 
 
 @router.get("/cases", response_class=HTMLResponse)
-def queue(request: Request, db: DB, lang: Lang, user: CaseReader, status: str | None = None,
-          page: int = 1) -> HTMLResponse:
-    if status is not None and status not in cases.STATUSES:
-        status = None
-    page = max(1, min(page, 10_000))
-    rows = cases.list_queue(db, status=status, limit=50, offset=(page - 1) * 50)
-    return render(request, "cases/queue.html", {"rows": rows, "status": status, "statuses": cases.STATUSES,
-                                                "counts": cases.count_cases(db), "page": page})
+def queue_page(request: Request, db: DB, lang: Lang, user: CaseReader, scope: str | None = None,
+               status: str | None = None, pathway: str | None = None, province: str | None = None,
+               assignee: str | None = None, risk: str | None = None, sort: str | None = None, page: int = 1,
+               search_id: Annotated[str | None, Query(alias="search", max_length=40)] = None) -> HTMLResponse:
+    f = queue.QueueFilter.clean(scope=scope, status=status, pathway=pathway, province=province, assignee=assignee,
+                                risk=risk, sort=sort, page=page)
+    found = search.get_search(db, user.id, search_id) if search_id else None
+    with_names = user.can(Permission.CASE_LIST_NAMES)
+    rows = queue.list_queue(db, user.id, f, with_names=with_names, case_ids=found.case_ids if found else None)
+    shown = sum(1 for r in rows if r.display_name)
+    if shown:  # names were read: one audit event for the listing (its own short write transaction)
+        with request.app.state.database.transaction() as wdb:
+            queue.audit_name_listing(wdb, user.actor, view="search" if found else f.scope, shown=shown)
+    return render(request, "cases/queue.html", {
+        "rows": rows, "f": f, "statuses": cases.STATUSES, "counts": queue.count_cases(db), "scopes": queue.SCOPES,
+        "risks": queue.RISKS, "sorts": list(queue.SORTS), "provinces": queue.province_names(lang.code),
+        "assignees": queue.assignees(db), "pathways": queue.pathways_in_use(db), "with_names": with_names,
+        "found": found, "search_kinds": search.KINDS, "page_size": queue.PAGE_SIZE,
+        "link": lambda **kw: "/cases?" + urlencode(f.query_args(**kw)),
+    })
 
 
-def _case_page(request: Request, db: DB, lang_form: str, user: CurrentUser, case_id: str,
-               revealed: dict[str, dict[str, str]] | None = None, status: int = 200) -> HTMLResponse:
-    case = cases.get_case(db, case_id)
-    spec = current_form(db)  # labels of the form in use; older versions' extra fields show by name
-    order = [f.name for f in spec.fields() if not f.is_attachment]
-    labels = {f.name: f.label_in(lang_form) for f in spec.fields()}
-    labels.pop("consent", None)  # its label is the whole consent text; the template names it briefly
-    # Coded answers (province, branch, gender…) are shown by their label in the reader's language.
-    choice_labels = {f.name: {c.name: c.label_in(lang_form) for c in f.choices} for f in spec.fields() if f.is_select}
-    hidden = {f.name for f in spec.fields() if f.is_attachment}
-    can_special = user.can(Permission.RECORD_REVEAL_SPECIAL)
-    views = []
-    for rec in cases.case_records(db, case):
-        shown = (revealed or {}).get(rec.id, {})
-        view = records.record_view(db, rec.id, revealed=(), can_special=can_special, field_order=order)
-        view.fields = [fv for fv in view.fields if fv.name not in hidden]
-        for fv in view.fields:
-            if fv.name in shown:
-                fv.value, fv.masked = shown[fv.name], False
-        views.append(view)
-    family = []  # people linkage proposed as this person's family: their cases, never their values
-    for rel in review.relatives_of(db, [v.id for v in views]):
-        other = cases.open_case_of_person(db, rel.other_person_id)
-        if other is not None and other.id != case.id:
-            family.append({"case_id": other.id, "label": cases.case_label(other.number), "relation": rel.relation,
-                           "status": rel.status, "pair_id": rel.pair_id})
-    assignee = None
-    if case.assigned_to:
-        from amanat.accounts.models import User as UserRow
-
-        row = db.get(UserRow, case.assigned_to)
-        assignee = row.username if row else None
-    return render(request, "cases/detail.html", {
-        "case": case, "label": cases.case_label(case.number), "records": views, "labels": labels,
-        "choice_labels": choice_labels,
-        "notes": cases.case_notes(db, case), "transitions": cases.TRANSITIONS.get(case.status, ()),
-        "can_reveal": user.can(Permission.RECORD_REVEAL), "can_write": user.can(Permission.CASE_WRITE),
-        "can_docs": user.can(Permission.DOCUMENT_READ), "assignee": assignee,
-        "merges": [m for m in records.merges_of_person(db, case.person_id) if m.undone_at is None],
-        "can_review": user.can(Permission.REVIEW_DECIDE), "family": family,
-    }, status=status)
+@router.post("/cases/search")
+def run_search(request: Request, db: DB, user: CaseReader, q: Annotated[str, Form(max_length=400)] = "",
+               kind: Annotated[str, Form(max_length=20)] = "auto") -> Response:
+    """POST: the term stays out of URLs, history and access logs. The answer (case ids) is kept for a GET."""
+    result = search.search_cases(db, request.app.state.database.keys, user.actor, user.id, q, kind)
+    db.commit()
+    if len(result.case_ids) == 1:
+        return _back(result.case_ids[0])
+    return RedirectResponse(f"/cases?search={quote(result.search_id)}", status_code=303)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_detail(request: Request, db: DB, lang: Lang, user: CaseReader, case_id: str) -> HTMLResponse:
-    return _case_page(request, db, lang.form_lang, user, case_id)
+    context = case_page_context(db, request.app.state.database.keys, user, case_id, lang)
+    return render(request, "cases/detail.html", context)
 
 
-@router.post("/cases/{case_id}/reveal", response_class=HTMLResponse)
-def reveal(request: Request, db: DB, lang: Lang, user: Revealer, case_id: str,
-           record_id: Annotated[str, Form(max_length=40)], field: Annotated[str, Form(max_length=60)]) -> HTMLResponse:
-    """POST, not GET: a reveal writes an audit event, and its value must never sit in a URL or cache."""
-    case = cases.get_case(db, case_id)
-    if record_id not in {r.id for r in cases.case_records(db, case)}:
-        raise NotFound("No such record in this case.")
-    value = records.reveal_field(db, user.actor, record_id, field,
-                                 can_special=user.can(Permission.RECORD_REVEAL_SPECIAL))
+@router.post("/cases/{case_id}/work")
+def start_work(request: Request, db: DB, user: Revealer, case_id: str, reason: Reason = "",
+               reason_text: ReasonText = "") -> Response:
+    access.start_work(db, user.actor, case_id, reason_code=reason, reason_text=reason_text,
+                      minutes=request.app.state.settings.case_work_minutes)
     db.commit()
-    return _case_page(request, db, lang.form_lang, user, case_id, revealed={record_id: {field: value}})
+    return _back(case_id, "records")
+
+
+@router.post("/cases/{case_id}/work/end")
+def end_work(request: Request, db: DB, user: Revealer, case_id: str) -> Response:
+    cases.get_case(db, case_id)
+    access.end_work(db, user.actor, case_id)
+    db.commit()
+    return _back(case_id)
+
+
+@router.post("/cases/{case_id}/reveal")
+def reveal(request: Request, db: DB, user: Revealer, case_id: str,
+           record_id: Annotated[str, Form(max_length=40)] = "", field: Annotated[str, Form(max_length=60)] = ""
+           ) -> Response:
+    """One field, shown with any others already revealed; back to the same place on the page."""
+    access.reveal_record_field(db, user.actor, case_id, record_id, field,
+                               can_special=user.can(Permission.RECORD_REVEAL_SPECIAL))
+    db.commit()
+    return _back(case_id, f"f-{record_id}-{field}")
+
+
+@router.post("/cases/{case_id}/members/{member_id}/reveal")
+def reveal_member(request: Request, db: DB, user: Revealer, case_id: str, member_id: str,
+                  field: Annotated[str, Form(max_length=60)] = "") -> Response:
+    access.reveal_member_field(db, user.actor, case_id, member_id, field)
+    db.commit()
+    return _back(case_id, f"m-{member_id}")
+
+
+@router.post("/cases/{case_id}/members/{member_id}/link")
+def link_member(request: Request, db: DB, user: CaseWriter, case_id: str, member_id: str,
+                person_id: Annotated[str, Form(max_length=40)] = "") -> Response:
+    family.link_member(db, user.actor, case_id, member_id, person_id or None)
+    db.commit()
+    return _back(case_id, f"m-{member_id}")
 
 
 @router.post("/cases/{case_id}/notes")
@@ -102,23 +128,74 @@ def add_note(request: Request, db: DB, user: CaseWriter, case_id: str,
              note: Annotated[str, Form(max_length=6000)] = "") -> Response:
     cases.add_note(db, user.actor, case_id, note)
     db.commit()
-    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
+    return _back(case_id, "notes")
 
 
 @router.post("/cases/{case_id}/status")
 def change_status(request: Request, db: DB, user: CaseWriter, case_id: str,
-                  status: Annotated[str, Form(max_length=20)]) -> Response:
-    cases.change_status(db, user.actor, case_id, status)
+                  status: Annotated[str, Form(max_length=20)] = "", reason: Reason = "",
+                  reason_text: ReasonText = "") -> Response:
+    workflow.change_status(db, user.actor, case_id, status, reason_code=reason or None, reason_text=reason_text)
     db.commit()
-    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
+    return _back(case_id, "workflow")
 
 
 @router.post("/cases/{case_id}/assign")
-def assign_to_me(request: Request, db: DB, user: Annotated[CurrentUser, Depends(require(Permission.CASE_ASSIGN))],
-                 case_id: str) -> Response:
-    cases.assign(db, user.actor, case_id, user.id)
+def assign(request: Request, db: DB, user: Assigner, case_id: str,
+           assignee: Annotated[str, Form(max_length=40)] = "me") -> Response:
+    """``me``, a colleague's id, or ``none`` to unassign."""
+    target = user.id if assignee == "me" else None if assignee == "none" else assignee
+    workflow.assign(db, user.actor, case_id, target)
     db.commit()
-    return RedirectResponse(f"/cases/{quote(case_id)}", status_code=303)
+    return _back(case_id, "workflow")
+
+
+@router.post("/cases/{case_id}/close")
+def request_close(request: Request, db: DB, user: CaseWriter, case_id: str, reason: Reason = "",
+                  reason_text: ReasonText = "") -> Response:
+    workflow.request_close(db, user.actor, case_id, reason_code=reason or None, reason_text=reason_text)
+    db.commit()
+    return _back(case_id, "workflow")
+
+
+@router.post("/cases/{case_id}/close/withdraw")
+def withdraw_close(request: Request, db: DB, user: CaseWriter, case_id: str) -> Response:
+    workflow.withdraw_close(db, user.actor, case_id)
+    db.commit()
+    return _back(case_id, "workflow")
+
+
+@router.post("/approvals/{approval_id}/decide")
+def decide_approval(request: Request, db: DB, user: Approver, approval_id: str,
+                    decision: Annotated[str, Form(max_length=10)] = "") -> Response:
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("decision: approve or reject.", field="decision")
+    case = workflow.decide_close(db, user.actor, approval_id, approve=decision == "approve")
+    db.commit()
+    return _back(case.id, "workflow")
+
+
+@router.post("/cases/{case_id}/records/{record_id}/correct")
+def correct(request: Request, db: DB, user: CaseWriter, case_id: str, record_id: str,
+            field: Annotated[str, Form(max_length=60)] = "", value: Annotated[str, Form(max_length=600)] = "",
+            reason: Reason = "", reason_text: ReasonText = "") -> Response:
+    corrections.correct_value(db, request.app.state.database.keys, user.actor, case_id, record_id, field, value,
+                              reason_code=reason, reason_text=reason_text,
+                              can_special=user.can(Permission.RECORD_REVEAL_SPECIAL))
+    db.commit()
+    return _back(case_id, f"rec-{record_id}")
+
+
+@router.post("/cases/{case_id}/records/{record_id}/documents")
+def attach_document(request: Request, db: DB, user: CaseWriter, case_id: str, record_id: str,
+                    document: Annotated[UploadFile | None, File()] = None) -> Response:
+    if document is None or not document.filename:
+        raise InvalidInput("document: choose a file.", field="document")
+    max_bytes = request.app.state.settings.max_upload_bytes
+    data = document.file.read(max_bytes + 1)
+    corrections.attach_document(db, user.actor, case_id, record_id, document.filename, data, max_bytes=max_bytes)
+    db.commit()
+    return _back(case_id, f"rec-{record_id}")
 
 
 @router.post("/documents/{document_id}")

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from amanat.accounts.service import CurrentUser
-from amanat.cases import service as cases
+from amanat.cases import workflow
 from amanat.core.permissions import Permission
 from amanat.intake.form_versions import current_form
 from amanat.linkage.service import active_model
-from amanat.records import service as records
 from amanat.review import service as review
 from amanat.web.deps import DB, Lang, require
 from amanat.web.i18n import choice_labels
@@ -76,16 +75,13 @@ def open_pair(request: Request, db: DB, lang: Lang, user: Reviewer, pair_id: str
 @router.post("/review/{pair_id}/decide")
 def decide(request: Request, db: DB, user: Reviewer, pair_id: str,
            decision: Annotated[str, Form(pattern="^(accept|reject|household)$")]) -> Response:
-    result = review.decide(db, user.actor, pair_id, accept=decision == "accept", household=decision == "household")
-    if result.merged_from and result.merged_into:
-        cases.reconcile_merge(db, user.actor, result.merged_from, result.merged_into)
+    workflow.apply_review_decision(db, user.actor, pair_id, decision)
     db.commit()
     return RedirectResponse("/review", status_code=303)
 
 
 @router.post("/merges/{merge_id}/undo")
 def undo_merge(request: Request, db: DB, user: Reviewer, merge_id: str) -> Response:
-    restored, _into = records.unmerge(db, user.actor, merge_id)
-    case = cases.reconcile_unmerge(db, user.actor, restored)
+    case = workflow.undo_merge(db, user.actor, merge_id)
     db.commit()
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
