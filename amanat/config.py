@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     demo: bool = False
+    # What one imported file may unpack to, counted while it is read (intake/upload_limits.py).
+    import_max_unpacked_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    import_max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # one archive member
+    import_max_rows: int = Field(default=50_000, ge=1)
+    import_max_columns: int = Field(default=200, ge=1)
+    import_max_cell_chars: int = Field(default=10_000, ge=1)
+    import_max_lines: int = Field(default=500_000, ge=1)  # of a WhatsApp chat text
+    import_max_messages: int = Field(default=100_000, ge=1)
+    import_max_attachments: int = Field(default=5_000, ge=0)
 
     # Tests lower the KDF cost; production refuses weak settings below.
     kdf_time_cost: int = Field(default=3, ge=1)

@@ -79,6 +79,12 @@ def _delete_held(db: Session, *where: ColumnElement[bool]) -> None:
                execution_options={"synchronize_session": False})
 
 
+def delete_batch_rows(db: Session, batch_id: str) -> None:
+    """Delete a batch's held rows (an import that failed part-way); the caller audits, if anyone acted."""
+    _delete_held(db, Submission.batch_id == batch_id)
+    db.flush()
+
+
 def discard_batch(db: Session, actor: Actor, batch_id: str, *, user_id: str) -> int:
     """Delete the user's held batch (its sealed parts with it), audited as ``import:discard``."""
     batch = _held(db, batch_id, user_id)

@@ -23,6 +23,7 @@ from amanat.intake.errors import IntakeError
 from amanat.intake.labels import CANONICAL_FIELDS, NAME_FIELDS, LabelMatcher, is_serial_label
 from amanat.intake.parsed import ParsedSubmission
 from amanat.intake.spreadsheet_safety import escape_formula
+from amanat.intake.upload_limits import UploadLimitExceeded
 
 __all__ = ["PROVENANCE_COLUMNS", "TableReader", "escape_formula", "load_mapping", "parse_mapping", "read_table"]
 
@@ -197,8 +198,11 @@ class TableReader:
 
     def __init__(self, stream: IO[bytes], *, file_name: str, kind: Literal["csv", "xlsx"],
                  mapping: Mapping[str, str | None] | None, extra_labels: Mapping[str, Iterable[str]] | None,
-                 on_error: Literal["raise", "collect"], sheet: str | None, owns_stream: bool) -> None:
+                 on_error: Literal["raise", "collect"], sheet: str | None, owns_stream: bool,
+                 max_rows: int | None = None, max_cell: int = MAX_CELL) -> None:
         self.file_name = file_name
+        self.max_rows = max_rows  # rows read, blank ones included; past it: UploadLimitExceeded
+        self.max_cell = max_cell
         self.kind = kind
         self.on_error = on_error
         self.errors: list[IntakeError] = []
@@ -341,6 +345,9 @@ class TableReader:
         try:
             while (row := self._next_row(row_number + 1)) is not None:
                 row_number += 1
+                if self.max_rows is not None and row_number - 1 > self.max_rows:
+                    raise UploadLimitExceeded(f"the table has more than the limit of {self.max_rows} rows",
+                                              source=self.file_name)
                 if keep_cells:
                     cells = [None] * width
                 try:
@@ -374,8 +381,8 @@ class TableReader:
             if self.kind == "xlsx" and text in _SPREADSHEET_ERRORS:
                 raise IntakeError("the cell holds a spreadsheet error instead of a value",
                                   source=self.file_name, row=row_number, column=letters[index], field=fld)
-            if len(text) > MAX_CELL:
-                raise IntakeError(f"the cell is longer than {MAX_CELL} characters", source=self.file_name,
+            if len(text) > self.max_cell:
+                raise IntakeError(f"the cell is longer than {self.max_cell} characters", source=self.file_name,
                                   row=row_number, column=letters[index], field=fld)
             if cells is not None:
                 cells[index] = text
@@ -406,7 +413,8 @@ class TableReader:
 def read_table(stream_or_path: IO[bytes] | bytes | str | os.PathLike[str], *, file_name: str,
                mapping: Mapping[str, str | None] | None = None,
                extra_labels: Mapping[str, Iterable[str]] | None = None,
-               on_error: Literal["raise", "collect"] = "raise", sheet: str | None = None) -> TableReader:
+               on_error: Literal["raise", "collect"] = "raise", sheet: str | None = None,
+               max_rows: int | None = None, max_cell: int = MAX_CELL) -> TableReader:
     """Open a CSV or XLSX table for streaming; the kind comes from the name, else from the bytes.
 
     on_error="collect" skips a bad row and keeps its IntakeError in `.errors` instead of stopping.
@@ -438,7 +446,7 @@ def read_table(stream_or_path: IO[bytes] | bytes | str | os.PathLike[str], *, fi
         kind = "xlsx" if peek == b"PK\x03\x04" else "csv"
     try:
         return TableReader(stream, file_name=file_name, kind=kind, mapping=mapping, extra_labels=extra_labels,
-                           on_error=on_error, sheet=sheet, owns_stream=owns)
+                           on_error=on_error, sheet=sheet, owns_stream=owns, max_rows=max_rows, max_cell=max_cell)
     except BaseException:
         if owns:
             stream.close()

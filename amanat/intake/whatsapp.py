@@ -16,6 +16,7 @@ from datetime import datetime
 
 from amanat.intake.errors import IntakeError
 from amanat.intake.parsed import safe_file_name
+from amanat.intake.upload_limits import DEFAULT_LIMITS, UnpackBudget, UploadLimits, check_chat_text, check_count
 
 # Bidi controls WhatsApp sprinkles around dates, names and numbers; ZWNJ/ZWJ are letters' business.
 # (A regex, not str.translate: translate with a dict costs a Python lookup per character.)
@@ -132,28 +133,28 @@ def clean_text(text: str) -> str:
     return _BIDI.sub("", text).replace("\u202f", " ")
 
 
-def parse_chat(data: bytes, *, file_name: str, max_bytes: int = 1 << 30,
-               max_files: int = 20_000) -> ChatExport:
-    """Parse a WhatsApp export (.zip with or without media, or the bare .txt)."""
+def parse_chat(data: bytes, *, file_name: str, limits: UploadLimits = DEFAULT_LIMITS) -> ChatExport:
+    """Parse a WhatsApp export (.zip with or without media, or the bare .txt), within ``limits``: the zip's
+    members are read through a counting reader, and the text's size, lines and messages are bounded."""
     media: dict[str, bytes] = {}
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06") or file_name.lower().endswith(".zip"):
-        text_bytes, media = _read_zip(data, file_name, max_bytes=max_bytes, max_files=max_files)
+        text_bytes, media = _read_zip(data, file_name, limits)
     else:
         text_bytes = data
+    check_chat_text(text_bytes, limits, file_name)
     text = _decode(text_bytes, file_name)
-    return parse_chat_text(text, file_name=file_name, media=media)
+    export = parse_chat_text(text, file_name=file_name, media=media)
+    check_count("messages", len(export.messages), limits.max_messages, file_name)
+    return export
 
 
-def _read_zip(data: bytes, source: str, *, max_bytes: int, max_files: int) -> tuple[bytes, dict[str, bytes]]:
+def _read_zip(data: bytes, source: str, limits: UploadLimits) -> tuple[bytes, dict[str, bytes]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in archive.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise IntakeError("not a readable zip archive (truncated or damaged)", source=source) from exc
-    if len(infos) > max_files:
-        raise IntakeError(f"the archive holds more than {max_files} files", source=source)
-    if sum(i.file_size for i in infos) > max_bytes:
-        raise IntakeError("the archive unpacks to more than the size limit", source=source)
+    check_count("files", len(infos), limits.max_attachments + 1, source)
     chats = [i for i in infos if CHAT_TEXT_NAMES.search(i.filename) and "__MACOSX" not in i.filename]
     # _chat.txt (iOS) or "WhatsApp Chat with ….txt" (Android) first; any other .txt only as a last resort.
     chats.sort(key=lambda i: (not re.search(r"(_chat|WhatsApp Chat[^/]*)\.txt$", i.filename, re.I),
@@ -163,18 +164,17 @@ def _read_zip(data: bytes, source: str, *, max_bytes: int, max_files: int) -> tu
     chat_info = chats[0]
     media: dict[str, bytes] = {}
     text_bytes = b""
+    budget = UnpackBudget(limits, source)  # counts what is read; a header's declared size is never trusted
     for number, info in enumerate(infos, start=1):
-        try:
-            content = archive.read(info)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
-                RuntimeError) as exc:
-            # Member names can be a person's name (documents keep theirs): say which member by number.
-            raise IntakeError(f"archive member {number} cannot be read (damaged or encrypted)",
-                              source=source) from exc
+        if "__MACOSX" in info.filename and info is not chat_info:
+            continue
+        # Member names can be a person's name (documents keep theirs): say which member by number.
         if info is chat_info:
-            text_bytes = content
-        elif "__MACOSX" not in info.filename:
-            media[safe_file_name(info.filename)] = content
+            text_bytes = budget.read_member(archive, info, label="the chat text",
+                                            max_bytes=limits.max_unpacked_bytes)
+        else:
+            media[safe_file_name(info.filename)] = budget.read_member(archive, info,
+                                                                      label=f"archive member {number}")
     return text_bytes, media
 
 
