@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable
 
 from amanat.core.db import Database
-from amanat.jobs.pipeline import process_next, release_incomplete
+from amanat.intake.service import count_by_status
+from amanat.jobs.batch import BATCH_SIZE, IN_SERVER_BATCH_SIZE, process_batch
+from amanat.jobs.pipeline import release_incomplete
 
 log = logging.getLogger("amanat.worker")
 
@@ -18,11 +20,15 @@ class Worker:
     MAX_DEFER_SECONDS = 2.0
     # How often it looks for multi-part ODK submissions left incomplete (one indexed query).
     RELEASE_EVERY_SECONDS = 300.0
+    # How often it logs its rate and the backlog while there is work.
+    REPORT_EVERY_SECONDS = 5.0
 
     def __init__(self, database: Database, *, poll_seconds: float = 0.2,
-                 intake_busy: Callable[[], bool] | None = None) -> None:
+                 intake_busy: Callable[[], bool] | None = None, batch_size: int | None = None) -> None:
         self.database = database
         self.poll_seconds = poll_seconds
+        # In the server a person waiting for a receipt waits at most one (smaller) batch.
+        self.batch_size = batch_size or (IN_SERVER_BATCH_SIZE if intake_busy is not None else BATCH_SIZE)
         # In the server process the worker shares SQLite's one write lock with intake: a person waiting for
         # a receipt goes first, and the worker catches up between requests.
         self.intake_busy = intake_busy
@@ -33,6 +39,7 @@ class Worker:
         self.failed = 0
         self.released = 0
         self._next_release = 0.0  # at once on start: a server down for days has some waiting
+        self._report = _RateReport(database, self.REPORT_EVERY_SECONDS)
 
     def wake(self) -> None:
         """Intake calls this after a commit so a new submission is picked up at once."""
@@ -42,19 +49,24 @@ class Worker:
         while not self._stop.is_set():
             self._defer_to_intake()
             self._release_incomplete()
-            try:
-                step = process_next(self.database)
-            except Exception:  # keep the worker alive; the failed transaction was rolled back
-                log.exception("worker step failed")
-                step = None
-                self._stop.wait(1.0)
-            if step is None:
+            if not self.step():
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
-            elif step.ok:
-                self.processed += 1
-            else:
-                self.failed += 1
+
+    def step(self) -> bool:
+        """One batch; False when there was nothing to do (or it failed and the worker should pause)."""
+        try:
+            step = process_batch(self.database, self.batch_size)
+        except Exception:  # keep the worker alive; the failed transaction was rolled back
+            log.exception("worker step failed")
+            self._stop.wait(1.0)
+            return False
+        if step is None:
+            return False
+        self.processed += step.stored
+        self.failed += step.failed
+        self._report.add(step.stored + step.failed)
+        return True
 
     def _release_incomplete(self) -> None:
         now = time.monotonic()
@@ -82,3 +94,48 @@ class Worker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+class _RateReport:
+    """Logs, every few seconds while there is work, the rate since the last report and the backlog."""
+
+    def __init__(self, database: Database, every: float) -> None:
+        self.database, self.every = database, every
+        self.since = time.monotonic()
+        self.done = 0
+
+    def add(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.since < self.every:
+            return
+        rate = self.done / (now - self.since)
+        try:
+            with self.database.reading() as db:
+                waiting = count_by_status(db).get("sealed", 0)
+        except Exception:  # a report is not worth stopping for
+            waiting = -1
+        left = f"about {waiting / rate:.0f} s left" if rate > 0 and waiting > 0 else "queue empty" if waiting == 0 \
+            else ""
+        log.info("worker: %s stored in %.0f s (%.0f/s); %s waiting; %s", self.done, now - self.since, rate,
+                 waiting, left)
+        self.since, self.done = now, 0
+
+
+def run_worker(database: Database, *, once: bool, poll_seconds: float = 0.5, batch_size: int = BATCH_SIZE,
+               advance: Callable[[int], None] | None = None, stop: threading.Event | None = None) -> tuple[int, int]:
+    """`amanat worker`: batches until the queue is empty (``once``) or ``stop`` is set, logging the rate
+    and the backlog every few seconds. Returns (stored, failed)."""
+    worker = Worker(database, poll_seconds=poll_seconds, batch_size=batch_size)
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        before = worker.processed + worker.failed
+        worker._release_incomplete()
+        if not worker.step():
+            if once:
+                break
+            stop.wait(poll_seconds)
+            continue
+        if advance is not None:
+            advance(worker.processed + worker.failed - before)
+    return worker.processed, worker.failed

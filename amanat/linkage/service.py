@@ -282,3 +282,22 @@ def run_batch(db: Session, keys: KeyHolder, actor: Actor, *,
 def pairs_between(db: Session, record_ids: Iterable[str]) -> list[MatchPair]:
     ids = list(record_ids)
     return list(db.scalars(select(MatchPair).where(MatchPair.record_l.in_(ids) | MatchPair.record_r.in_(ids))))
+
+
+def batch_clusters(db: Session) -> dict[str, str]:
+    """The clusters ``run_batch`` (``amanat link run``) makes of everyone known, without writing anything:
+    record id -> cluster id. To compare the worker's people with (tests, bench/worker.py)."""
+    model = active_model(db)
+    th = model.thresholds
+    frame, _ = _all_features(db, None)
+    ids = [str(i) for i in frame["unique_id"]]
+    if len(ids) < 2:
+        return {i: i for i in ids}
+    pairs = predict_pairs(model, frame, threshold_match_weight=th.weight(scoring_floor(th.review)))
+    decisions = decide_pairs(model, frame, pairs, link_at=th.auto_link, review_at=th.review,
+                             holders=phone_holders(frame))
+    linked = decisions.linked()
+    links = pairs.loc[linked, ["unique_id_l", "unique_id_r"]].assign(
+        match_probability=decisions.match_probability[linked])
+    clusters = cluster(links, ids, th.auto_link)
+    return dict(zip(clusters["unique_id"].astype(str), clusters["cluster_id"].astype(str), strict=True))

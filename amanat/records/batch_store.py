@@ -1,0 +1,165 @@
+"""Many opened submissions stored at once: what ``service.store_submission`` does for one, with one query
+per kind of exact ID for the whole batch instead of one per record, and every row written in one flush.
+
+The batch worker claims the sealed submissions (``claim_sealed``), opens and normalises them, and calls
+``store_batch``; ``mark_stored_many`` drops their sealed copies in the same transaction. The audit events
+come back to the caller, which writes them in one go (``core.audit.record_events``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from amanat.core.crypto import KeyHolder
+from amanat.core.db import new_id, utcnow
+from amanat.intake.models import Submission, SubmissionPart
+from amanat.intake.service import OpenedSubmission
+from amanat.normalize.record import NormalizedRecord
+from amanat.records.models import Document, Person, Record, RecordLookup
+from amanat.records.service import EXACT_MATCH_KINDS, LOOKUP_KINDS, StoreResult, _display_name
+
+_CHUNK = 5000
+Event = tuple[str, str, str | None, dict[str, object]]
+
+
+def claim_sealed(db: Session, limit: int) -> list[Submission]:
+    """The oldest ``limit`` sealed submissions. On PostgreSQL they stay locked to this transaction and
+    rows other workers hold are skipped (FOR UPDATE SKIP LOCKED), so several workers share the queue;
+    on SQLite the caller's write transaction is the only writer."""
+    q = select(Submission).where(Submission.status == "sealed").order_by(Submission.received_at).limit(limit)
+    if db.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return list(db.scalars(q))
+
+
+def person_roots(db: Session, person_ids: Iterable[str]) -> dict[str, str]:
+    """Each person's root (following merges): one query per level of merging for all of them."""
+    root = {p: p for p in person_ids}
+    pending = dict(root)  # person -> the person whose merged_into is asked next
+    for _ in range(64):  # merges chain a few levels deep at most
+        if not pending:
+            break
+        into: dict[str, str | None] = {}
+        asked = sorted(set(pending.values()))
+        for at in range(0, len(asked), _CHUNK):
+            part = asked[at:at + _CHUNK]
+            into.update(dict(db.execute(select(Person.id, Person.merged_into).where(Person.id.in_(part))).all()))
+        nxt: dict[str, str] = {}
+        for p, at_person in pending.items():
+            up = into.get(at_person)
+            root[p] = at_person
+            if up is not None and up != at_person:
+                nxt[p] = up
+        pending = nxt
+    return root
+
+
+def _known_exact(db: Session, digests: dict[str, set[bytes]]) -> dict[tuple[str, bytes], set[str]]:
+    """Persons (roots) of the stored records giving each tazkira or passport digest."""
+    found: dict[tuple[str, bytes], set[str]] = {}
+    for kind, values in digests.items():
+        asked = sorted(values)
+        for at in range(0, len(asked), _CHUNK):
+            rows = db.execute(select(RecordLookup.digest, Record.person_id)
+                              .join(Record, RecordLookup.record_id == Record.id)
+                              .where(RecordLookup.kind == kind, RecordLookup.digest.in_(asked[at:at + _CHUNK])))
+            for digest, person_id in rows:
+                found.setdefault((kind, bytes(digest)), set()).add(person_id)
+    roots = person_roots(db, {p for ps in found.values() for p in ps})
+    return {k: {roots[p] for p in ps} for k, ps in found.items()}
+
+
+@dataclass(frozen=True)
+class Stored:
+    result: StoreResult
+    events: list[Event]
+
+
+def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission], norms: Sequence[NormalizedRecord],
+                extra: Sequence[Mapping[str, Any]] | None = None) -> tuple[list[StoreResult], list[Event]]:
+    """Store each opened submission as ``store_submission`` would, in order: a record that gives a tazkira
+    or passport number already known (or given by an earlier record of the batch) joins that person.
+    ``extra[i]`` is kept beside the normalised values of record i (the linkage row). Returns the results
+    and the audit events to write, in order."""
+    exact = [n.exact_keys() for n in norms]
+    digests = [{kind: keys.blind_indexes(kind, ex.get(kind, [])) for kind in LOOKUP_KINDS} for ex in exact]
+    asked: dict[str, set[bytes]] = {kind: set() for kind in EXACT_MATCH_KINDS}
+    for ds in digests:
+        for kind in EXACT_MATCH_KINDS:
+            asked[kind].update(ds[kind])
+    known = _known_exact(db, asked)
+    in_batch: dict[tuple[str, bytes], set[str]] = {}
+    results: list[StoreResult] = []
+    events: list[Event] = []
+    lookups: list[dict[str, Any]] = []
+    for i, (sub, norm) in enumerate(zip(opened, norms, strict=True)):
+        matches: dict[str, set[str]] = {}
+        for kind in EXACT_MATCH_KINDS:
+            persons = set().union(*(known.get((kind, d), set()) | in_batch.get((kind, d), set())
+                                    for d in digests[i][kind])) if digests[i][kind] else set()
+            if persons:
+                matches[kind] = persons
+        candidates = set().union(*matches.values()) if matches else set()
+        conflict: tuple[str, ...] = ()
+        if len(candidates) == 1:
+            person_id, new_person = next(iter(candidates)), False
+            link_reason: str | None = "+".join(f"{k}_exact" for k in EXACT_MATCH_KINDS if k in matches)
+        else:
+            person_id, new_person, link_reason = new_id(), True, None
+            db.add(Person(id=person_id))
+            if len(candidates) > 1:  # the IDs point at different people: a human must look
+                conflict = tuple(sorted(candidates))
+                link_reason = "conflicting_exact_matches"
+        for kind in EXACT_MATCH_KINDS:
+            for d in digests[i][kind]:
+                in_batch.setdefault((kind, d), set()).add(person_id)
+        parsed = sub.parsed
+        normalized = norm.to_dict()
+        if extra is not None:
+            normalized.update(extra[i])
+        record_id = new_id()
+        db.add(Record(id=record_id, person_id=person_id, submission_id=sub.submission_id, channel=sub.channel,
+                      form_version=sub.form_version, language=sub.language, province_pcode=norm.province_pcode,
+                      country_iso2=norm.country_iso2, link_reason=link_reason,
+                      display_name=_display_name(parsed.fields), data=dict(parsed.fields), normalized=normalized,
+                      provenance={"provenance": parsed.provenance, "field_sources": parsed.field_sources,
+                                  "context": parsed.context, "receipt": sub.receipt},
+                      issue_count=len(norm.issues)))
+        for kind in LOOKUP_KINDS:
+            lookups.extend({"record_id": record_id, "kind": kind, "digest": d} for d in digests[i][kind])
+        fields_of_parts = list(parsed.provenance.get("attachment_fields", []) or [])
+        for k, att in enumerate(parsed.attachments):
+            field_name = str(fields_of_parts[k]) if k < len(fields_of_parts) else "attachment"
+            db.add(Document(record_id=record_id, field=field_name[:60], content_type=att.content_type,
+                            size=len(att.data), filename=att.name, content=att.data))
+        if new_person:
+            events.append(("person:create", "person", person_id, {"record": record_id}))
+        events.append(("record:create", "record", record_id,
+                       {"person": person_id, "submission": sub.submission_id, "documents": len(parsed.attachments),
+                        "link": link_reason or "new", "issues": len(norm.issues)}))
+        if conflict:
+            events.append(("record:conflict", "record", record_id, {"persons": list(conflict)}))
+        results.append(StoreResult(record_id, person_id, new_person, link_reason,
+                                   tuple(sorted(matches)), conflict, norm))
+    db.flush()  # persons and records before the lookups that name them
+    if lookups:
+        db.execute(insert(RecordLookup), lookups)
+    return results, events
+
+
+def mark_stored_many(db: Session, stored: Mapping[str, str]) -> None:
+    """``intake.service.mark_stored`` for many: submission id -> record id; the sealed copies are dropped."""
+    if not stored:
+        return
+    now = utcnow()
+    db.execute(update(Submission), [{"id": sub_id, "status": "stored", "record_id": rec_id, "processed_at": now,
+                                     "sealed": None} for sub_id, rec_id in stored.items()])
+    ids = list(stored)
+    for at in range(0, len(ids), _CHUNK):
+        db.execute(update(SubmissionPart).where(SubmissionPart.submission_id.in_(ids[at:at + _CHUNK]))
+                   .values(sealed=None))
