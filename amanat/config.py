@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from amanat.core.passwords import passphrase_problem
 
 PLACEHOLDER_SECRETS = {"", "changethis", "change-me", "secret", "development-only-secret"}
 DEV_SECRET = "development-only-secret"  # noqa: S105 - refused outside development
@@ -24,16 +27,32 @@ class Settings(BaseSettings):
     passphrase: SecretStr | None = None  # unlocks the organisation's private keys for unattended start
     host: str = "127.0.0.1"
     port: int = 8000
-    base_url: str = ""  # public URL, used in ODK form downloads; empty: derived from the request
-    https: bool = False  # cookies get Secure and __Host- prefix; Basic auth allowed only then
+    # The public URL (https://… in production), used for ODK form downloads and the Origin check; never
+    # taken from a request's Host header. Empty (development only): http://host:port.
+    base_url: str = ""
+    https: bool = False  # set from an https base URL: Secure cookies with the __Host- prefix, HSTS, Basic auth
+    # Addresses (or networks, CIDR) of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    # Empty: the headers are ignored and the socket's address is the client's.
+    trusted_proxies: tuple[str, ...] = ()
+    # Production refuses a plain-http base URL unless this is set AND trusted_proxies is set (TLS ends at a
+    # proxy on a network you trust); every start then logs a warning.
+    allow_plain_http: bool = False
     run_worker_in_process: bool = True  # embedded default: the worker thread lives in the server
     worker_poll_seconds: float = 0.2
     max_upload_bytes: int = 10 * 1024 * 1024  # one attachment
     max_request_bytes: int = 40 * 1024 * 1024  # one whole submission
-    session_hours: int = 8
+    session_hours: int = 8  # absolute lifetime of a sign-in
+    session_idle_minutes: int = 30  # a sign-in unused this long ends
     case_work_minutes: int = Field(default=15, ge=1, le=240)  # "work on this case": how long values stay shown
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per (username, address) in the window: then 429 for that pair
     login_window_seconds: int = 900
+    login_address_max_failures: int = 100  # per address in the window: high enough for an office behind one NAT
+    login_account_free_failures: int = 10  # per account in the window; beyond, each try waits 2^n s (a code skips)
+    # Authenticator codes for every staff sign-in. None: required in production, off in development and test.
+    require_totp: bool | None = None
+    # Bearer token for /healthz/details (key state, queue counts) for a monitor; staff with dashboard access
+    # see the details without it. Empty: only signed-in staff.
+    health_token: SecretStr | None = None
     log_level: str = "INFO"
     languages: tuple[str, ...] = ("en", "fa_AF", "ps_AF")
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
@@ -63,7 +82,34 @@ class Settings(BaseSettings):
                 raise ValueError("argon2 memory cost below 64 MiB is refused in production")
             if self.passphrase is not None and self.passphrase.get_secret_value() in PLACEHOLDER_SECRETS:
                 raise ValueError("AMANAT_PASSPHRASE is a placeholder")
+            if self.passphrase is not None:
+                problem = passphrase_problem(self.passphrase.get_secret_value())
+                if problem:
+                    raise ValueError(f"AMANAT_PASSPHRASE is too weak for production: {problem}")
+            self._refuse_plain_http()
+        if self.base_url.startswith("https://"):
+            self.https = True
         return self
+
+    def _refuse_plain_http(self) -> None:
+        if not self.base_url:
+            raise ValueError("AMANAT_BASE_URL must be set in production (https://…): the forms' submission URL "
+                             "is never taken from a request's Host header")
+        if not self.base_url.startswith(("https://", "http://")):
+            raise ValueError("AMANAT_BASE_URL must start with https://")
+        if not self.base_url.startswith("https://") and not (self.allow_plain_http and self.trusted_proxies):
+            raise ValueError("AMANAT_BASE_URL must be https:// in production (set AMANAT_ALLOW_PLAIN_HTTP=1 "
+                             "with AMANAT_TRUSTED_PROXIES only when TLS ends at a proxy you trust)")
+
+    @property
+    def totp_required(self) -> bool:
+        return self.environment == "production" if self.require_totp is None else self.require_totp
+
+    @property
+    def public_origin(self) -> str:
+        """scheme://host[:port] of the public URL; empty in development without a base URL."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
     @property
     def effective_database_url(self) -> str:

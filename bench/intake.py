@@ -45,6 +45,7 @@ from provenance import add_out, write_json
 
 RECEIPT = re.compile(r"AM-[0-9A-Z]{4}-[0-9A-Z]{4}")
 PASSPHRASE = "bench passphrase, synthetic data only"
+HEALTH_TOKEN = "bench-monitor-token"  # /healthz/details (queue counts); /healthz says only "ok"
 PEER_NAME = "starlette_multipart_sink"
 GOAL_RPS = 300.0
 GOAL_P99_MS = 250.0
@@ -139,6 +140,7 @@ def amanat_env(root: Path) -> dict[str, str]:
     (root / "tmp").mkdir(parents=True, exist_ok=True)
     env.update({"AMANAT_DATA_DIR": str(root / "data"), "AMANAT_PASSPHRASE": PASSPHRASE,
                 "AMANAT_KDF_MEMORY_KIB": "64", "AMANAT_KDF_TIME_COST": "1", "TMPDIR": str(root / "tmp"),
+                "AMANAT_HEALTH_TOKEN": HEALTH_TOKEN,
                 "PYTHONUNBUFFERED": "1"})
     return env
 
@@ -372,7 +374,7 @@ def summarise(load: LoadResult, duration: float) -> dict[str, Any]:
 # --- draining and counting --------------------------------------------------------------------
 
 def health(server: Server) -> dict[str, int]:
-    r = httpx.get(f"{server.url}/healthz", timeout=30.0)
+    r = httpx.get(f"{server.url}/healthz/details", timeout=30.0, headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
     r.raise_for_status()
     return dict(r.json()["submissions"])
 

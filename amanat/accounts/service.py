@@ -1,8 +1,13 @@
-"""Users, passwords (argon2id), TOTP, login with throttling, and sessions."""
+"""Users, passwords (argon2id), and the front door to sign-in, sessions and authenticator codes.
+
+Sign-in itself lives in ``login`` (three steps, so argon2 runs outside any transaction), throttling in
+``throttle``, sessions in ``sessions``, authenticator codes in ``totp`` and the changes that need a second
+admin in ``user_admin``; ``Accounts`` holds the hasher and the policies that settings give them.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,15 +18,15 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from amanat.accounts.models import LoginThrottle, User, WebSession
+from amanat.accounts import login, sessions, throttle
+from amanat.accounts.models import User, WebSession
 from amanat.core.audit import Actor, record_event
-from amanat.core.crypto import new_token, token_digest
-from amanat.core.db import utcnow
+from amanat.core.db import Database, utcnow
+from amanat.core.passwords import WeakPassword, check_password
 from amanat.core.permissions import Permission, Role, permissions_for
-from amanat.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from amanat.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
-MIN_PASSWORD = 10
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class CurrentUser:
     username: str
     display_name: str
     role: str
+    must_change_password: bool = False  # an admin set the password: the user chooses their own first
+    needs_totp: bool = False  # authenticator codes are required and this user has none yet: enrol first
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -44,47 +51,77 @@ class CurrentUser:
     def actor(self) -> Actor:
         return Actor(f"user:{self.username}", self.id)
 
+    @property
+    def restricted(self) -> bool:
+        """Signed in, but only to change the password or enrol an authenticator."""
+        return self.must_change_password or self.needs_totp
+
+
+def attempt_details(username: str, client: str) -> dict[str, str | None]:
+    """What a failed sign-in's audit event keeps: the username tried, only when it has a username's shape
+    (text that cannot be one, such as a password with spaces or symbols typed into the wrong box, is
+    dropped), and the client's address."""
+    try:
+        address = str(ipaddress.ip_address(client.split("%", 1)[0]))
+    except ValueError:
+        address = "unknown"
+    return {"username": username if USERNAME.match(username) else None, "client": address}
+
 
 def _current(user: User) -> CurrentUser:
     return CurrentUser(user.id, user.username, user.display_name, user.role)
 
 
+def validate_password(password: str, username: str) -> None:
+    try:
+        check_password(password, username=username)
+    except WeakPassword as exc:
+        raise InvalidInput(str(exc), field="password") from None
+
+
 class Accounts:
-    """Holds the password hasher (its parameters come from settings) and the throttle policy."""
+    """Holds the password hasher (its parameters come from settings) and the sign-in policies."""
 
     def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536, max_failures: int = 5,
-                 window_seconds: int = 900, session_hours: int = 8) -> None:
+                 window_seconds: int = 900, session_hours: int = 8, idle_minutes: int = 30,
+                 address_max_failures: int = 100, account_free_failures: int = 10,
+                 totp_required: bool = False) -> None:
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
         # Verifying against this for unknown users makes a miss cost as much as a hit.
         self._dummy_hash = self.hasher.hash("amanat-dummy-password")
-        self.max_failures = max_failures
-        self.window = timedelta(seconds=window_seconds)
+        self.policy = throttle.Policy(pair_failures=max_failures, address_failures=address_max_failures,
+                                      account_free_failures=account_free_failures,
+                                      window=timedelta(seconds=window_seconds))
         self.session_life = timedelta(hours=session_hours)
+        self.idle = timedelta(minutes=idle_minutes)
+        self.totp_required = totp_required
 
     # --- users ---
     def create_user(self, db: Session, actor: Actor, *, username: str, password: str, role: str,
-                    display_name: str = "", totp: bool = False) -> tuple[CurrentUser, str | None]:
+                    display_name: str = "", totp: bool = False,
+                    must_change_password: bool = False) -> tuple[CurrentUser, str | None]:
         username = username.strip().lower()
         if not USERNAME.match(username):
             raise InvalidInput("username: use 2–63 lowercase letters, digits, '.', '_' or '-'.", field="username")
-        if role not in {r.value for r in Role}:
+        if role and role not in {r.value for r in Role}:
             raise InvalidInput(f"role: must be one of {', '.join(r.value for r in Role)}.", field="role")
-        if len(password) < MIN_PASSWORD:
-            raise InvalidInput(f"password: at least {MIN_PASSWORD} characters.", field="password")
+        validate_password(password, username)
         if db.scalar(select(User.id).where(User.username == username)):
             raise Conflict("username: already taken.", field="username")
         secret = pyotp.random_base32() if totp else None
         user = User(username=username, display_name=display_name[:120], role=role,
-                    password_hash=self.hasher.hash(password), totp_secret=secret)
+                    password_hash=self.hasher.hash(password), totp_secret=secret,
+                    must_change_password=must_change_password, password_changed_at=utcnow())
         db.add(user)
         db.flush()
-        record_event(db, actor, "user:create", "user", user.id, role=role, totp=bool(secret))
+        record_event(db, actor, "user:create", "user", user.id, role=role or None, totp=bool(secret))
         uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="Amanat") if secret else None
         return _current(user), uri
 
     def list_users(self, db: Session) -> list[tuple[CurrentUser, bool, bool]]:
-        rows = db.scalars(select(User).order_by(User.username)).all()
-        return [(_current(u), u.disabled, u.totp_secret is not None) for u in rows]
+        rows = db.execute(select(User.id, User.username, User.display_name, User.role, User.disabled,
+                                 User.totp_secret.is_not(None)).order_by(User.username)).all()
+        return [(CurrentUser(r[0], r[1], r[2], r[3]), bool(r[4]), bool(r[5])) for r in rows]
 
     def set_disabled(self, db: Session, actor: Actor, username: str, disabled: bool = True) -> None:
         user = db.scalar(select(User).where(User.username == username.strip().lower()))
@@ -102,81 +139,57 @@ class Accounts:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    # --- login ---
-    def _throttle_keys(self, username: str, client: str) -> list[str]:
-        return [hashlib.sha256(f"user:{username}".encode()).hexdigest(),
-                hashlib.sha256(f"ip:{client}".encode()).hexdigest()]
+    # --- sign-in (see login.py: the caller runs the three steps in their own transactions) ---
+    def prepare_login(self, db: Session, username: str, client: str, otp: str = "") -> login.Attempt:
+        return login.prepare(db, self.policy, username, client, otp)
 
-    def _check_throttle(self, db: Session, keys: list[str]) -> None:
-        now = utcnow()
-        for key in keys:
-            row = db.get(LoginThrottle, key)
-            if row and row.failures >= self.max_failures and now - row.window_start < self.window:
-                retry = int((row.window_start + self.window - now).total_seconds()) + 1
-                raise TooManyRequests("Too many failed sign-in attempts. Try again later.", retry_after=retry)
+    def verify_login(self, attempt: login.Attempt, password: str) -> login.Checked:
+        return login.verify(self.hasher, self._dummy_hash, attempt, password)
 
-    def _fail(self, db: Session, keys: list[str]) -> None:
-        now = utcnow()
-        for key in keys:
-            row = db.get(LoginThrottle, key)
-            if row is None:
-                db.add(LoginThrottle(key=key, failures=1, window_start=now))
-            elif now - row.window_start >= self.window:
-                row.failures, row.window_start = 1, now
-            else:
-                row.failures += 1
-        db.flush()
+    def finish_login(self, db: Session, checked: login.Checked, otp: str = "") -> CurrentUser | None:
+        """The signed-in user, or None after counting and auditing the failure (commit, then answer 401)."""
+        attempt = checked.attempt
+        user = login.finish(db, self.policy, checked, otp, attempt_details(attempt.username, attempt.client))
+        if user is None:
+            return None
+        return self._with_flags(_current(user), user.must_change_password, user.totp_secret is not None)
 
-    def authenticate(self, db: Session, username: str, password: str, otp: str = "",
+    def authenticate(self, database: Database, username: str, password: str, otp: str = "",
                      client: str = "unknown") -> CurrentUser:
-        """Check a sign-in. Every failure looks the same and costs the same time."""
-        username = username.strip().lower()[:80]
-        keys = self._throttle_keys(username, client)
-        self._check_throttle(db, keys)
-        user = db.scalar(select(User).where(User.username == username))
-        ok = False
-        try:
-            ok = self.hasher.verify(user.password_hash if user else self._dummy_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
-        if ok and user is not None and user.totp_secret:
-            ok = pyotp.TOTP(user.totp_secret).verify(otp.strip(), valid_window=1)
-        if not ok or user is None or user.disabled:
-            self._fail(db, keys)
-            record_event(db, Actor("anonymous"), "session:login_failed", "user", user.id if user else None)
-            raise NotAuthenticated("Wrong username, password or code.")
-        for key in keys[:1]:  # success clears the user's counter; the address keeps its record
-            row = db.get(LoginThrottle, key)
-            if row:
-                db.delete(row)
-        if self.hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = self.hasher.hash(password)
-        user.last_login_at = utcnow()
-        record_event(db, Actor(f"user:{user.username}", user.id), "session:login", "user", user.id)
-        return _current(user)
+        """All three steps (for callers without a web request): raises NotAuthenticated or TooManyRequests."""
+        with database.reading() as db:
+            attempt = self.prepare_login(db, username, client, otp)
+        checked = self.verify_login(attempt, password)
+        with database.transaction() as db:
+            user = self.finish_login(db, checked, otp)
+        if user is None:
+            raise NotAuthenticated(login.WRONG)
+        return user
+
+    def _with_flags(self, user: CurrentUser, must_change: bool, has_totp: bool) -> CurrentUser:
+        return CurrentUser(user.id, user.username, user.display_name, user.role, must_change_password=must_change,
+                           needs_totp=self.totp_required and not has_totp)
 
     # --- sessions ---
-    def start_session(self, db: Session, user: CurrentUser) -> str:
-        token = new_token()
-        db.add(WebSession(token_digest=token_digest(token), user_id=user.id,
-                          expires_at=utcnow() + self.session_life))
-        db.flush()
-        return token
+    def start_session(self, db: Session, user: CurrentUser, *, client: str = "", user_agent: str = "") -> str:
+        return sessions.start(db, user.id, life=self.session_life, client=client, user_agent=user_agent)
 
     def session_user(self, db: Session, token: str | None) -> CurrentUser | None:
-        if not token or len(token) > 100:
+        found = self.session_lookup(db, token)
+        return found[0] if found else None
+
+    def session_lookup(self, db: Session, token: str | None) -> tuple[CurrentUser, bool] | None:
+        """(the user, whether last_seen_at wants refreshing) for a live session, or None."""
+        row = sessions.lookup(db, token, idle=self.idle)
+        if row is None:
             return None
-        row = db.get(WebSession, token_digest(token))
-        if row is None or row.expires_at < utcnow():
-            return None
-        user = db.get(User, row.user_id)
-        if user is None or user.disabled:
-            return None
-        return _current(user)
+        user = self._with_flags(CurrentUser(row.user_id, row.username, row.display_name, row.role),
+                                row.must_change_password, row.has_totp)
+        return user, row.stale_touch
 
     def end_session(self, db: Session, token: str | None, user: CurrentUser | None) -> None:
         if token:
-            db.execute(delete(WebSession).where(WebSession.token_digest == token_digest(token)))
+            sessions.end(db, token)
         if user:
             record_event(db, user.actor, "session:logout", "user", user.id)
 

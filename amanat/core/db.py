@@ -6,6 +6,7 @@ IMMEDIATE so a read-then-write transaction can never deadlock on upgrading its l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -163,7 +164,24 @@ class Database:
         self.engine.dispose()
 
 
+def private_sqlite_files(url: str, data_dir: Path) -> None:
+    """The data dir 0700 and the database file 0600, created so before SQLite first opens it (its -wal and
+    -shm files copy the database file's mode). Someone else's account on the machine reads nothing."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):  # a mount we do not own keeps its mode
+        os.chmod(data_dir, 0o700)
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if not path or path == ":memory:" or url.startswith("sqlite:///:memory:"):
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not os.path.exists(path):
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        with contextlib.suppress(OSError):
+            os.chmod(name, 0o600)
+
+
 def open_database(settings: Settings, keys: KeyHolder | None = None) -> Database:
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_sqlite_files(settings.effective_database_url, settings.data_dir)
     return Database(settings.effective_database_url, keys or KeyHolder(), synchronous=settings.sqlite_synchronous)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from amanat.web.deps import CSRF_COOKIE, LANG_COOKIE, SAFE_METHODS
+from amanat.web.deps import CSRF_COOKIE, HOST_PREFIX, LANG_COOKIE, SAFE_METHODS
 from amanat.web.i18n import resolve_language
 
 
@@ -33,13 +33,15 @@ def set_cookie_header(name: str, value: str, *, secure: bool, httponly: bool, sa
 
 
 class ResponseCookies:
-    """Sets the CSRF cookie a page minted (``request.state.new_csrf``, see deps.csrf_token) when the browser
-    had none, and the language cookie when ``?lang=`` names a language. Counts unsafe requests in flight in
-    ``writes_in_flight[0]`` (the worker thread reads it to let intake go first)."""
+    """Sets the CSRF cookie a page minted (``request.state.new_csrf``, see deps.csrf_token) when the browser's
+    differs (none yet, or one from before sign-in), and the language cookie when ``?lang=`` names a language.
+    Counts unsafe requests in flight in ``writes_in_flight[0]`` (the worker thread reads it to let intake go
+    first)."""
 
     def __init__(self, app: ASGIApp, *, https: bool, writes_in_flight: list[int]) -> None:
         self.app = app
         self.https = https
+        self.csrf_cookie = HOST_PREFIX + CSRF_COOKIE if https else CSRF_COOKIE
         self.writes_in_flight = writes_in_flight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,8 +66,8 @@ class ResponseCookies:
     def _cookies(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         out: list[tuple[bytes, bytes]] = []
         new_csrf = scope.get("state", {}).get("new_csrf")
-        if new_csrf and not _request_cookies(scope).get(CSRF_COOKIE):
-            out.append(set_cookie_header(CSRF_COOKIE, new_csrf, secure=self.https, httponly=True,
+        if new_csrf and _request_cookies(scope).get(self.csrf_cookie) != new_csrf:
+            out.append(set_cookie_header(self.csrf_cookie, new_csrf, secure=self.https, httponly=True,
                                          samesite="strict"))
         query: bytes = scope.get("query_string", b"")
         if b"lang=" in query:

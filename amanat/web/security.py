@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 from email.utils import formatdate
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +30,9 @@ class SecurityHeaders:
                     b"content-security-policy": CSP.encode(),
                     b"x-content-type-options": b"nosniff",
                     b"x-frame-options": b"DENY",
-                    b"referrer-policy": b"no-referrer",
+                    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on its
+                    # own forms' POSTs, and the CSRF check needs the real origin. Other sites still get nothing.
+                    b"referrer-policy": b"same-origin",
                     b"permissions-policy": b"camera=(self), geolocation=(), microphone=()",
                     b"cross-origin-opener-policy": b"same-origin",
                 }
@@ -42,6 +46,42 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class TrustedProxies:
+    """X-Forwarded-For and X-Forwarded-Proto believed only from the configured proxies' addresses.
+
+    From anyone else the headers are ignored: the socket's address is the client's (throttling, the audit log)
+    and the scheme is the connection's. From a trusted proxy, the client is the right-most address in
+    X-Forwarded-For that is not itself a trusted proxy (the left part is whatever the client claimed)."""
+
+    def __init__(self, app: ASGIApp, *, trusted: tuple[str, ...]) -> None:
+        self.app = app
+        self.networks = [ipaddress.ip_network(t.strip(), strict=False) for t in trusted if t.strip()]
+
+    def _trusted(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in net for net in self.networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.networks:
+            client = scope.get("client")
+            if client and self._trusted(client[0]):
+                headers = dict(scope.get("headers", []))
+                forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+                hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+                while hops and self._trusted(hops[-1]):
+                    hops.pop()
+                if hops:
+                    with contextlib.suppress(ValueError):  # not an address: keep the proxy's
+                        scope["client"] = (str(ipaddress.ip_address(hops[-1])), 0)
+                proto = headers.get(b"x-forwarded-proto", b"").decode("latin-1").split(",")[-1].strip().lower()
+                if proto in ("http", "https"):
+                    scope["scheme"] = proto
+        await self.app(scope, receive, send)
 
 
 class ProtocolHeaders:

@@ -23,6 +23,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSPHRASE = "browser test passphrase"
 PASSWORD = "browser-test-password-1"
+HEALTH_TOKEN = "browser-test-monitor-token"  # /healthz/details; /healthz alone says only "ok"
 USERS = {"caseworker": "caseworker", "auditor": "auditor"}  # username → role
 
 
@@ -75,6 +76,7 @@ def _env(data_dir: Path) -> dict[str, str]:
         "AMANAT_ARGON2_TIME_COST": "1",
         "AMANAT_SQLITE_SYNCHRONOUS": "NORMAL",
         "AMANAT_LOG_LEVEL": "WARNING",
+        "AMANAT_HEALTH_TOKEN": HEALTH_TOKEN,
         "PYTHONUNBUFFERED": "1",
     })
     return env

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import HEALTH_TOKEN
+
 pytestmark = pytest.mark.browser
 
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -69,7 +71,9 @@ def sign_in(context, server, username: str, next_path: str):
 
 
 def submissions(server) -> dict:
-    with urllib.request.urlopen(f"{server.url}/healthz", timeout=5) as response:  # local test server only
+    details = urllib.request.Request(f"{server.url}/healthz/details",  # local test server only
+                                     headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
+    with urllib.request.urlopen(details, timeout=5) as response:  # a local test server
         return json.load(response).get("submissions", {})
 
 

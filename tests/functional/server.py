@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 PASSPHRASE = "functional test passphrase"
+HEALTH_TOKEN = "functional-test-monitor-token"  # /healthz/details: key state and queue counts
 RECEIPT = re.compile(r"AM-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
@@ -40,7 +41,7 @@ def environment(root: Path) -> dict[str, str]:
     env.update({
         "AMANAT_DATA_DIR": str(root / "data"), "AMANAT_PASSPHRASE": PASSPHRASE, "AMANAT_ENVIRONMENT": "test",
         "AMANAT_KDF_TIME_COST": "1", "AMANAT_KDF_MEMORY_KIB": "64",
-        "AMANAT_ARGON2_TIME_COST": "1", "AMANAT_ARGON2_MEMORY_KIB": "64",
+        "AMANAT_ARGON2_TIME_COST": "1", "AMANAT_ARGON2_MEMORY_KIB": "64", "AMANAT_HEALTH_TOKEN": HEALTH_TOKEN,
         "TMPDIR": str(root / "tmp"), "TMP": str(root / "tmp"), "TEMP": str(root / "tmp"),
         "PYTHONUNBUFFERED": "1",
     })
@@ -88,7 +89,8 @@ class Server:
         return self.root / "data" / "amanat.db"
 
     def health(self) -> dict[str, Any]:
-        r = httpx.get(f"{self.url}/healthz", timeout=10.0)
+        r = httpx.get(f"{self.url}/healthz/details", timeout=10.0,
+                      headers={"Authorization": f"Bearer {HEALTH_TOKEN}"})
         r.raise_for_status()
         return dict(r.json())
 

@@ -37,7 +37,8 @@ def test_form_list_shape(client: TestClient, auth: httpx.DigestAuth) -> None:
     assert list(entry) == ["formID", "name", "version", "hash", "downloadUrl", "manifestUrl"]
     assert entry["formID"] == FORM.form_id and entry["version"] == FORM.version
     assert entry["name"] == "Service record"
-    assert entry["downloadUrl"] == f"http://testserver/forms/{FORM.form_id}/form.xml"
+    # never the request's Host header: the configured base URL, or (development) the address served on
+    assert entry["downloadUrl"] == f"http://127.0.0.1:8000/forms/{FORM.form_id}/form.xml"
     form = client.get(entry["downloadUrl"], auth=auth)
     assert form.status_code == 200
     # The announced hash is the MD5 of exactly the bytes served, so Collect knows when the form changed.
@@ -59,7 +60,7 @@ def test_form_download_is_encrypted_to_the_organisation(client: TestClient, auth
     assert r.status_code == 200
     submission = next(el for el in ET.fromstring(r.content).iter() if el.tag.endswith("}submission"))
     assert submission.get("base64RsaPublicKey") == database.keys.odk_public_key_b64()
-    assert submission.get("action") == "http://testserver/submission"
+    assert submission.get("action") == "http://127.0.0.1:8000/submission"
     assert b"<instanceID/>" in r.content
     unknown = client.get("/forms/no_such_form/form.xml", auth=auth)
     assert unknown.status_code == 404 and message(unknown)[0] == "error"

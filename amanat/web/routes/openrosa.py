@@ -36,8 +36,11 @@ def accept_content_length(settings: Settings) -> int:
 
 
 def _base_url(request: Request) -> str:
-    configured: str = request.app.state.settings.base_url
-    return (configured or str(request.base_url)).rstrip("/")
+    """The configured public URL, never the request's Host header (which anyone can set): a form that names
+    another server as its submission URL would send applicants' answers there. Development without a base
+    URL gets the address the server listens on."""
+    settings: Settings = request.app.state.settings
+    return (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
 
 
 def _authenticate(request: Request) -> DeviceLogin:

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -15,9 +15,9 @@ from amanat.core.audit import Actor
 from amanat.forms.spec import FormSpec
 from amanat.forms.validate import form_message, validate_submission
 from amanat.intake.parsed import ParsedSubmission, make_attachment
-from amanat.intake.service import Receipt, count_by_status, prepare_sealed, store_sealed
+from amanat.intake.service import Receipt, prepare_sealed, store_sealed
 from amanat.normalize.date_checks import check_dates
-from amanat.web.deps import DB, Lang, MaybeUser, parse_form
+from amanat.web.deps import Lang, MaybeUser, parse_form
 from amanat.web.i18n import Language, translations
 from amanat.web.render import render
 
@@ -52,13 +52,6 @@ def translate_errors(spec: FormSpec, errors: dict[str, str], lang: Language) -> 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
     return render(request, "home.html")
-
-
-@router.get("/healthz")
-def health(request: Request, db: DB) -> JSONResponse:
-    keys = request.app.state.database.keys
-    return JSONResponse({"ok": True, "keys": "unlocked" if keys.unlocked else ("public" if keys.loaded else "none"),
-                         "submissions": count_by_status(db)})
 
 
 def _current_form(request: Request) -> FormSpec:
