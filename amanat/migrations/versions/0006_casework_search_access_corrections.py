@@ -2,7 +2,7 @@
 corrections; case notes as codes and parameters
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0003
 Create Date: 2026-12-07 18:38:22.158484
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0005'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
