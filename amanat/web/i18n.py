@@ -149,3 +149,72 @@ def issue_text(reason: str, gettext: Callable[[str], str]) -> str | None:
         if m:
             return gettext(message) % m.groupdict() if m.groupdict() else gettext(message)
     return None
+
+
+# Why an uploaded file could not be imported (intake/*: IntakeError.problem, English without the value), in the
+# reader's language on the upload page. The fixed problems are their own message ids; the few with a number
+# in them are matched below.
+INTAKE_PROBLEMS = (
+    N_("text is not in the file's encoding from here on"),
+    N_("the files do not match the manifest's signature (one is missing, altered or replaced)"),
+    N_("a value in a column that has no header"),
+    N_("cannot be unwrapped with this private key (wrong key, or the manifest was altered)"),
+    N_("chat text is not valid UTF-8"),
+    N_("column and field must be text"),
+    N_("decryption failed: bad padding (wrong key, or the file was altered)"),
+    N_("element is missing or empty"),
+    N_("elements are nested too deeply"),
+    N_("encrypted file is truncated (not whole AES blocks)"),
+    N_("file cannot be opened"),
+    N_("file named in the manifest is missing"),
+    N_("has characters or a length this server does not accept"),
+    N_("hour out of range for a 12-hour clock"),
+    N_("malformed CSV (a cell too large, or a stray NUL byte)"),
+    N_("mapping file cannot be read as UTF-8 text"),
+    N_("mapping file cannot be read"),
+    N_("mapping file is not valid JSON"),
+    N_("mapping file is not valid YAML"),
+    N_("mapping file must hold an object of column: field"),
+    N_("no WhatsApp messages found"),
+    N_("not a canonical field name"),
+    N_("not a readable XLSX workbook (or the sheet is missing)"),
+    N_("not a readable zip archive (truncated or damaged)"),
+    N_("not an encrypted submission (encrypted=\"yes\" missing)"),
+    N_("not valid base64"),
+    N_("not well-formed XML (or uses entities, which are refused)"),
+    N_("the archive holds no chat text file"),
+    N_("the archive holds no submission.xml (one folder per instance is expected)"),
+    N_("the cell holds a spreadsheet error instead of a value"),
+    N_("the form id attribute is missing"),
+    N_("the form id or version has characters this server does not accept"),
+    N_("the form is not known to this server"),
+    N_("the private key cannot be read (not PEM, or the password is wrong)"),
+    N_("the private key is not an RSA key"),
+    N_("the private key is password-protected and no password was given (or the reverse)"),
+    N_("the public key cannot be read"),
+    N_("the public key is not an RSA key"),
+    N_("the table is empty (no header row)"),
+    N_("the unwrapped key is not an AES-256 key"),
+    N_("the workbook is damaged"),
+    N_("unknown date format (no WhatsApp message header)"),
+)
+_INTAKE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^date or time does not exist in the file's (?P<order>.+) order$"),
+     N_("A date or time in the file does not exist in the order it uses (%(order)s).")),
+    (re.compile(r"^an instance may carry at most (?P<n>\d+) attachments$"),
+     N_("An instance may carry at most %(n)s attachments.")),
+    (re.compile(r"^the cell is longer than (?P<n>\d+) characters$"), N_("The cell is longer than %(n)s characters.")),
+    (re.compile(r"^.+ cannot be read \(damaged or encrypted\)$"),
+     N_("The file cannot be read (damaged or encrypted).")),
+]
+
+
+def intake_problem_text(problem: str, gettext: Callable[[str], str]) -> str:
+    """An import's problem in the reader's language; one this catalogue does not know is shown as written."""
+    if problem in INTAKE_PROBLEMS:
+        return gettext(problem)
+    for pattern, message in _INTAKE_PATTERNS:
+        m = pattern.match(problem)
+        if m:
+            return gettext(message) % m.groupdict() if m.groupdict() else gettext(message)
+    return gettext(problem)

@@ -18,6 +18,7 @@ from amanat.web.i18n import (
     answer_text,
     comparison_name,
     from_accept_language,
+    intake_problem_text,
     issue_text,
     resolve_language,
     translations,
@@ -64,6 +65,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "answer": answer_text,  # answer(choices, field, value): a choice code shown as its label
         "comparison": lambda name: comparison_name(name, trans.gettext),
         "issue": lambda reason: issue_text(reason, trans.gettext),
+        "problem": lambda text: intake_problem_text(text, trans.gettext),
     }
     ctx.update(context or {})
     html = request.app.state.templates.get_template(template).render(ctx)

@@ -84,3 +84,16 @@ def test_every_normalisation_reason_has_words_in_dari_and_pashto() -> None:
         for reason in reasons:
             text = issue_text(reason, gettext)
             assert text and ARABIC.search(text) and not re.search(r"[a-z]{3,}", text), (code, reason, text)
+
+
+def test_every_import_problem_has_words_in_dari_and_pashto() -> None:
+    from amanat.web.i18n import INTAKE_PROBLEMS, intake_problem_text
+
+    dynamic = ["date or time does not exist in the file's day/month order", "an instance may carry at most 20 "
+               "attachments", "the cell is longer than 5000 characters", "the archive cannot be read (damaged or "
+               "encrypted)"]
+    for code in ("fa_AF", "ps_AF"):
+        gettext = translations(code).gettext
+        for problem in (*INTAKE_PROBLEMS, *dynamic):
+            text = intake_problem_text(problem, gettext)
+            assert ARABIC.search(text) and text != problem, (code, problem)
