@@ -78,8 +78,3 @@ app.add_typer(link_app, name="link")
 app.add_typer(intake_app, name="intake")
 
 __all__ = ["app"]
-
-# A partner's side of referrals and exports (issue 18): no database needed.
-from amanat.cli.referral import referral_app  # noqa: E402
-
-app.add_typer(referral_app, name="referral")
