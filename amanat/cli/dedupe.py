@@ -112,6 +112,11 @@ def dedupe_command(
         "XLSForm name or label in English, Dari or Pashto.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace the --out (and --save-model) file if it exists.")] = False,
+    spark: Annotated[str | None, typer.Option(
+        "--spark", metavar="MASTER", envvar="AMANAT_SPARK_MASTER",
+        help="Score the candidate pairs on Spark: a master such as local[8] or spark://host:7077 (needs "
+        "pip install 'amanat[spark]' and Java 17; see docs/linkage.md for memory and cores). Files are read, "
+        "normalised and blocked here; training, if any, reads a sample here.")] = None,
 ) -> None:
     """Find the same person across spreadsheets, in any script, and write one row per input
     row with its cluster, its strongest link and the reasons for it.
@@ -139,12 +144,18 @@ def dedupe_command(
                     raise AmanatError("--save-model and --out name the same file", code="usage")
                 check_target(save_model, files, force=force, option="--save-model")
             model = TrainedModel.from_json(model_path.read_text(encoding="utf-8")) if model_path else None
+            session = None
+            if spark:
+                from amanat.linkage.spark import open_spark
+
+                console.print(f"starting Spark on {escape(spark)}")
+                session = open_spark(spark)
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console) as bar:
                 progress = _RichProgress(bar)
                 result = dd.dedupe_files(files, out, model=model, train=train, seed=seed, threshold=threshold,
                                          progress=progress, compare=compare or (), mapping=columns, force=force,
-                                         on_columns=_show_columns)
+                                         on_columns=_show_columns, spark=session)
                 written = True
                 progress.finish()
             if save_model:

@@ -72,6 +72,13 @@ def predict_pairs(
     finally:
         if own:  # DuckDB's working memory back now, not when the linker is collected
             con.close()
+    return scored_pairs(model, out)
+
+
+def scored_pairs(model: TrainedModel, out: pd.DataFrame) -> pd.DataFrame:
+    """Splink's predictions (term frequencies and match_key dropped) as predict_pairs gives them,
+    whichever backend scored them: the ids and scores first, then each comparison's columns, its
+    level read back as ``gamma_<c>``."""
     out = _with_gamma(model, out)
     lead = [c for c in ("source_dataset_l", "source_dataset_r") if c in out.columns]
     first = [*PAIR_ID_COLUMNS, "match_weight", "match_probability"]

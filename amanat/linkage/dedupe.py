@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,9 @@ from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, bundled_model
 from amanat.linkage.possible_groups import names_only_rows, possible_groups
 from amanat.linkage.progress import Progress
 from amanat.normalize.script import fold
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 # Below this many rows the file's own statistics are too thin to train on: use the
 # bundled model (trained on the synthetic population, see docs/linkage.md).
@@ -281,12 +284,18 @@ def train_standalone(frame: pd.DataFrame, *, compare: Sequence[str] = (), seed: 
 
 
 def predict_standalone(model: TrainedModel, frame: pd.DataFrame, *, threshold_match_weight: float,
-                       notes: list[str] | None = None, plan: Plan | None = None) -> pd.DataFrame:
+                       notes: list[str] | None = None, plan: Plan | None = None,
+                       spark: SparkSession | None = None) -> pd.DataFrame:
     """Every pair any of the store's rules or this file's standalone rules generates, scored.
-    ``plan``: plan_standalone's, made already (for the model's compared columns)."""
+    ``plan``: plan_standalone's, made already (for the model's compared columns). ``spark``: the
+    pairs are listed here and scored there (the same pairs and scores)."""
     rules, said, pairs = plan or plan_standalone(frame, model.compare_columns)
     if notes is not None:
         notes.extend(said)
+    if spark is not None and model.link_type == "dedupe_only":
+        from amanat.linkage.spark import predict_blocked_spark
+
+        return predict_blocked_spark(model, frame, pairs, spark, threshold_match_weight=threshold_match_weight)
     return predict_pairs(model, frame, threshold_match_weight=threshold_match_weight, blocking=rules,
                          blocked=pairs if model.link_type == "dedupe_only" else None)
 
@@ -310,11 +319,13 @@ def dedupe_rows(
     threshold: float | None = None,
     progress: Progress | None = None,
     compare: Sequence[str] = (),
+    spark: SparkSession | None = None,
 ) -> DedupeResult:
     """Cluster the rows. ``train``: None = train on the rows when there are enough of them,
     or whenever ``compare`` names extra columns (the bundled model knows none).
     ``compare``: headers of extra columns (in each row's fields) compared as text; a given
-    ``model`` brings its own."""
+    ``model`` brings its own. ``spark``: candidate pairs are scored on Spark (training, if any,
+    stays on this machine: it reads a sample)."""
     progress = progress or Progress()
     compare = _compare_for(compare, model, train)
     skipped: list[str] = []
@@ -338,7 +349,7 @@ def dedupe_rows(
         # relatives score below the review band; on a list of names a possible match may score lower still
         floor = model.thresholds.weight(THIN_FLOOR if _mostly_names(frame) else scoring_floor(review_at))
         pairs = predict_standalone(model, frame, threshold_match_weight=floor,
-                                   notes=notes, plan=plan.result()) if plan is not None else pd.DataFrame(
+                                   notes=notes, plan=plan.result(), spark=spark) if plan is not None else pd.DataFrame(
             columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"])
     progress.stage("clustering")
     # Own name and birth date decide who is one person; the household's shared fields do not.

@@ -13,12 +13,17 @@ UDF ships as a jar inside Splink and is put on the session by ``local_spark``.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import os
+import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
+from amanat.errors import InvalidInput
+from amanat.linkage.batch import scored_pairs
 from amanat.linkage.features import FEATURE_SCHEMA, INT_COLUMNS, LIST_COLUMNS, to_arrow
 from amanat.linkage.model import TrainedModel, blocking_rule_creators
 
@@ -31,21 +36,50 @@ def local_spark(*, cores: int = 2, memory: str = "4g", app_name: str = "amanat-l
                 shuffle_partitions: int | None = None) -> SparkSession:
     """A local-mode session with Splink's similarity UDF jar. In a cluster, put the same jar
     (``splink.internals.spark.jar_location.similarity_jar_location()``) on ``spark.jars``."""
+    return spark_session(f"local[{cores}]", memory=memory, app_name=app_name,
+                         shuffle_partitions=shuffle_partitions or max(2, cores * 2))
+
+
+def open_spark(master: str, *, memory: str | None = None) -> SparkSession:
+    """spark_session, or one clear line (InvalidInput) when pyspark or Java is missing or the
+    master cannot be reached."""
+    if importlib.util.find_spec("pyspark") is None:
+        raise InvalidInput("--spark needs pyspark: pip install 'amanat[spark]'", field="spark")
+    if shutil.which("java") is None:
+        raise InvalidInput("--spark needs a Java 17 runtime on PATH (Debian: apt install openjdk-17-jre-headless)",
+                           field="spark")
+    try:
+        session = spark_session(master, memory=memory)
+    except Exception as exc:  # Spark's errors are many; the first line says which
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise InvalidInput(f"Spark could not start on {master}: {first}", field="spark") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def spark_session(master: str, *, memory: str | None = None, app_name: str = "amanat-linkage",
+                  shuffle_partitions: int | None = None) -> SparkSession:
+    """A session on ``master`` (``local[4]``, ``spark://host:7077``, ``yarn``…) with Splink's
+    similarity UDF jar on it. ``memory``: the driver's (it holds the features and the scored
+    pairs); else Spark's own setting (spark-defaults.conf, ``--driver-memory``) stands."""
     from pyspark.sql import SparkSession
     from splink.internals.spark.jar_location import similarity_jar_location
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need rapidfuzz for the JW UDF
-    return (
-        SparkSession.builder.master(f"local[{cores}]")
+    builder = (
+        SparkSession.builder.master(master)
         .appName(app_name)
-        .config("spark.driver.memory", memory)
         .config("spark.jars", similarity_jar_location())
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or max(2, cores * 2)))
-        .config("spark.default.parallelism", str(shuffle_partitions or max(2, cores * 2)))
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
     )
+    if memory:
+        builder = builder.config("spark.driver.memory", memory)
+    if shuffle_partitions:
+        builder = (builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+                   .config("spark.default.parallelism", str(shuffle_partitions)))
+    return builder.getOrCreate()
 
 
 # Splink's Scala jaro_winkler scores differently from DuckDB's (0.910 vs 0.929 on one
@@ -130,6 +164,39 @@ def spark_linker(model: TrainedModel, sdf: DataFrame, *, break_lineage_method: s
         lookup = api.register(tf_lookup_spark(model, sdf, col))
         linker.table_management.register_term_frequency_lookup(lookup, col)
     return linker
+
+
+def predict_blocked_spark(model: TrainedModel, frame: pd.DataFrame, blocked: pa.Table, spark: SparkSession, *,
+                          threshold_match_weight: float) -> pd.DataFrame:
+    """The pairs ``blocked`` (blocking.blocked_pairs' table, listed on this machine as the DuckDB
+    path lists them) of a dedupe's ``frame``, scored by Splink on Spark with the stored model: the
+    same pairs, the same columns as batch.predict_pairs (tested equal). The blocked pairs stand
+    where Splink's own blocking would put its pairs, as predict_pairs does in DuckDB."""
+    from splink.internals.chunking import _blocked_pairs_cache_key
+
+    linker = spark_linker(model, features_to_spark(spark, frame))
+    api = linker._db_api
+    pairs = spark.createDataFrame(blocked.to_pandas(), schema="match_key string, join_key_l string, join_key_r string")
+    registered = api.register(pairs)
+    linker._intermediate_table_cache[_blocked_pairs_cache_key()] = api.table_to_splink_dataframe(
+        "__splink__blocked_id_pairs", registered.physical_name)
+    pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
+    out = pred.as_spark_dataframe()
+    keep = [c for c in out.columns if not c.startswith("tf_") and c != "match_key"]
+    scored = out.select(*keep).toPandas()
+    for c in ("unique_id_l", "unique_id_r"):
+        scored[c] = scored[c].astype(str)
+    return scored_pairs(model, scored)
+
+
+def predict_stored_spark(model: TrainedModel, frame: pd.DataFrame, spark: SparkSession, *,
+                         threshold_match_weight: float) -> pd.DataFrame:
+    """batch.predict_pairs for stored records (the store's BLOCKING_RULES), scored on Spark."""
+    out = predict_pairs_spark(model, features_to_spark(spark, frame),
+                              threshold_match_weight=threshold_match_weight).toPandas()
+    for c in ("unique_id_l", "unique_id_r"):
+        out[c] = out[c].astype(str)
+    return scored_pairs(model, out)
 
 
 def predict_pairs_spark(model: TrainedModel, sdf: DataFrame, *,
