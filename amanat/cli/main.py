@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from amanat.cli import admin, devices, run
 from amanat.cli.base import console
+from amanat.cli.cases import cases_app
 from amanat.cli.dedupe import dedupe_command
 from amanat.cli.intake import intake_app
 from amanat.cli.link import link_app
@@ -76,5 +77,11 @@ app.add_typer(odk_app, name="odk")
 app.command("dedupe")(dedupe_command)
 app.add_typer(link_app, name="link")
 app.add_typer(intake_app, name="intake")
+app.add_typer(cases_app, name="cases")
 
 __all__ = ["app"]
+
+# A partner's side of referrals and exports (issue 18): no database needed.
+from amanat.cli.referral import referral_app  # noqa: E402
+
+app.add_typer(referral_app, name="referral")
