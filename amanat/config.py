@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     import_max_lines: int = Field(default=500_000, ge=1)  # of a WhatsApp chat text
     import_max_messages: int = Field(default=100_000, ge=1)
     import_max_attachments: int = Field(default=5_000, ge=0)
+    # The audit chain's signed head is appended here every audit_anchor_seconds (keep a copy elsewhere).
+    audit_anchor_path: Path | None = None
+    audit_anchor_seconds: int = Field(default=300, ge=5)
 
     # Tests lower the KDF cost; production refuses weak settings below.
     kdf_time_cost: int = Field(default=3, ge=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -141,20 +142,50 @@ def users_disable(ctx: typer.Context, username: str) -> None:
 
 @audit_app.command("verify")
 @friendly
-def audit_verify(ctx: typer.Context) -> None:
+def audit_verify(ctx: typer.Context,
+                 anchor: Annotated[Path | None, typer.Option(
+                     help="An anchor file kept elsewhere (see `audit anchor`): also detects a cut tail or a "
+                          "rebuilt chain.")] = None) -> None:
     """Recompute the audit log's hash chain; exit 1 naming the first broken link."""
-    database = open_organisation(settings_of(ctx), keys="none")
+    from amanat.core.audit_anchor import read_anchors, verify_anchors
+
+    settings = settings_of(ctx)
+    anchors = read_anchors(anchor) if anchor is not None else None
+    database = open_organisation(settings, keys="none")
     with database.reading() as db:
         total = count_events(db)
         with progress() as bar:
             task = bar.add_task("Verifying audit chain", total=total)
             verdict = verify_chain(db, progress=lambda: bar.advance(task))
-    if verdict.ok:
-        console.print(f"[green]OK[/green]: {verdict.checked} events, chain unbroken. Head {verdict.head}")
-        return
-    console.print(f"[red]BROKEN[/red] at event {verdict.first_broken_seq}: {verdict.reason} "
-                  f"({verdict.checked} events before it verified)")
-    raise typer.Exit(1)
+        anchored = verify_anchors(db, anchors, settings.secret_key.get_secret_value()) if anchors else None
+    if not verdict.ok:
+        console.print(f"[red]BROKEN[/red] at event {verdict.first_broken_seq}: {verdict.reason} "
+                      f"({verdict.checked} events before it verified)")
+        raise typer.Exit(1)
+    if anchored is not None and not anchored.ok:
+        console.print(f"[red]BROKEN[/red]: {anchored.reason} ({anchored.checked} anchors before it held)")
+        raise typer.Exit(1)
+    held = f"; {anchored.checked} anchors hold" if anchored is not None else ""
+    console.print(f"[green]OK[/green]: {verdict.checked} events, chain unbroken{held}. Head {verdict.head}")
+
+
+@audit_app.command("anchor")
+@friendly
+def audit_anchor(ctx: typer.Context,
+                 out: Annotated[Path | None, typer.Option(
+                     help="File to append the anchor to; default AMANAT_AUDIT_ANCHOR_PATH.")] = None) -> None:
+    """Append the audit chain's signed head to an anchor file, to be kept where the server cannot rewrite it."""
+    from amanat.core.audit_anchor import append_anchor, make_anchor
+
+    settings = settings_of(ctx)
+    path = out or settings.audit_anchor_path
+    if path is None:
+        raise AmanatError("No anchor file: pass --out or set AMANAT_AUDIT_ANCHOR_PATH.", code="anchor_path_missing")
+    database = open_organisation(settings, keys="none")
+    with database.reading() as db:
+        made = make_anchor(db, settings.secret_key.get_secret_value())
+    append_anchor(path, made)
+    console.print(f"[green]Anchored[/green] event {made.seq} (head {made.head}) in {path}")
 
 
 @keys_app.command("rotate")

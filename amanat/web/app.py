@@ -16,6 +16,7 @@ from starlette.formparsers import MultiPartParser
 
 from amanat.accounts.service import Accounts
 from amanat.config import Settings
+from amanat.core.audit_anchor import AnchorWriter
 from amanat.core.crypto import KeyHolder, public_ring, unlock
 from amanat.core.db import Database, open_database
 from amanat.core.keystore import load_keystore, organisation_name
@@ -57,15 +58,21 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     worker = Worker(database, poll_seconds=settings.worker_poll_seconds, intake_busy=lambda: writes_in_flight[0] > 0)
 
     intake_writer = IntakeWriter(database)  # web intake's one writer thread (group commit)
+    anchors = (AnchorWriter(database.reading, settings.audit_anchor_path, settings.secret_key.get_secret_value(),
+                            settings.audit_anchor_seconds) if settings.audit_anchor_path else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         intake_writer.start()
+        if anchors is not None:
+            anchors.start()  # the audit chain's signed head, appended at every checkpoint
         if settings.run_worker_in_process and database.keys.unlocked:
             worker.start()
         yield
         worker.stop()
         intake_writer.stop()
+        if anchors is not None:
+            anchors.stop()
 
     # FastAPI's native OpenTelemetry off: nothing here exports traces, and its per-request checks of the
     # (unconfigured) providers and the environment cost more than some of our routes.

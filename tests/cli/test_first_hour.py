@@ -85,6 +85,7 @@ BEFORE_INIT = {
     "users device-list": ["users", "device-list"],
     "users device-revoke": ["users", "device-revoke", "amina-phone"],
     "audit verify": ["audit", "verify"],
+    "audit anchor": ["audit", "anchor", "--out", "{folder}/audit.anchors"],
     "keys rotate": ["keys", "rotate"],
     "keys odk-public": ["keys", "odk-public"],
     "link run": ["link", "run"],
