@@ -10,7 +10,7 @@ import re
 from sqlalchemy import func, select
 
 from amanat.intake.models import Submission
-from tests.conftest import csrf
+from tests.conftest import csrf, login
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(256)) * 40
 NAME = "ګل احمد زړګی"  # Pashto letters ګ and ړ
@@ -89,3 +89,13 @@ def test_error_pages_after_a_post_follow_the_chosen_language(client) -> None:
     assert r.status_code == 403
     assert 'lang="ps-AF"' in r.text
     assert "Reload the page" not in r.text
+
+
+def test_a_malformed_post_is_answered_in_the_chosen_language(client) -> None:
+    login(client, "caseworker")
+    client.cookies.set("amanat_lang", "ps_AF")
+    r = client.post("/review/no-such-pair/decide", data={"csrf_token": csrf(client), "decision": "maybe"},
+                    headers={"accept-language": "en"})
+    assert r.status_code == 422
+    assert "ځینې خانې تشې یا ناسمې دي:" in r.text and '<code dir="ltr">decision</code>' in r.text
+    assert "Some fields" not in r.text
