@@ -16,6 +16,7 @@ from starlette.formparsers import MultiPartParser
 
 from amanat.accounts.service import Accounts
 from amanat.config import Settings
+from amanat.core.audit_anchor import AnchorWriter
 from amanat.core.crypto import KeyHolder, public_ring, unlock
 from amanat.core.db import Database, open_database
 from amanat.core.keystore import load_keystore, organisation_name
@@ -24,10 +25,10 @@ from amanat.intake.form_versions import CurrentFormCache
 from amanat.intake.writer import IntakeWriter
 from amanat.jobs.worker import Worker
 from amanat.web.cookies import ResponseCookies
-from amanat.web.deps import verify_csrf
+from amanat.web.deps import StepRequired, verify_csrf
 from amanat.web.i18n import N_
 from amanat.web.render import make_environment, render
-from amanat.web.security import BodyLimit, ProtocolHeaders, SecurityHeaders
+from amanat.web.security import BodyLimit, ProtocolHeaders, SecurityHeaders, TrustedProxies
 
 log = logging.getLogger("amanat.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -58,15 +59,21 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     worker = Worker(database, poll_seconds=settings.worker_poll_seconds, intake_busy=lambda: writes_in_flight[0] > 0)
 
     intake_writer = IntakeWriter(database)  # web intake's one writer thread (group commit)
+    anchors = (AnchorWriter(database.reading, settings.audit_anchor_path, settings.secret_key.get_secret_value(),
+                            settings.audit_anchor_seconds) if settings.audit_anchor_path else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         intake_writer.start()
+        if anchors is not None:
+            anchors.start()  # the audit chain's signed head, appended at every checkpoint
         if settings.run_worker_in_process and database.keys.unlocked:
             worker.start()
         yield
         worker.stop()
         intake_writer.stop()
+        if anchors is not None:
+            anchors.stop()
 
     # FastAPI's native OpenTelemetry off: nothing here exports traces, and its per-request checks of the
     # (unconfigured) providers and the environment cost more than some of our routes.
@@ -84,12 +91,19 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.accounts = Accounts(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
                                   max_failures=settings.login_max_failures,
                                   window_seconds=settings.login_window_seconds,
-                                  session_hours=settings.session_hours)
+                                  session_hours=settings.session_hours, idle_minutes=settings.session_idle_minutes,
+                                  address_max_failures=settings.login_address_max_failures,
+                                  account_free_failures=settings.login_account_free_failures,
+                                  totp_required=settings.totp_required)
+    if settings.environment == "production" and not settings.base_url.startswith("https://"):
+        log.warning("serving production over plain http (AMANAT_ALLOW_PLAIN_HTTP): TLS must end at a trusted "
+                    "proxy (%s)", ", ".join(settings.trusted_proxies))
 
     app.add_middleware(ResponseCookies, https=settings.https, writes_in_flight=writes_in_flight)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders, https=settings.https)
-    app.add_middleware(ProtocolHeaders, openrosa_paths=OPENROSA_PATHS)  # outermost: a 413 gets them too
+    app.add_middleware(ProtocolHeaders, openrosa_paths=OPENROSA_PATHS)  # a 413 gets them too
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)  # outermost: client and scheme first
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def wants_json(request: Request) -> bool:
@@ -98,6 +112,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @app.exception_handler(AmanatError)
     async def amanat_error(request: Request, exc: AmanatError) -> Response:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        if isinstance(exc, StepRequired) and not wants_json(request):
+            return RedirectResponse(exc.location, status_code=303)
         if wants_json(request):
             return JSONResponse({"error": exc.code, "message": exc.public_message, "field": exc.field},
                                 status_code=exc.status, headers=headers)
@@ -131,8 +147,20 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         return render(request, "error.html", {"status": 500, "message": "Something went wrong. It has been logged."},
                       status=500)
 
-    from amanat.web.routes import admin, audit, auth, cases, forms, imports, openrosa, public, review
+    from amanat.web.routes import (
+        account,
+        admin,
+        audit,
+        auth,
+        cases,
+        forms,
+        health,
+        imports,
+        openrosa,
+        public,
+        review,
+    )
 
-    for module in (public, auth, cases, review, audit, admin, forms, imports, openrosa):
+    for module in (health, public, auth, account, cases, review, audit, admin, forms, imports, openrosa):
         app.include_router(module.router)
     return app
