@@ -20,7 +20,9 @@ from amanat.core.db import new_id, utcnow
 from amanat.intake.models import Submission, SubmissionPart
 from amanat.intake.service import OpenedSubmission
 from amanat.normalize.record import NormalizedRecord
+from amanat.records.household import ensure_members
 from amanat.records.models import Document, Person, Record, RecordLookup
+from amanat.records.search_index import NAME_KIND, NAME_TOKEN_KIND, record_name_keys
 from amanat.records.service import EXACT_MATCH_KINDS, LOOKUP_KINDS, StoreResult, _display_name
 
 _CHUNK = 5000
@@ -97,6 +99,7 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
     results: list[StoreResult] = []
     events: list[Event] = []
     lookups: list[dict[str, Any]] = []
+    with_family: list[Record] = []
     for i, (sub, norm) in enumerate(zip(opened, norms, strict=True)):
         matches: dict[str, set[str]] = {}
         for kind in EXACT_MATCH_KINDS:
@@ -123,15 +126,22 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
         if extra is not None:
             normalized.update(extra[i])
         record_id = new_id()
-        db.add(Record(id=record_id, person_id=person_id, submission_id=sub.submission_id, channel=sub.channel,
-                      form_version=sub.form_version, language=sub.language, province_pcode=norm.province_pcode,
-                      country_iso2=norm.country_iso2, link_reason=link_reason,
-                      display_name=_display_name(parsed.fields), data=dict(parsed.fields), normalized=normalized,
-                      provenance={"provenance": parsed.provenance, "field_sources": parsed.field_sources,
-                                  "context": parsed.context, "receipt": sub.receipt},
-                      issue_count=len(norm.issues)))
+        record = Record(id=record_id, person_id=person_id, submission_id=sub.submission_id, channel=sub.channel,
+                        form_version=sub.form_version, language=sub.language, province_pcode=norm.province_pcode,
+                        country_iso2=norm.country_iso2, link_reason=link_reason,
+                        display_name=_display_name(parsed.fields), data=dict(parsed.fields), normalized=normalized,
+                        provenance={"provenance": parsed.provenance, "field_sources": parsed.field_sources,
+                                    "context": parsed.context, "receipt": sub.receipt},
+                        issue_count=len(norm.issues))
+        db.add(record)
+        if isinstance(parsed.fields.get("family"), list):
+            with_family.append(record)
         for kind in LOOKUP_KINDS:
             lookups.extend({"record_id": record_id, "kind": kind, "digest": d} for d in digests[i][kind])
+        names = record_name_keys(parsed.fields)  # as search_index.index_names writes them
+        for kind, values in ((NAME_KIND, names.whole), (NAME_TOKEN_KIND, names.tokens)):
+            lookups.extend({"record_id": record_id, "kind": kind, "digest": d}
+                           for d in keys.blind_indexes(kind, values))
         fields_of_parts = list(parsed.provenance.get("attachment_fields", []) or [])
         for k, att in enumerate(parsed.attachments):
             field_name = str(fields_of_parts[k]) if k < len(fields_of_parts) else "attachment"
@@ -149,6 +159,8 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
     db.flush()  # persons and records before the lookups that name them
     if lookups:
         db.execute(insert(RecordLookup), lookups)
+    for record in with_family:  # household members, as store_submission makes them (few records list any)
+        ensure_members(db, keys, record)
     return results, events
 
 

@@ -167,3 +167,24 @@ def test_workers_share_the_queue_on_postgres(database: Database, backend: str) -
         assert verify_chain(db).ok
     ours, theirs = _pairs(by_record), _pairs(link_run)
     assert 2 * len(ours & theirs) / (len(ours) + len(theirs)) >= 0.999
+
+
+def test_batch_indexes_names_and_household_members_as_one_at_a_time(database: Database) -> None:
+    from amanat.records.models import HouseholdMember, RecordLookup
+
+    family = [{"member_name": "جاوید", "member_relationship": "brother", "member_tazkira": "1401-0101-12345"}]
+    _seal(database, [{**FARID, "family": family}])  # type: ignore[dict-item]
+    drain(database)
+    _seal(database, [{**BROTHER, "family": family}])  # type: ignore[dict-item]
+    process_batch(database)
+    with database.reading() as db:
+        one, batch = db.scalars(select(Record).order_by(Record.created_at)).all()
+
+        def kinds(record: Record) -> dict[str, int]:
+            rows = db.execute(select(RecordLookup.kind, func.count()).where(RecordLookup.record_id == record.id)
+                              .group_by(RecordLookup.kind)).all()
+            return {k: n for k, n in rows if k != "block"}
+
+        assert set(kinds(one)) == set(kinds(batch)) and {"name", "name_tok"} <= set(kinds(batch))
+        members = db.scalars(select(HouseholdMember).where(HouseholdMember.record_id == batch.id)).all()
+        assert len(members) == 1
