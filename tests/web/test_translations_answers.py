@@ -97,3 +97,25 @@ def test_every_import_problem_has_words_in_dari_and_pashto() -> None:
         for problem in (*INTAKE_PROBLEMS, *dynamic):
             text = intake_problem_text(problem, gettext)
             assert ARABIC.search(text) and text != problem, (code, problem)
+
+
+def test_an_imported_birth_date_in_the_future_is_flagged_on_the_case_page_in_pashto(client, database) -> None:
+    import io
+
+    from amanat.cases.models import Case
+
+    login(client, "caseworker")
+    table = "full_name,father_name,date_of_birth,service_start,service_end\nنور احمد,ولی احمد,2035,1395,1390\n"
+    r = client.post("/imports/table", data={"csrf_token": csrf(client)},
+                    files={"table": ("people.csv", io.BytesIO(table.encode()), "text/csv")})
+    assert r.status_code == 200, r.text[-400:]
+    batch = re.search(r"/imports/([0-9a-f-]{32,36})/confirm", r.text)
+    assert batch
+    assert client.post(f"/imports/{batch.group(1)}/confirm", data={"csrf_token": csrf(client)}).status_code < 400
+    drain(database)
+    with database.reading() as db:
+        case_id = db.scalars(select(Case.id)).one()
+    client.cookies.set("amanat_lang", "ps_AF")
+    page = client.get(f"/cases/{case_id}").text
+    assert "دا نېټه په راتلونکي کې ده." in page and "د خدمت پای له پیل څخه مخکې دی." in page
+    assert "in the future" not in page and "date:" not in page

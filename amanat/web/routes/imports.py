@@ -28,7 +28,7 @@ from amanat.intake.tables import parse_mapping
 from amanat.intake.upload_limits import UploadLimits
 from amanat.web.deps import DB, Lang, require
 from amanat.web.i18n import Language
-from amanat.web.render import render
+from amanat.web.render import render, request_language
 
 router = APIRouter()
 Importer = Annotated[CurrentUser, Depends(require(Permission.SUBMISSION_CREATE))]
@@ -43,6 +43,7 @@ def _upload_page(request: Request, db: Session, user: CurrentUser, *, error: Int
     errors = getattr(error, "errors", None) or ([error] if error else [])
     return render(request, "imports/upload.html", {
         "held": held_batches.list_held_batches(db, user_id=user.id), "error": error, "errors": errors,
+        "labels": _field_labels(db, request_language(request).form_lang),
         "channel": channel, "hold_hours": held_batches.HOLD_HOURS,
     }, status=status)
 
