@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     demo: bool = False
+    # Pathways and their checklists (JSON or YAML, as amanat/cases/pathways.json); empty: the shipped file.
+    pathways_file: Path | None = None
+    # How many people one export may hold, per role; above it a second person with export:create approves.
+    export_limits: dict[str, int] = Field(default_factory=lambda: {"caseworker": 100})
     # What one imported file may unpack to, counted while it is read (intake/upload_limits.py).
     import_max_unpacked_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     import_max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # one archive member

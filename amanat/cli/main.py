@@ -80,3 +80,8 @@ app.add_typer(intake_app, name="intake")
 app.add_typer(cases_app, name="cases")
 
 __all__ = ["app"]
+
+# A partner's side of referrals and exports (issue 18): no database needed.
+from amanat.cli.referral import referral_app  # noqa: E402
+
+app.add_typer(referral_app, name="referral")

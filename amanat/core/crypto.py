@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import threading
@@ -309,3 +310,124 @@ def hmac_sign(secret: str, message: str) -> str:
 
 def keys_by_purpose(keys: Sequence[StoredKey], purpose: str) -> list[StoredKey]:
     return [k for k in keys if k.purpose == purpose]
+
+
+# --- exports and referral packets: encryption to a recipient ---------------------------------------
+# A file that leaves the server is an *envelope*: a one-line header naming how it was sealed, then the
+# ciphertext. To a recipient's X25519 public key it is a libsodium sealed box (only the holder of the
+# private key opens it); to a passphrase, AES-256-GCM under an argon2id key. The plaintext exists only in
+# memory; nothing here writes a file.
+ENVELOPE_MAGIC = b"AMANAT-ENVELOPE-1\n"
+PUBLIC_KEY_PREFIX = "amanat-pk1:"
+SECRET_KEY_PREFIX = "amanat-sk1:"  # noqa: S105 - a format prefix, not a secret
+MIN_EXPORT_PASSPHRASE = 12
+
+
+def generate_recipient_keypair() -> tuple[str, str]:
+    """A partner's key pair as text: (public, private). The private half never reaches the server."""
+    sk = PrivateKey.generate()
+    return (PUBLIC_KEY_PREFIX + base64.b64encode(bytes(sk.public_key)).decode(),
+            SECRET_KEY_PREFIX + base64.b64encode(bytes(sk)).decode())
+
+
+def _key_bytes(text: str, prefix: str, what: str) -> bytes:
+    text = text.strip()
+    if not text.startswith(prefix):
+        raise CryptoError(f"{what}: expected text starting with '{prefix}'.", code="key_format", status=422)
+    try:
+        raw = base64.b64decode(text[len(prefix):], validate=True)
+    except ValueError as exc:
+        raise CryptoError(f"{what}: not valid base64.", code="key_format", status=422) from exc
+    if len(raw) != 32:
+        raise CryptoError(f"{what}: a key is 32 bytes, this one is {len(raw)}.", code="key_format", status=422)
+    return raw
+
+
+def parse_public_key(text: str) -> bytes:
+    """The 32 bytes of a recipient's public key given as ``amanat-pk1:<base64>``; a clear error otherwise."""
+    return _key_bytes(text, PUBLIC_KEY_PREFIX, "public key")
+
+
+def public_key_text(public: bytes) -> str:
+    return PUBLIC_KEY_PREFIX + base64.b64encode(public).decode()
+
+
+def key_fingerprint(public: bytes) -> str:
+    """A short, readable fingerprint to compare by phone with the partner (first 16 hex of SHA-256)."""
+    digest = hashlib.sha256(public).hexdigest()[:16]
+    return ":".join(digest[i:i + 4] for i in range(0, 16, 4))
+
+
+def _envelope(kind: str, header: dict[str, object], ciphertext: bytes) -> bytes:
+    head = json.dumps({"kind": kind, **header}, separators=(",", ":"), sort_keys=True).encode()
+    return ENVELOPE_MAGIC + head + b"\n" + ciphertext
+
+
+def seal_to_recipient(public: bytes, plaintext: bytes, *, content: str) -> bytes:
+    """``plaintext`` sealed to a recipient's X25519 key (libsodium sealed box), as an envelope."""
+    return _envelope("x25519-sealedbox", {"content": content, "recipient": key_fingerprint(public)},
+                     SealedBox(PublicKey(public)).encrypt(plaintext))
+
+
+def seal_with_passphrase(passphrase: str, plaintext: bytes, *, content: str, time_cost: int = 3,
+                         memory_kib: int = 65536) -> bytes:
+    """``plaintext`` under AES-256-GCM with an argon2id key from ``passphrase``, as an envelope."""
+    if len(passphrase) < MIN_EXPORT_PASSPHRASE:
+        raise CryptoError(f"passphrase: at least {MIN_EXPORT_PASSPHRASE} characters.", code="passphrase_short",
+                          status=422)
+    kdf = KdfParams(salt=os.urandom(16), time_cost=time_cost, memory_kib=memory_kib)
+    nonce = os.urandom(12)
+    header: dict[str, object] = {"content": content, "kdf": kdf.to_dict(), "nonce": base64.b64encode(nonce).decode()}
+    return _envelope("argon2id-aes256gcm", header,
+                     AESGCM(_kek(passphrase, kdf)).encrypt(nonce, plaintext, content.encode()))
+
+
+@dataclass(frozen=True)
+class Opened:
+    content: str  # what the envelope says it holds: a file name such as export.xlsx or packet.json
+    plaintext: bytes
+
+
+def envelope_header(blob: bytes) -> dict[str, object]:
+    if not blob.startswith(ENVELOPE_MAGIC):
+        raise CryptoError("This is not an Amanat envelope (the first line does not match).", code="envelope_format",
+                          status=422)
+    end = blob.find(b"\n", len(ENVELOPE_MAGIC))
+    if end < 0:
+        raise CryptoError("The envelope's header is cut off.", code="envelope_format", status=422)
+    try:
+        header = json.loads(blob[len(ENVELOPE_MAGIC):end])
+    except ValueError as exc:
+        raise CryptoError("The envelope's header is not valid JSON.", code="envelope_format", status=422) from exc
+    if not isinstance(header, dict) or "kind" not in header:
+        raise CryptoError("The envelope's header names no kind.", code="envelope_format", status=422)
+    header["_body_offset"] = end + 1
+    return header
+
+
+def open_envelope(blob: bytes, *, secret_key: str | None = None, passphrase: str | None = None) -> Opened:
+    """Open an envelope with the recipient's private key text or the passphrase it was sealed with."""
+    header = envelope_header(blob)
+    body, content = blob[int(str(header["_body_offset"])):], str(header.get("content", ""))
+    if header["kind"] == "x25519-sealedbox":
+        if not secret_key:
+            raise CryptoError("This file is sealed to a key: give the private key file.", code="key_needed",
+                              status=422)
+        try:
+            return Opened(content, SealedBox(PrivateKey(_key_bytes(secret_key, SECRET_KEY_PREFIX,
+                                                                   "private key"))).decrypt(body))
+        except NaclCryptoError as exc:
+            raise CryptoError("The file did not open with this key (another recipient's key, or changed).",
+                              code="envelope_wrong_key", status=422) from exc
+    if header["kind"] == "argon2id-aes256gcm":
+        if not passphrase:
+            raise CryptoError("This file is sealed with a passphrase: give it.", code="passphrase_needed",
+                              status=422)
+        kdf = KdfParams.from_dict(header["kdf"])  # type: ignore[arg-type]
+        nonce = base64.b64decode(str(header["nonce"]))
+        try:
+            return Opened(content, AESGCM(_kek(passphrase, kdf)).decrypt(nonce, body, content.encode()))
+        except InvalidTag as exc:
+            raise CryptoError("Wrong passphrase, or the file was changed.", code="envelope_wrong_passphrase",
+                              status=422) from exc
+    raise CryptoError("The envelope's kind is unknown.", code="envelope_format", status=422)

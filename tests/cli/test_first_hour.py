@@ -99,7 +99,8 @@ BEFORE_INIT = {
 # Commands that create the organisation, or need no database at all (tested where they live).
 NO_ORGANISATION_NEEDED = {"init", "demo", "db upgrade", "dedupe", "odk decrypt", "normalize name",
                           "normalize date", "normalize tazkira", "normalize passport", "normalize mrz",
-                          "normalize phone", "normalize place"}
+                          "normalize phone", "normalize place", "referral keygen",
+                          "referral decrypt"}
 
 
 def test_every_command_is_listed_for_the_before_init_walk() -> None:
