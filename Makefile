@@ -12,7 +12,7 @@ PYTHON ?= $(shell \
   elif command -v python3 >/dev/null 2>&1 && python3 -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))'; \
   then echo python3; fi)
 
-.PHONY: venv demo test lint migrations-check package-check
+.PHONY: venv demo test lint migrations-check package-check first-hour
 
 venv: $(STAMP)
 
@@ -54,8 +54,14 @@ package-check: venv
 	  exit 1; fi; \
 	echo "package-check: amanat installs without test extras, and amanat dedupe works"
 
+# What the README tells a newcomer, in a fresh venv on a fresh data dir: amanat demo --no-serve twice, one table
+# import, amanat worker --once, the server answering /healthz; fails on any traceback (scripts/first-hour.sh).
+first-hour: venv
+	@if [ -z "$(PYTHON)" ]; then echo "error: Python 3.11 or 3.12 is needed" >&2; exit 1; fi
+	bash scripts/first-hour.sh $(PYTHON) $(BIN)/python
+
 # pytest exits 5 when it collected nothing; that is a failure here, never a pass.
-test: venv lint migrations-check package-check
+test: venv lint migrations-check package-check first-hour
 	@rc=0; $(BIN)/pytest -q || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
 	exit $$rc
