@@ -14,11 +14,21 @@ link_app = typer.Typer(help="Find people who arrived more than once.", no_args_i
 
 @link_app.command("run")
 @friendly
-def link_run(ctx: typer.Context) -> None:
+def link_run(ctx: typer.Context, spark: Annotated[str | None, typer.Option(
+        "--spark", metavar="MASTER", envvar="AMANAT_SPARK_MASTER",
+        help="Score the pairs on Spark: local[8], spark://host:7077… (pip install 'amanat[spark]', Java 17). "
+        "Records are decrypted and normalised here; Spark holds their comparison features in memory only "
+        "if its spark.local.dir is on encrypted storage (docs/linkage.md).")] = None) -> None:
     """Re-score every record with the active model, refresh the blocking index and cluster (connected
     components); pairs between the thresholds go to the review queue, weak clusters are counted."""
     from amanat.linkage.service import run_batch
 
+    session = None
+    if spark:
+        from amanat.linkage.spark import open_spark
+
+        console.print(f"starting Spark on {spark}")
+        session = open_spark(spark)
     database = open_organisation(settings_of(ctx))
     with progress() as bar, database.transaction() as db:
         tasks: dict[str, int] = {}
@@ -29,7 +39,7 @@ def link_run(ctx: typer.Context) -> None:
                                              "pairs": "Storing scored pairs"}.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        result = run_batch(db, database.keys, CLI, progress=report)
+        result = run_batch(db, database.keys, CLI, progress=report, spark=session)
     console.print(f"{result.records} records, {result.pairs_scored} scored pairs: {result.auto} linked, "
                   f"{result.pending} for review, {result.relatives} proposed as relatives (not merged); "
                   f"{result.clusters} clusters, {result.weak_clusters} weak links "

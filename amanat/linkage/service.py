@@ -8,7 +8,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import delete, func, select, update
@@ -40,6 +40,9 @@ from amanat.linkage.models import LinkageModel, MatchPair
 from amanat.normalize.record import NormalizedRecord
 from amanat.records.models import Record, RecordLookup
 from amanat.records.service import get_person_root
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 BLOCK_KIND = "block"
 MAX_CANDIDATES = 500  # a key shared by more records than this (a common name + year) stops being evidence
@@ -230,8 +233,11 @@ def train(db: Session, actor: Actor, *, seed: int = 1,
 
 
 def run_batch(db: Session, keys: KeyHolder, actor: Actor, *,
-              progress: Callable[[str, int, int], None] | None = None) -> BatchResult:
-    """Re-score everyone with the active model, refresh the blocking index, store pairs, cluster."""
+              progress: Callable[[str, int, int], None] | None = None, spark: SparkSession | None = None
+              ) -> BatchResult:
+    """Re-score everyone with the active model, refresh the blocking index, store pairs, cluster.
+    ``spark``: the pairs are scored there (the store's blocking rules rendered for Spark: the same
+    pairs and weights, tests/linkage/test_spark.py)."""
     model = active_model(db)
     frame, person_of = _all_features(db, (lambda i, n: progress("features", i, n)) if progress else None)
     rows = to_arrow(frame).to_pylist()  # one dict per record, as features_from_normalized gives
@@ -243,7 +249,13 @@ def run_batch(db: Session, keys: KeyHolder, actor: Actor, *,
     if len(rows) < 2:
         return BatchResult(len(rows), 0, 0, 0, len(rows), 0, model.version)
     th = model.thresholds
-    pairs = predict_pairs(model, frame, threshold_match_weight=th.weight(scoring_floor(th.review)))
+    floor = th.weight(scoring_floor(th.review))
+    if spark is not None:
+        from amanat.linkage.spark import predict_stored_spark
+
+        pairs = predict_stored_spark(model, frame, spark, threshold_match_weight=floor)
+    else:
+        pairs = predict_pairs(model, frame, threshold_match_weight=floor)
     decisions = decide_pairs(model, frame, pairs, link_at=th.auto_link, review_at=th.review,
                              holders=phone_holders(frame))
     auto = pending = relatives = 0

@@ -87,3 +87,21 @@ def test_spark_missing_java_is_one_clear_line(monkeypatch) -> None:
     monkeypatch.setattr(sp.shutil, "which", lambda _: None)
     with pytest.raises(InvalidInput, match="needs a Java 17 runtime"):
         sp.open_spark("local[1]")
+
+
+@pytest.mark.slow
+def test_link_run_scores_stored_records_on_spark_as_on_duckdb() -> None:
+    # `amanat link run --spark`: the store's rules on Spark give predict_pairs' frame, column for column.
+    from amanat.linkage.spark import local_spark, predict_stored_spark
+
+    trained = model()
+    df = frame().head(600).reset_index(drop=True)
+    spark = local_spark(cores=2, memory="1g", shuffle_partitions=1)
+    floor = trained.thresholds.weight(0.01)
+    key = ["unique_id_l", "unique_id_r"]
+    on_spark = predict_stored_spark(trained, df, spark, threshold_match_weight=floor)
+    on_duckdb = predict_pairs(trained, df, threshold_match_weight=floor)
+    assert len(on_duckdb) >= 20
+    on_spark = on_spark[list(on_duckdb.columns)].sort_values(key).reset_index(drop=True)
+    on_duckdb = on_duckdb.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, atol=1e-6)
