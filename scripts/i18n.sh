@@ -57,7 +57,8 @@ ERROR_MESSAGES = {
     "amanat/web/app.py": ["Not found.", "The request could not be handled.",
                           "Something went wrong. It has been logged."],
     "amanat/web/deps.py": ["Please sign in.", "Your role does not allow this.",
-                           "This form has expired or was sent from another site. Reload the page and try again."],
+                           "This form has expired or was sent from another site. Reload the page and try again.",
+                           "This form was sent from another site. Reload the page and try again."],
     "amanat/web/routes/cases.py": ["No such record in this case."],
     "amanat/accounts/service.py": ["Wrong username, password or code.",
                                    "Too many failed sign-in attempts. Try again later.",
@@ -69,6 +70,30 @@ ERROR_MESSAGES = {
                                   "This field is restricted to protection staff.",
                                   "field: this record has no such field."],
     "amanat/core/crypto.py": ["The organisation's keys are locked on this node."],
+    "amanat/core/passwords.py": [
+        "password: at least 12 characters.", "password: at most 200 characters.",
+        "password: spaces alone are not a password.", "password: must not contain the username.",
+        "password: too easy to guess (a common password, a word with digits, a pattern or a repetition). "
+        "Use several unrelated words."],
+    "amanat/accounts/throttle.py": [
+        "Too many failed sign-in attempts. Try again later. An authenticator code lets you sign in now."],
+    "amanat/accounts/totp.py": [
+        "Start the set-up again: there is no authenticator waiting to be confirmed.",
+        "code: that code is not right. Check the phone's clock and enter the current code.",
+        "code: that code is not right.",
+        "Two-factor sign-in is already on. An administrator can reset it after a lost phone."],
+    "amanat/accounts/user_admin.py": [
+        "current password: not right.", "password: choose a new password, not the current one.",
+        "A request for this account is already waiting for a second admin.", "You cannot change your own role.",
+        "role: the account already has this role.", "Change your own password on your account page.",
+        "No such request waiting.", "No such user.", "That account is not disabled.", "No such session.",
+        "A second admin must approve this: not the one who asked, nor the account itself.",
+        "An account cannot decide a request about itself."],
+    "amanat/web/routes/admin.py": [
+        "Requested: a second admin must approve this.", "Account enabled.", "Role changed.", "Password reset.",
+        "The account's sessions were ended.", "Approved.", "Refused.", "You cannot disable your own account."],
+    "amanat/web/routes/account.py": ["The two new passwords differ."],
+    "amanat/web/routes/health.py": ["Wrong monitor token.", "Please sign in, or send the monitor token."],
 }
 
 # The evidence a scored pair shows on review pages (each comparison level's reason), and what the

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from zxcvbn import zxcvbn
 
-MIN_PASSWORD = 12
+MIN_PASSWORD = 12  # the messages below say these numbers
 MAX_PASSWORD = 200
 # zxcvbn's score 3 is "safely unguessable: moderate protection from an offline slow-hash scenario"
 # (about 10^8 guesses or more); argon2id makes each guess slow.
@@ -26,9 +26,9 @@ class WeakPassword(ValueError):
 def check_password(password: str, *, username: str = "", other_inputs: tuple[str, ...] = ()) -> None:
     """Raise WeakPassword when ``password`` is too short, contains the username or is easily guessed."""
     if len(password) < MIN_PASSWORD:
-        raise WeakPassword(f"password: at least {MIN_PASSWORD} characters.")
+        raise WeakPassword("password: at least 12 characters.")  # literal, so the catalogs can translate it
     if len(password) > MAX_PASSWORD:
-        raise WeakPassword(f"password: at most {MAX_PASSWORD} characters.")
+        raise WeakPassword("password: at most 200 characters.")
     if not password.strip():
         raise WeakPassword("password: spaces alone are not a password.")
     lowered = password.lower()
