@@ -30,8 +30,10 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def make_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "xml"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["dt"] = lambda value, locale="en": format_datetime(value, "yyyy-MM-dd HH:mm", locale=locale) \
-        if value else ""
+    # Isolated left to right (U+2066 … U+2069, plain text, so also right inside attributes and translated
+    # sentences): "2026-12-07 14:30" in a Dari line would otherwise read "14:30 2026-12-07".
+    env.filters["dt"] = lambda value, locale="en": \
+        "\u2066" + format_datetime(value, "yyyy-MM-dd HH:mm", locale=locale) + "\u2069" if value else ""
     # Numbers, phones, case numbers and receipts read left to right inside right-to-left text: isolated, so
     # "+92 301 5550123" never shows as "5550123 301 92+".
     env.filters["ltr"] = lambda value: Markup('<bdi dir="ltr">%s</bdi>') % ("" if value is None else value)
