@@ -122,6 +122,16 @@ def form_by_id(db: Session, form_id: str) -> FormSpec | None:
     return shipped if shipped.form_id == form_id else None
 
 
+def form_version_spec(db: Session, form_id: str, version: str) -> FormSpec | None:
+    """One exact version of a form (active or not, or the shipped form); None if this server never had it."""
+    row = db.execute(select(FormVersion.id, FormVersion.md5)
+                     .where(FormVersion.form_id == form_id, FormVersion.version == version)).first()
+    if row:
+        return _spec_of(db, row[0], row[1])
+    shipped = load_form()
+    return shipped if (shipped.form_id, shipped.version) == (form_id, version) else None
+
+
 def known_form_ids(db: Session) -> set[str]:
     """Every form id this server has served: the shipped one and every upload, active or not."""
     return {load_form().form_id, *db.scalars(select(FormVersion.form_id).distinct()).all()}

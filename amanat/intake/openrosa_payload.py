@@ -9,17 +9,19 @@ holds the private keys, decrypts an ODK-encrypted payload and parses the XForm i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from amanat.core.audit import Actor, record_event
+from amanat.forms.validate import validate_submission
 from amanat.intake.errors import IntakeError
+from amanat.intake.form_versions import form_by_id, form_version_spec
 from amanat.intake.models import Submission
 from amanat.intake.odk_crypto import decrypt_submission, parse_manifest
 from amanat.intake.parsed import Attachment, ParsedSubmission, make_attachment, safe_file_name
-from amanat.intake.xform_submission import parse_xform_submission
+from amanat.intake.xform_submission import instance_answers, parse_xform_submission
 
 PAYLOAD = "openrosa_payload"  # provenance key: "xform" (plain) or "odk_encrypted"
 XML_PART = "submission.xml"
@@ -51,11 +53,36 @@ def _coded(exc: IntakeError, code: str) -> IntakeError:
     return exc
 
 
+def check_against_form(db: Session, xml: bytes, media: Mapping[str, bytes], provenance: Mapping[str, object]) -> None:
+    """The answers checked as the web form checks them, against the form version the device filled in
+    (required fields, choices, the form's constraints, consent): an instance that fails, an empty one
+    included, raises IntakeError ``form_invalid`` naming the fields and what is wrong (never a value). The
+    worker then keeps it sealed and marked failed with that code, for staff to look at: never a case."""
+    form_id, version = provenance.get("form_id"), provenance.get("version")
+    spec = None
+    if isinstance(form_id, str):
+        spec = (form_version_spec(db, form_id, version) if isinstance(version, str) else None) \
+            or form_by_id(db, form_id)
+    if spec is None:
+        raise _coded(IntakeError("the form of this submission is not known to this server"), "form_invalid")
+    try:
+        values, files = instance_answers(xml, [r.name for r in spec.repeats()], spec.attachment_fields, media)
+    except IntakeError as exc:
+        raise _coded(exc, "xform_invalid") from None
+    errors = validate_submission(spec, values, files).errors
+    if errors:
+        listed = ", ".join(f"{name} ({key})" for name, key in sorted(errors.items())[:12])
+        more = f" and {len(errors) - 12} more" if len(errors) > 12 else ""
+        raise _coded(IntakeError(f"the answers do not satisfy form {spec.form_id} version {spec.version}: "
+                                 f"{listed}{more}"), "form_invalid")
+
+
 def open_openrosa_payload(db: Session, submission_id: str, sealed: ParsedSubmission,
                           unwrap: Callable[[bytes], bytes]) -> ParsedSubmission:
     """Decrypt (where encrypted) and parse a sealed OpenRosa payload into a ParsedSubmission (worker side).
 
-    Raises IntakeError with code ``odk_decrypt_failed``, ``odk_wrong_key`` or ``xform_invalid``; the worker
+    Raises IntakeError with code ``odk_decrypt_failed``, ``odk_wrong_key``, ``xform_invalid`` or
+    ``form_invalid`` (the answers fail the form version's checks, see check_against_form); the worker
     then marks the submission failed and stores nothing of it. A signature that does not match is not an
     error: the record is kept and flagged, and ``submission:signature_mismatch`` is audited.
     """
@@ -95,6 +122,7 @@ def open_openrosa_payload(db: Session, submission_id: str, sealed: ParsedSubmiss
         parsed = parse_xform_submission(xml, media=media, channel="openrosa")
     except IntakeError as exc:
         raise _coded(exc, "xform_invalid") from None
+    check_against_form(db, xml, media, parsed.provenance)
     provenance = dict(parsed.provenance)
     if kind == "odk_encrypted" and provenance.get("instanceID") != manifest.instance_id:
         flags["instance_mismatch"] = True  # the encrypted XML names another instance than its manifest

@@ -137,3 +137,47 @@ def _meta(meta: ET.Element, provenance: dict[str, object]) -> None:
         text = (child.text or "").strip()
         if text and (local in {"instanceID", "deprecatedID"} or local in _META_TIMES):
             provenance[local] = text
+
+
+def instance_answers(xml_bytes: bytes, repeats: Iterable[str], attachment_fields: Iterable[str],
+                     media: Mapping[str, bytes]) -> tuple[dict[str, str], dict[str, tuple[str, str, int]]]:
+    """An instance's answers keyed as the web form posts them, for forms.validate: a leaf by its element name
+    (groups flattened), a repeat's leaves as ``<repeat>-<n>-<name>``; attachment fields as (file name, content
+    type, size) of the media part they name, where it arrived. Element names are the form's own (not matched
+    like labels), so the form's required fields and constraints apply to exactly what the device sent."""
+    try:
+        root = SafeET.fromstring(xml_bytes)
+    except (ET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise IntakeError("not well-formed XML (or uses entities, which are refused)") from exc
+    repeat_names = set(repeats)
+    binary = set(attachment_fields)
+    values: dict[str, str] = {}
+    files: dict[str, tuple[str, str, int]] = {}
+    rows: dict[str, int] = {}
+
+    def walk(el: ET.Element, row: str, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            raise IntakeError("elements are nested too deeply")
+        for child in el:
+            local = _local(child.tag)
+            if local == "meta" and depth == 1:
+                continue
+            if local in repeat_names:
+                number = rows.get(local, 0)
+                rows[local] = number + 1
+                walk(child, f"{local}-{number}-", depth + 1)
+                continue
+            if len(child):
+                walk(child, row, depth + 1)
+                continue
+            text = (child.text or "").strip()
+            if not text:
+                continue
+            key = row + local
+            values.setdefault(key, text)
+            if local in binary and text in media:
+                att = make_attachment(text, media[text])
+                files[key] = (att.name, att.content_type, len(att.data))
+
+    walk(root, "", 1)
+    return values, files
