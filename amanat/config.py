@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = 40 * 1024 * 1024  # one whole submission
     session_hours: int = 8  # absolute lifetime of a sign-in
     session_idle_minutes: int = 30  # a sign-in unused this long ends
+    key_refresh_seconds: float = 5.0  # how often a running server looks for keys rotated by `amanat keys rotate`
     case_work_minutes: int = Field(default=15, ge=1, le=240)  # "work on this case": how long values stay shown
     login_max_failures: int = 5  # per (username, address) in the window: then 429 for that pair
     login_window_seconds: int = 900

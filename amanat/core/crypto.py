@@ -151,10 +151,21 @@ class KeyRing:
     index_key: bytes
     odk_public_der: bytes
     odk_private_der: bytes | None
+    # The key-encryption key, kept (in memory only) so the ring can take in keys rotated by another process
+    # without asking for the passphrase again; and which stored keys the ring was built from.
+    kek: bytes | None = field(default=None, repr=False)
+    version: tuple[tuple[str, bool], ...] = ()
+
+
+def keystore_version(keystore: Keystore) -> tuple[tuple[str, bool], ...]:
+    return tuple(sorted((k.key_id, k.active) for k in keystore.keys))
 
 
 def unlock(keystore: Keystore, passphrase: str) -> KeyRing:
-    kek = _verify_passphrase(keystore, passphrase)
+    return _unlock_with(keystore, _verify_passphrase(keystore, passphrase))
+
+
+def _unlock_with(keystore: Keystore, kek: bytes) -> KeyRing:
     field_keys: dict[str, bytes] = {}
     active = ""
     seal_pub = seal_priv = index_key = odk_pub = odk_priv = None
@@ -172,7 +183,8 @@ def unlock(keystore: Keystore, passphrase: str) -> KeyRing:
             odk_pub, odk_priv = k.public, secret
     if not (seal_pub and seal_priv and active and index_key and odk_pub and odk_priv):
         raise CryptoError("The keystore is incomplete.", code="keystore_incomplete")
-    return KeyRing(seal_pub, seal_priv, field_keys, active, index_key, odk_pub, odk_priv)
+    return KeyRing(seal_pub, seal_priv, field_keys, active, index_key, odk_pub, odk_priv, kek,
+                   keystore_version(keystore))
 
 
 def public_ring(keystore: Keystore) -> KeyRing:
@@ -193,6 +205,21 @@ class KeyHolder:
     def set(self, ring: KeyRing | None) -> None:
         with self._lock:
             self._ring = ring
+
+    def refresh(self, keystore: Keystore) -> bool:
+        """Take in keys another process stored (``amanat keys rotate``): an unlocked ring is rebuilt with
+        the key-encryption key it kept, when the stored keys differ from the ones it was built from.
+        Returns whether it changed. A public-only ring stays as it is."""
+        ring = self._ring
+        if ring is None or ring.kek is None or ring.version == keystore_version(keystore):
+            return False
+        try:
+            fresh = _unlock_with(keystore, ring.kek)
+        except CryptoError:  # wrapped under another passphrase now: keep serving with the keys we hold
+            return False
+        with self._lock:
+            self._ring = fresh
+        return True
 
     @property
     def loaded(self) -> bool:

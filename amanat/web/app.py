@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -27,6 +29,7 @@ from amanat.jobs.worker import Worker
 from amanat.web.cookies import ResponseCookies
 from amanat.web.deps import StepRequired, verify_csrf
 from amanat.web.i18n import N_
+from amanat.web.key_refresh import refresh_keys, watch_keys
 from amanat.web.render import make_environment, render
 from amanat.web.security import BodyLimit, ProtocolHeaders, SecurityHeaders, TrustedProxies
 
@@ -69,7 +72,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             anchors.start()  # the audit chain's signed head, appended at every checkpoint
         if settings.run_worker_in_process and database.keys.unlocked:
             worker.start()
+        key_watch = asyncio.create_task(watch_keys(database, settings.key_refresh_seconds))
         yield
+        key_watch.cancel()
         worker.stop()
         intake_writer.stop()
         if anchors is not None:
@@ -82,6 +87,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
                   telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.settings = settings
     app.state.database = database
+    app.state.refresh_keys = partial(refresh_keys, database)  # also run by the timer in lifespan
     app.state.worker = worker
     app.state.intake_writer = intake_writer
     app.state.org_name = org

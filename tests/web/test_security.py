@@ -160,3 +160,21 @@ def test_database_files_and_data_dir_are_private(tmp_path, keystore):
     for name in os.listdir(tmp_path / "data"):
         assert stat.S_IMODE(os.stat(tmp_path / "data" / name).st_mode) & 0o077 == 0, name
     database.dispose()
+
+
+def test_keys_rotate_takes_effect_on_a_running_server(app, client, database, keystore):
+    """`amanat keys rotate` (another process) stores a new field key; the server uses it without a restart."""
+    from amanat.core import crypto
+    from amanat.core.keystore import load_keystore, store_rotated_key
+    from tests.conftest import PASSPHRASE
+
+    assert database.keys.active_field_key_id == "field-1"
+    with database.transaction() as db:
+        new, retired = crypto.rotate_field_key(load_keystore(db), PASSPHRASE)
+        store_rotated_key(db, new, retired)
+    app.state.refresh_keys()  # what the server's timer runs every few seconds
+    assert database.keys.active_field_key_id == new.key_id
+    old = crypto.KeyHolder()
+    old.set(crypto.unlock(keystore, PASSPHRASE))
+    blob = old.encrypt_field("t", b"written before the rotation")
+    assert database.keys.decrypt_field("t", blob) == b"written before the rotation"
