@@ -19,8 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from amanat.cases.batch_open import CaseNumbers
-from amanat.cases.service import ensure_case
+from amanat.cases.batch_open import ensure_cases
 from amanat.core.audit import record_events
 from amanat.core.db import Database
 from amanat.errors import AmanatError
@@ -36,7 +35,7 @@ from amanat.linkage.arrivals import (
 )
 from amanat.linkage.features import features_from_normalized
 from amanat.normalize.record import NormalizedRecord, normalize_record
-from amanat.records.batch_store import Event, claim_sealed, mark_stored_many, store_batch
+from amanat.records.batch_store import claim_sealed, mark_stored_many, store_batch
 from amanat.records.service import StoreResult
 
 log = logging.getLogger("amanat.worker")
@@ -118,21 +117,8 @@ def process_batch(database: Database, limit: int = BATCH_SIZE) -> BatchStep | No
 
 
 def _cases(db: Session, results: Sequence[StoreResult], linked: Sequence[Linked]) -> None:
-    """Each record's case, in arrival order: a new person that is still nobody else gets a new case
-    (numbers handed out in one go); a record joining someone goes through ``ensure_case``."""
-    numbers = CaseNumbers(db)
-    opened: set[str] = set()
-    events: list[Event] = []
-    for res, link in zip(results, linked, strict=True):
-        person = link.person_id
-        if res.new_person and not link.merged and person not in opened:
-            case_id, number = numbers.open(person)
-            opened.add(person)
-            events.append(("case:open", "case", case_id, {"person": person, "number": number}))
-            continue
-        record_events(db, WORKER, events)
-        events = []
-        reason = "probable_match" if link.merged else res.link_reason
-        ensure_case(db, WORKER, person, record_id=res.record_id, reason=reason)
-        numbers.forget()
+    """Each record's case, in arrival order, as ``cases.service.ensure_case`` gives it: the person's open
+    case with a note that the record joined, or a new case."""
+    events = ensure_cases(db, [(res.record_id, link.person_id, "probable_match" if link.merged else res.link_reason)
+                               for res, link in zip(results, linked, strict=True)])
     record_events(db, WORKER, events)

@@ -19,6 +19,7 @@ from amanat.cases import access, corrections, family, queue, search, workflow
 from amanat.cases import service as cases
 from amanat.core.permissions import Permission
 from amanat.errors import InvalidInput
+from amanat.intake.throughput import backlog
 from amanat.records import service as records
 from amanat.web.case_page import case_page_context
 from amanat.web.deps import DB, Lang, require
@@ -58,6 +59,7 @@ def queue_page(request: Request, db: DB, lang: Lang, user: CaseReader, scope: st
         "risks": queue.RISKS, "sorts": list(queue.SORTS), "provinces": queue.province_names(lang.code),
         "assignees": queue.assignees(db), "pathways": queue.pathways_in_use(db), "with_names": with_names,
         "found": found, "search_kinds": search.KINDS, "page_size": queue.PAGE_SIZE,
+        "backlog": backlog(db),
         "link": lambda **kw: "/cases?" + urlencode(f.query_args(**kw)),
     })
 
