@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -53,28 +52,20 @@ def serve(ctx: typer.Context, host: Annotated[str | None, typer.Option(help="Add
 @friendly
 def worker(ctx: typer.Context,
            once: Annotated[bool, typer.Option(help="Process what is queued, then exit.")] = False) -> None:
-    """Open, normalise and store sealed submissions (the production worker process)."""
+    """Open, normalise, store and link sealed submissions in batches (the production worker process; on
+    PostgreSQL several may run at once). Logs its rate and the backlog every few seconds."""
     from amanat.intake.service import count_by_status
-    from amanat.jobs.pipeline import process_next
+    from amanat.jobs.worker import run_worker
 
     database = open_organisation(settings_of(ctx))
     with database.reading() as db:
         waiting = count_by_status(db).get("sealed", 0)
     if not once:
         console.print(f"Worker running: {waiting} waiting; Ctrl-C stops it.")
-    done = failed = 0
     with progress() as bar:
         task = bar.add_task("Processing submissions", total=waiting or None)
-        while True:
-            step = process_next(database)
-            if step is None:
-                if once:
-                    break
-                time.sleep(settings_of(ctx).worker_poll_seconds)
-                continue
-            done += step.ok
-            failed += not step.ok
-            bar.advance(task)
+        done, failed = run_worker(database, once=once, poll_seconds=settings_of(ctx).worker_poll_seconds,
+                                  advance=lambda n: bar.advance(task, n))
     console.print(f"Stored {done}, failed {failed}.")
 
 

@@ -204,12 +204,12 @@ def test_every_command_turns_ctrl_c_into_one_line() -> None:
 def test_ctrl_c_is_one_line_and_exit_130(env: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     if where == "a command":
-        from amanat.jobs import pipeline
+        from amanat.jobs import worker
 
-        def interrupted(database: object) -> None:
+        def interrupted(database: object, limit: int = 0) -> None:
             raise KeyboardInterrupt
 
-        monkeypatch.setattr(pipeline, "process_next", interrupted)
+        monkeypatch.setattr(worker, "process_batch", interrupted)
         result = runner.invoke(app, ["worker", "--once"])
     else:
         from amanat.cli import admin
