@@ -205,6 +205,7 @@ def link_arrivals(db: Session, keys: KeyHolder, actor: Actor, arrivals: Sequence
         stats.linked = [Linked(a.person_id, False) for a in arrivals]
         return stats
     floor = th.weight(scoring_floor(th.review))
+    version = model.version  # a hash of the whole model: once per batch, not per pair
     scored, stats.engine = score_pairs(model, rows, pairs, floor)
     involved = sorted(set(scored["unique_id_l"]) | set(scored["unique_id_r"])) if len(scored) else []
     frame = features_frame(rows[i] for i in involved)
@@ -236,7 +237,7 @@ def link_arrivals(db: Session, keys: KeyHolder, actor: Actor, arrivals: Sequence
             pair = MatchPair(id=new_id(), record_l=min(a.record_id, other), record_r=max(a.record_id, other),
                              match_weight=float(weight[k]), match_probability=float(decisions.match_probability[k]),
                              contributions=json.dumps(contributions[k]), reasons=json.dumps(list(reasons[k])[:6]),
-                             status=status, model_version=model.version)
+                             status=status, model_version=version)
             db.add(pair)
             if status == "auto" and auto_pair is None:
                 auto_person, auto_pair = _root_now(roots, merged, person_of[other]), pair
