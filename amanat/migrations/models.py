@@ -2,7 +2,7 @@
 
 from amanat.accounts import models as accounts_models
 from amanat.cases import models as cases_models
-from amanat.cases import protection_models
+from amanat.cases import protection_models, verification_models
 from amanat.core import audit, keystore
 from amanat.core.db import Base
 from amanat.export import models as export_models
@@ -11,4 +11,4 @@ from amanat.linkage import models as linkage_models
 from amanat.records import models as records_models
 
 __all__ = ["Base", "accounts_models", "audit", "cases_models", "export_models", "intake_models", "keystore",
-           "linkage_models", "protection_models", "records_models"]
+           "linkage_models", "protection_models", "records_models", "verification_models"]

@@ -161,12 +161,16 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         cases,
         forms,
         health,
+        home,
         imports,
         openrosa,
         public,
         review,
+        tasks,
+        verification,
     )
 
-    for module in (health, public, auth, account, cases, review, audit, admin, forms, imports, openrosa):
+    for module in (health, public, auth, account, home, cases, verification, tasks, review, audit, admin, forms,
+                   imports, openrosa):
         app.include_router(module.router)
     return app

@@ -17,6 +17,7 @@ from amanat.intake.form_versions import current_form
 from amanat.records import household
 from amanat.records import service as records
 from amanat.review import service as review
+from amanat.web.casework_sections import casework_sections
 from amanat.web.i18n import Language
 
 
@@ -75,4 +76,5 @@ def case_page_context(db: Session, keys: KeyHolder, user: CurrentUser, case_id: 
         "member_values": member_values, "member_labels": member_labels, "relationship_labels": relationship_labels,
         "corrections": corrections.corrections_of(db, [r.id for r in recs]),
         "correction_reasons": corrections.CORRECTION_REASONS,
+        **casework_sections(db, case, user),  # verification and tasks: cases/_verification.html, _tasks.html
     }

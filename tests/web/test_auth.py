@@ -33,7 +33,7 @@ def test_unknown_user_gets_the_same_answer(client):
 def test_open_redirect_refused(client):
     r = client.post("/login", data={"username": "caseworker", "password": PASSWORD, "csrf_token": csrf(client),
                                     "next": "//evil.example/"}, follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/cases"
+    assert r.status_code == 303 and r.headers["location"] == "/home"  # not the other site: this role's home
 
 
 def test_totp_required_when_enabled(client, database, accounts):

@@ -21,7 +21,7 @@ def _safe_next(value: str | None) -> str:
     # Only local paths: an open redirect would let a phishing link borrow our login page.
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
-    return "/cases"
+    return "/home"  # each role's own start page (routes/home.py)
 
 
 def _login_page(request: Request, next_path: str, error: str | None, status: int = 200) -> HTMLResponse:
@@ -31,7 +31,7 @@ def _login_page(request: Request, next_path: str, error: str | None, status: int
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, lang: Lang, user: MaybeUser, next: str = "/cases") -> Response:
+def login_page(request: Request, lang: Lang, user: MaybeUser, next: str = "/home") -> Response:
     if user is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     return _login_page(request, next, None)
@@ -57,7 +57,7 @@ def _sign_in(request: Request, username: str, password: str, otp: str) -> tuple[
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, lang: Lang, username: Annotated[str, Form(max_length=200)] = "",
                 password: Annotated[str, Form(max_length=1000)] = "", otp: Annotated[str, Form(max_length=20)] = "",
-                next: Annotated[str, Form(max_length=500)] = "/cases") -> Response:
+                next: Annotated[str, Form(max_length=500)] = "/home") -> Response:
     try:
         user, token = await run_in_threadpool(_sign_in, request, username, password, otp)
     except NotAuthenticated as exc:

@@ -1,0 +1,131 @@
+"""The audit log in words: each action code and detail as a phrase the catalogs translate.
+
+Codes stay codes in the log (they are hashed into the chain); only the page puts them into words. An action
+without a phrase here is shown by its subject's name and the code, so a new code is never hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from amanat.cases.service import STATUSES
+from amanat.cases.verification import METHODS, OUTCOMES, STATES
+
+
+def N_(message: str) -> str:
+    return message
+
+
+ACTIONS = {
+    "attestation:create": N_("Attestation recorded"),
+    "case:assign": N_("Case assigned"),
+    "case:merge": N_("Cases merged"),
+    "case:moved": N_("Case moved to another person"),
+    "case:note": N_("Note added"),
+    "case:open": N_("Case opened"),
+    "case:record_attached": N_("Record joined the case"),
+    "case:reopen": N_("Case reopened"),
+    "case:status": N_("Case status changed"),
+    "device:create": N_("Device login created"),
+    "device:revoke": N_("Device login revoked"),
+    "document:read": N_("Document opened"),
+    "form:activate": N_("Form version activated"),
+    "form:retire": N_("Form version retired"),
+    "form:upload": N_("Form version uploaded"),
+    "import:confirm": N_("Import confirmed"),
+    "import:discard": N_("Import discarded"),
+    "import:expire": N_("Import expired"),
+    "import:preview": N_("Import previewed"),
+    "import:store": N_("Import stored"),
+    "keys:create": N_("Keys created"),
+    "keys:rotate": N_("Keys rotated"),
+    "linkage:audit_merges": N_("Automatic merges checked"),
+    "linkage:batch": N_("Linkage batch run"),
+    "linkage:model": N_("Linkage model trained"),
+    "person:create": N_("Person created"),
+    "person:merge": N_("People merged"),
+    "person:unmerge": N_("Merge undone"),
+    "record:conflict": N_("Record matched several people"),
+    "record:create": N_("Record stored"),
+    "record:reveal": N_("Field revealed"),
+    "review:accept": N_("Duplicate accepted"),
+    "review:household": N_("Recorded as one family"),
+    "review:reject": N_("Duplicate rejected"),
+    "session:login": N_("Signed in"),
+    "session:login_failed": N_("Failed sign-in"),
+    "session:logout": N_("Signed out"),
+    "submission:add_parts": N_("Submission attachments received"),
+    "submission:edit": N_("Submission edited"),
+    "submission:fail": N_("Submission could not be stored"),
+    "submission:receive": N_("Submission received"),
+    "submission:release_incomplete": N_("Incomplete submission released"),
+    "submission:signature_mismatch": N_("Submission signature does not match"),
+    "system:worker": N_("Worker event"),
+    "task:create": N_("Task added"),
+    "task:done": N_("Task done"),
+    "task:reopen": N_("Task reopened"),
+    "user:create": N_("User created"),
+    "user:disable": N_("User disabled"),
+    "user:enable": N_("User enabled"),
+}
+SUBJECTS = {
+    "attestation": N_("Attestation"), "case": N_("Case"), "device": N_("Device"), "document": N_("Document"),
+    "form": N_("Form"), "import": N_("Import"), "keys": N_("Keys"), "linkage": N_("Linkage"),
+    "person": N_("Person"), "record": N_("Record"), "review": N_("Review"), "session": N_("Session"),
+    "submission": N_("Submission"), "system": N_("System"), "task": N_("Task"), "user": N_("User"),
+}
+DETAILS = {
+    "username": N_("Username tried"), "client": N_("Address"), "field": N_("Field"), "method": N_("Method"),
+    "outcome": N_("Outcome"), "state": N_("Verification state"), "previous_state": N_("Before"),
+    "old": N_("From"), "new": N_("To"), "reason": N_("Reason"), "due": N_("Due"), "documents": N_("Documents"),
+    "records": N_("Records"), "role": N_("Role"), "number": N_("Case number"), "assignee": N_("Assignee"),
+    "task": N_("Task"), "attestation": N_("Attestation"), "person": N_("Person"), "record": N_("Record"),
+    "submission": N_("Submission"), "issues": N_("Values that could not be normalised"),
+    "link": N_("Why it was linked"),
+    "attachments": N_("Attachments"), "channel": N_("Channel"), "form_version": N_("Form version"),
+    "source": N_("Source"), "target": N_("Target"), "merge": N_("Merge"), "pair": N_("Pair"),
+    "note": N_("Note"), "persons": N_("People"),
+}
+# Details whose value is a code the catalogs know (case statuses, channels, link reasons): shown translated.
+CODED = {"old", "new", "status", "channel", "link"}
+VALUES: dict[str, str] = {**METHODS, **OUTCOMES, **STATES}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True)
+class Detail:
+    key: str
+    label: str | None  # an English phrase to translate, or None: show the key
+    value: str
+    translate: bool  # the value is a phrase (or a code the catalogs know), not an id
+
+
+def action_words(action: str) -> tuple[str, str | None]:
+    """(phrase, None) for a known action; (subject's name, the code) for one without a phrase."""
+    if action in ACTIONS:
+        return ACTIONS[action], None
+    subject = action.split(":", 1)[0]
+    return SUBJECTS.get(subject, N_("Other")), action
+
+
+def details_of(raw: str) -> list[Detail]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return []
+    out = []
+    for key, value in sorted(data.items()):
+        if value is None or value == []:
+            continue
+        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        if key == "number" and isinstance(value, int):
+            text = f"C-{value:06d}"
+        if isinstance(value, str) and value in VALUES:
+            out.append(Detail(key, DETAILS.get(key), VALUES[value], True))
+        elif isinstance(value, str) and key in CODED and (value in STATUSES or key in {"channel", "link"}):
+            out.append(Detail(key, DETAILS.get(key), value, True))
+        else:
+            out.append(Detail(key, DETAILS.get(key), text[:8] if _UUID.match(text) else text, False))
+    return out
