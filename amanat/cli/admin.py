@@ -18,6 +18,7 @@ from amanat.core import crypto
 from amanat.core.audit import count_events, record_event, verify_chain
 from amanat.core.db import Database, open_database
 from amanat.core.keystore import load_keystore, save_keystore, store_rotated_key
+from amanat.core.passwords import passphrase_problem
 from amanat.errors import AmanatError, Conflict
 
 users_app = typer.Typer(help="Manage staff accounts.", no_args_is_help=True)
@@ -74,8 +75,9 @@ def init(ctx: typer.Context,
     AMANAT_NEW_PASSWORD, else asked (so `init --admin NAME` can run unattended)."""
     settings = settings_of(ctx)
     passphrase = read_passphrase(settings, confirm=True)
-    if len(passphrase) < 12 and settings.environment == "production":
-        raise AmanatError("The passphrase must have at least 12 characters.", code="passphrase_weak")
+    problem = passphrase_problem(passphrase) if settings.environment == "production" else None
+    if problem:
+        raise AmanatError(f"The passphrase is too weak for production: {problem}.", code="passphrase_weak")
     user = (admin, new_password(f"Password for {admin}")) if admin else None
     initialise(settings, organisation, passphrase, admin=user)
     if admin:

@@ -39,3 +39,22 @@ def test_a_weak_production_passphrase_is_refused(passphrase):
 
 def test_a_strong_production_passphrase_is_accepted():
     assert _production(passphrase="copper kettle winter harbour").passphrase is not None
+
+
+def test_init_refuses_a_weak_passphrase_typed_in_production(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from amanat.cli.main import app
+
+    for key in ("AMANAT_PASSPHRASE", "AMANAT_KDF_MEMORY_KIB", "AMANAT_ARGON2_MEMORY_KIB"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AMANAT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMANAT_ENVIRONMENT", "production")
+    monkeypatch.setenv("AMANAT_SECRET_KEY", "a-real-secret-for-this-test-only-x9")
+    monkeypatch.setenv("AMANAT_BASE_URL", "https://amanat.example.org")
+    weak = "aaaaaaaaaaaaaaaa"
+    monkeypatch.setattr("amanat.cli.admin.read_passphrase", lambda settings, confirm=False: weak)  # as typed
+    result = CliRunner().invoke(app, ["init"])
+    assert result.exit_code != 0
+    assert "passphrase" in result.output.lower() and weak not in result.output
+    assert not (tmp_path / "amanat.db").exists() or (tmp_path / "amanat.db").stat().st_size == 0
