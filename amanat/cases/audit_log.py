@@ -148,3 +148,11 @@ def case_labels(db: Session, ids: Iterable[str | None]) -> dict[str, str]:
         return {}
     return {cid: f"C-{number:06d}" for cid, number in db.execute(select(Case.id, Case.number)
                                                                   .where(Case.id.in_(wanted))).all()}
+
+
+def usernames(db: Session, ids: Iterable[str]) -> dict[str, str]:
+    """Usernames for the user ids among ``ids`` (an assignee named in an event's details)."""
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    return dict(db.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())

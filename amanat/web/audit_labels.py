@@ -110,11 +110,19 @@ def action_words(action: str) -> tuple[str, str | None]:
     return SUBJECTS.get(subject, N_("Other")), action
 
 
-def details_of(raw: str) -> list[Detail]:
+USER_KEYS = ("assignee",)  # details that name a user by id: shown by username
+
+
+def parse_details(raw: str) -> dict[str, object]:
     try:
         data = json.loads(raw or "{}")
     except ValueError:
-        return []
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def details_of(raw: str, users: dict[str, str] | None = None) -> list[Detail]:
+    data = parse_details(raw)
     out = []
     for key, value in sorted(data.items()):
         if value is None or value == []:
@@ -122,6 +130,9 @@ def details_of(raw: str) -> list[Detail]:
         text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
         if key == "number" and isinstance(value, int):
             text = f"C-{value:06d}"
+        if key in USER_KEYS and isinstance(value, str) and users and value in users:
+            out.append(Detail(key, DETAILS.get(key), users[value], False))
+            continue
         if isinstance(value, str) and value in VALUES:
             out.append(Detail(key, DETAILS.get(key), VALUES[value], True))
         elif isinstance(value, str) and key in CODED and (value in STATUSES or key in {"channel", "link"}):

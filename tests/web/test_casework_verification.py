@@ -128,7 +128,8 @@ def test_auditor_finds_a_case_by_number_in_pashto(client, database, users):
     client.post(f"/cases/{case_id}/attestations", data={"method": "interview", "outcome": "confirmed",
                                                          "reason": "ok", "csrf_token": csrf(client)})
     login(client, "caseworker")
-    client.post(f"/cases/{case_id}/tasks", data={"title": "Follow up", "csrf_token": csrf(client)})
+    client.post(f"/cases/{case_id}/tasks", data={"title": "Follow up", "assignee": users["verifier"].id,
+                                                 "csrf_token": csrf(client)})
     login(client, "auditor")
     page = client.get(f"/audit?case=C-{number:06d}&lang=ps_AF")
     assert page.status_code == 200
@@ -136,6 +137,8 @@ def test_auditor_finds_a_case_by_number_in_pashto(client, database, users):
     assert {"attestation:create", "task:create", "case:open"} <= set(actions)
     assert "attestation:create</code>" not in page.text  # shown as words, not as the code
     assert "Follow up" not in page.text and "ok</" not in page.text  # never values
+    assigned = re.search(r'<li data-key="assignee">(.*?)</li>', page.text, re.S)
+    assert assigned and "verifier" in assigned.group(1)  # a user named by username, not by id
     assert client.get("/audit?case=C-abc").status_code == 422
 
 

@@ -36,8 +36,10 @@ def audit_log_page(request: Request, db: DB, lang: Lang, user: Auditor, action: 
         events, matched = audit_log.search_events(db, flt, before=before, limit=100)
     except InvalidInput as exc:
         error = exc.public_message
-    rows = [{"event": e, "words": audit_labels.action_words(e.action), "details": audit_labels.details_of(e.details)}
-            for e in events]
+    named = audit_log.usernames(db, (str(v) for e in events for k, v in audit_labels.parse_details(e.details).items()
+                                     if k in audit_labels.USER_KEYS and isinstance(v, str)))
+    rows = [{"event": e, "words": audit_labels.action_words(e.action),
+             "details": audit_labels.details_of(e.details, named)} for e in events]
     return render(request, "audit/list.html", {
         "rows": rows, "total": count_events(db), "matched": matched, "form": form, "error": error,
         "actions": [(code, audit_labels.action_words(code)) for code in audit_log.known_actions(db)],
