@@ -38,6 +38,7 @@ from amanat.linkage.incremental import ScoredPair, score_candidates
 from amanat.linkage.model import TrainedModel, train_model
 from amanat.linkage.models import LinkageModel, MatchPair
 from amanat.normalize.record import NormalizedRecord
+from amanat.records.exact_id import UNCONFIRMED
 from amanat.records.models import Record, RecordLookup
 from amanat.records.service import get_person_root
 
@@ -149,6 +150,17 @@ def _save_pair(db: Session, left: str, right: str, *, weight: float, probability
     return pair
 
 
+def _unconfirmed_status(status: str | None, new: dict[str, Any], other: dict[str, Any]) -> str | None:
+    """A record whose exact ID came from an untrusted channel with another name or birth date
+    (records.exact_id) is never merged on its own: an auto link waits for a person, and so does the record
+    sharing its ID even where the model calls the two different."""
+    if status == "auto":
+        return "pending"
+    if status is None and any(new.get(k) and new.get(k) == other.get(k) for k in ("tazkira", "passport")):
+        return "pending"
+    return status
+
+
 def match_new_record(db: Session, keys: KeyHolder, record: Record, norm: NormalizedRecord) -> MatchOutcome:
     """Score a just-stored record against everyone it shares a blocking key with (inside intake)."""
     model = active_model(db)
@@ -172,6 +184,8 @@ def match_new_record(db: Session, keys: KeyHolder, record: Record, norm: Normali
     decided.sort(key=lambda d: (d[0].outcome != LINKED, -d[1].match_weight))
     for decision, s in decided:
         status = _STATUS.get(decision.outcome)
+        if record.link_reason == UNCONFIRMED:
+            status = _unconfirmed_status(status, features, by_id[s.record_id])
         if status is None:
             continue
         pair = _save_pair(db, s.record_id, record.id, weight=s.match_weight, probability=s.match_probability,

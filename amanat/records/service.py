@@ -17,6 +17,7 @@ from amanat.core.db import utcnow
 from amanat.errors import InvalidInput, NotFound, PermissionDenied
 from amanat.intake.service import OpenedSubmission
 from amanat.normalize.record import NormalizedRecord, normalize_record
+from amanat.records.exact_id import UNCONFIRMED, exact_match_confirmed, trusted_channel
 from amanat.records.household import ensure_members
 from amanat.records.models import Document, Person, PersonMerge, Record, RecordLookup
 from amanat.records.search_index import index_names
@@ -82,14 +83,21 @@ def store_submission(db: Session, keys: KeyHolder, opened: OpenedSubmission) -> 
     matches = find_exact_matches(db, keys, exact)
     candidates = set().union(*matches.values()) if matches else set()
     conflict: tuple[str, ...] = ()
-    if len(candidates) == 1:
+    unconfirmed = False
+    if len(candidates) == 1 and not trusted_channel(opened.channel, opened.submitted_by):
+        # A known ID number from a channel anyone can use attaches only when name and birth date agree too.
+        known = db.scalars(select(Record.normalized).where(Record.person_id.in_(
+            select(Person.id).where((Person.id == next(iter(candidates))) |
+                                    (Person.merged_into == next(iter(candidates))))))).all()
+        unconfirmed = not exact_match_confirmed(norm, [k for k in known if isinstance(k, dict)])
+    if len(candidates) == 1 and not unconfirmed:
         person_id, new_person = next(iter(candidates)), False
         link_reason = "+".join(f"{k}_exact" for k in EXACT_MATCH_KINDS if k in matches)
     else:
         person = Person()
         db.add(person)
         db.flush()
-        person_id, new_person, link_reason = person.id, True, None
+        person_id, new_person, link_reason = person.id, True, UNCONFIRMED if unconfirmed else None
         if len(candidates) > 1:  # the IDs point at different people: a human must look
             conflict = tuple(sorted(candidates))
             link_reason = "conflicting_exact_matches"
