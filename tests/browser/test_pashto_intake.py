@@ -65,7 +65,7 @@ def test_pashto_intake_keeps_answers_through_errors_language_and_a_large_photo(b
     assert error_of(page, "service_end") == "د خدمت پای له پیل څخه مخکې دی."
     for name, value in ANSWERS.items():
         assert page.input_value(f"#f-{name}") == value
-    page.screenshot(path=str(SCREENSHOTS / "intake-errors-pashto.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "intake-errors-pashto.png"))  # the top: the errors, named
 
     # Switch to Dari: the same answers, the same errors, in Dari; nothing was stored.
     page.click("button.lang-switch[lang=fa-AF]")
@@ -74,7 +74,7 @@ def test_pashto_intake_keeps_answers_through_errors_language_and_a_large_photo(b
     for name, value in ANSWERS.items():
         assert page.input_value(f"#f-{name}") == value
     assert page.input_value("#f-service_start") == "۱۳۹۵"
-    page.screenshot(path=str(SCREENSHOTS / "intake-errors-dari-after-switch.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "intake-errors-dari-after-switch.png"))
 
     # Back to Pashto, fix the dates; a photo over the limit is taken off the form before it is sent.
     page.click("button.lang-switch[lang=ps-AF]")
