@@ -1,9 +1,12 @@
 """A canary through a real server: its name and tazkira number must appear nowhere outside the ciphertext.
 
+It is also searched for (by a Latin spelling, and by tazkira), so no search term may be left behind either.
+
 One form carries a unique name in Latin and Dari script and a unique tazkira number, with a photo whose
 file name is the name too. It goes through a real `amanat serve` (its stdout and stderr captured to a
-file, its TMPDIR pointed at a fresh folder), the worker opens and stores it, and a caseworker reveals
-the name through the web UI. Then every byte the server could have left behind is searched: the
+file, its TMPDIR pointed at a fresh folder), the worker opens and stores it, and a caseworker lists it
+(display names are shown to caseworkers, audited as a list view), searches for it and reveals the name
+through the web UI. Then every byte the server could have left behind is searched: the
 database and its -wal and -shm files (while the server runs and after it stops), everything else in the
 data dir, the temporary folder, and the log. The name may appear in the reveal response and nowhere
 else; the audit log records the reveal without the value.
@@ -134,14 +137,33 @@ def test_canary_is_nowhere_but_in_the_reveal(tmp_path: Path) -> None:
             responses["case"] = case = staff.get(f"/cases/{case_id[1]}")
             record_id = re.search(r'name="record_id" value="([0-9a-f-]{36})"', case.text)
             assert record_id, case.text
-            reveal = staff.post(f"/cases/{case_id[1]}/reveal", data={
+            # Searching for the canary by its Latin spelling finds the Dari record: through blind indexes,
+            # the term in a POST body only (never a URL, so never an access log line).
+            found = staff.post("/cases/search", data={"q": canary["latin"], "kind": "name",
+                                                      "csrf_token": staff.cookies["amanat_csrf"]})
+            assert found.status_code == 303 and found.headers["location"] == f"/cases/{case_id[1]}", found.text
+            responses["search"] = found
+            responses["search by tazkira"] = staff.post("/cases/search", data={
+                "q": canary["tazkira"], "csrf_token": staff.cookies["amanat_csrf"]})
+            assert responses["search by tazkira"].headers["location"] == f"/cases/{case_id[1]}"
+            # A reveal is a POST answered by a redirect; the page it leads to shows the value.
+            posted = staff.post(f"/cases/{case_id[1]}/reveal", data={
                 "record_id": record_id[1], "field": "full_name", "csrf_token": staff.cookies["amanat_csrf"]})
+            assert posted.status_code == 303, posted.text
+            responses["reveal redirect"] = posted
+            reveal = staff.get(f"/cases/{case_id[1]}")
             assert reveal.status_code == 200, reveal.text
+            ended = staff.post(f"/cases/{case_id[1]}/work/end", data={"csrf_token": staff.cookies["amanat_csrf"]})
+            assert ended.status_code == 303
             responses["case again"] = staff.get(f"/cases/{case_id[1]}")
 
-        # The value is in the reveal response, and only there; never in a header, never cached.
+        # The value is in the reveal response and, as the display name a caseworker may list (case:list_names,
+        # audited), in the queue's body; nowhere else, never in a header, never cached.
         assert canary["dari"] in reveal.text
         assert reveal.headers["cache-control"] == "no-store"
+        queue_page = responses.pop("queue")
+        assert canary["dari"] in queue_page.text and queue_page.headers["cache-control"] == "no-store"
+        assert not find(str(queue_page.headers).encode(), wanted)
         for name, response in responses.items():
             seen = find(response.content + str(response.headers).encode(), wanted)
             assert not seen, f"the canary shows in the {name} response: {seen}"
@@ -170,6 +192,10 @@ def test_canary_is_nowhere_but_in_the_reveal(tmp_path: Path) -> None:
                                  WHERE e.action = 'record:reveal' AND u.username = 'canary-cw'""").fetchall()
         assert [(subject, json.loads(details)) for _actor, subject, details in reveals] == [
             (record_id[1], {"field": "full_name"})]
+        listed = con.execute("SELECT details FROM audit_events WHERE action = 'case:list_names'").fetchall()
+        assert listed and all(json.loads(d) == {"view": "all", "shown": 1} for (d,) in listed)  # one per queue view
+        searches = con.execute("SELECT details FROM audit_events WHERE action = 'case:search'").fetchall()
+        assert [json.loads(d)["kind"] for (d,) in searches] == ["name", "tazkira"]
         events = con.execute("SELECT actor, action, subject_type, subject_id, details FROM audit_events").fetchall()
     assert not find(repr(events).encode("utf-8"), wanted), "the canary is in the audit log"
     verify = srv.cli(tmp_path, "audit", "verify")
