@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from amanat.accounts import sessions, totp
+from amanat.accounts import sessions, throttle, totp
 from amanat.accounts.models import AccessRequest, User
 from amanat.accounts.service import USERNAME, Accounts, validate_password
 from amanat.core.audit import Actor, record_event
@@ -84,17 +84,24 @@ def _check_role(role: str) -> None:
 
 
 def change_own_password(db: Session, hasher: PasswordHasher, actor: Actor, user_id: str, current: str,
-                        new: str, *, keep_token: str | None = None) -> None:
+                        new: str, *, keep_token: str | None = None, policy: throttle.Policy | None = None,
+                        client: str = "unknown") -> None:
     """The user's own change: the current password is checked, the new one must pass the rules and differ;
-    their other sessions end."""
+    their other sessions end. Wrong current passwords count in the sign-in throttle (a borrowed session is
+    no guessing oracle): on InvalidInput for ``current_password`` the caller commits, to keep the count."""
     user = db.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
+    keys = throttle.Keys.of(user.username, client)
+    if policy is not None:
+        throttle.check(db, policy, keys)
     try:
         ok = hasher.verify(user.password_hash, current)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok:
+        if policy is not None:
+            throttle.record_failure(db, policy, keys)
         raise InvalidInput("current password: not right.", field="current_password")
     if new == current:
         raise InvalidInput("password: choose a new password, not the current one.", field="password")

@@ -152,3 +152,12 @@ def test_sessions_are_listed_and_revocable_by_their_owner(app, client, database)
         assert phone.get("/cases", follow_redirects=False).status_code == 303
     with database.reading() as db:
         assert len(db.scalars(select(WebSession)).all()) == 1
+
+
+def test_guessing_the_current_password_on_the_account_page_is_throttled(client):
+    """A borrowed session must not become an unlimited password-guessing oracle."""
+    login(client, "caseworker")
+    statuses = [client.post("/account/password", data={"current_password": f"guess number {n}", "password": NEW,
+                                                        "confirm": NEW, "csrf_token": csrf(client)}).status_code
+                for n in range(7)]
+    assert statuses[:5] == [422] * 5 and statuses[-1] == 429

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from amanat.accounts import sessions, totp, user_admin
-from amanat.errors import AmanatError
+from amanat.errors import AmanatError, TooManyRequests
 from amanat.web.deps import DB, Lang, User, session_token
 from amanat.web.render import render
 
@@ -45,11 +45,18 @@ def change_password(request: Request, db: DB, lang: Lang, user: User,
                     confirm: Annotated[str, Form(max_length=1000)] = "") -> Response:
     if password != confirm:
         return _page(request, db, user, error="The two new passwords differ.", status=422)
+    accounts = request.app.state.accounts
     try:
-        user_admin.change_own_password(db, request.app.state.accounts.hasher, user.actor, user.id,
-                                       current_password, password, keep_token=session_token(request))
+        user_admin.change_own_password(db, accounts.hasher, user.actor, user.id, current_password, password,
+                                       keep_token=session_token(request), policy=accounts.policy,
+                                       client=request.client.host if request.client else "unknown")
+    except TooManyRequests:
+        raise
     except AmanatError as exc:
-        db.rollback()
+        if exc.field == "current_password":
+            db.commit()  # the wrong guess stays counted in the throttle
+        else:
+            db.rollback()
         return _page(request, db, user, error=exc.public_message, status=exc.status)
     db.commit()
     if user.needs_totp:
