@@ -110,3 +110,33 @@ def test_correct_assign_and_close_with_a_second_person(client, database, account
     history = client.get(f"/cases/{case_id}?lang=fa_AF").text
     assert "caseworker" in history and "second" in history
     assert [e["field"] for e in _actions(database, "record:correct")] == ["full_name"]
+
+
+def test_casework_routes_declare_their_permissions(app):
+    """The role × route walk checks each route against the permission it declares; this pins what each new
+    casework route declares, so a route that loses its require() (or gets a weaker one) fails here."""
+    from amanat.core.permissions import Permission as P
+    from tests.web.test_route_permissions import route_requirements, routes
+
+    expected = {
+        ("GET", "/cases"): P.CASE_READ, ("POST", "/cases/search"): P.CASE_READ,
+        ("GET", "/cases/{case_id}"): P.CASE_READ, ("POST", "/cases/{case_id}/work"): P.RECORD_REVEAL,
+        ("POST", "/cases/{case_id}/work/end"): P.RECORD_REVEAL, ("POST", "/cases/{case_id}/reveal"): P.RECORD_REVEAL,
+        ("POST", "/cases/{case_id}/members/{member_id}/reveal"): P.RECORD_REVEAL,
+        ("POST", "/cases/{case_id}/members/{member_id}/link"): P.CASE_WRITE,
+        ("POST", "/cases/{case_id}/notes"): P.CASE_WRITE, ("POST", "/cases/{case_id}/status"): P.CASE_WRITE,
+        ("POST", "/cases/{case_id}/assign"): P.CASE_ASSIGN, ("POST", "/cases/{case_id}/close"): P.CASE_WRITE,
+        ("POST", "/cases/{case_id}/close/withdraw"): P.CASE_WRITE,
+        ("POST", "/approvals/{approval_id}/decide"): P.CASE_APPROVE,
+        ("POST", "/cases/{case_id}/records/{record_id}/correct"): P.CASE_WRITE,
+        ("POST", "/cases/{case_id}/records/{record_id}/documents"): P.CASE_WRITE,
+    }
+    declared = {(m, r.path): route_requirements(r)[0] for m, r in routes(app)}
+    assert {k: declared.get(k) for k in expected} == expected
+
+
+def test_case_page_shows_answers_and_issues_in_the_readers_language(client, database):
+    case_id, _rec, _ = _stored(database)
+    login(client, "caseworker")
+    page = client.get(f"/cases/{case_id}?lang=fa_AF").text
+    assert ">male<" not in page and ">AF01<" not in page  # gender and province as their Dari labels
