@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from amanat.cases.models import Case
+from amanat.cases.tasks import add_task, list_overdue
 from amanat.cases.verification_models import Attestation, CaseTask
+from amanat.core.db import utcnow
 from amanat.records.models import Document
 from tests.cases.factories import VALID_MRZ, make_case
 from tests.conftest import PASSWORD, csrf, login
@@ -162,3 +165,23 @@ def test_case_pages_without_cases_answer_not_found(client, database):
     assert r.status_code == 404
     with database.reading() as db:
         assert db.scalar(select(Case.id)) is None
+
+
+def test_only_the_assignee_or_a_caseworker_closes_a_task(client, database, users):
+    case_id, _ = _case(database, users)
+    with database.transaction() as db:
+        task = add_task(db, users["caseworker"].actor, case_id, title="Check the unit", assignee_id=None, due=None)
+        task_id = task.id
+        task.due_on = utcnow().date() - timedelta(days=1)  # overdue: on everyone's overdue list
+        assert [t.id for t in list_overdue(db)] == [task_id]
+    login(client, "verifier")  # reads cases, is not the assignee, may not change cases
+    page = client.get("/tasks")
+    assert "Check the unit" in page.text and f"/tasks/{task_id}/done" not in page.text
+    assert client.post(f"/tasks/{task_id}/done", data={"csrf_token": csrf(client)}).status_code == 403
+    for role in ("referrer", "auditor", "admin"):
+        login(client, role)
+        assert client.post(f"/tasks/{task_id}/done", data={"csrf_token": csrf(client)}).status_code == 403
+        assert client.get("/tasks").status_code == 403
+    login(client, "caseworker")
+    r = client.post(f"/tasks/{task_id}/done", data={"csrf_token": csrf(client)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{case_id}#tasks"

@@ -23,7 +23,8 @@ CaseWriter = Annotated[CurrentUser, Depends(require(Permission.CASE_WRITE))]
 @router.get("/tasks", response_class=HTMLResponse)
 def my_tasks(request: Request, db: DB, lang: Lang, user: CaseReader) -> HTMLResponse:
     return render(request, "tasks/mine.html", {"mine": case_tasks.list_user_tasks(db, user.id),
-                                               "overdue": case_tasks.list_overdue(db)})
+                                               "overdue": case_tasks.list_overdue(db), "me": user.id,
+                                               "can_write": user.can(Permission.CASE_WRITE)})
 
 
 @router.post("/cases/{case_id}/tasks")
