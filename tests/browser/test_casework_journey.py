@@ -71,6 +71,7 @@ def test_dari_casework_journey(browser, server):
     # a language switch on the worked page is a GET that keeps the values (no 405)
     page.goto(f"{case_url}?lang=ps_AF")
     assert page.locator(".value[data-field=full_name]").count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "casework-work-pashto.png"), full_page=True)
     page.goto(f"{case_url}?lang=fa_AF")
 
     # --- a correction ------------------------------------------------------------------------------------
