@@ -242,9 +242,10 @@ def awaiting_verification(db: Session, *, limit: int = 200) -> list[AwaitingRow]
     """Open cases a verifier should look at: in verification, vouched for but not yet checked, or
     conflicting. Conflicting ones first, then the longest waiting."""
     attested = select(Attestation.case_id).distinct()
+    # No limit here: verified cases must not crowd out the waiting ones; the list is cut after deriving.
     cases = list(db.scalars(select(Case).where(Case.status.in_(OPEN_STATUSES))
                             .where((Case.status == "verification") | Case.id.in_(attested))
-                            .order_by(Case.updated_at).limit(limit * 2)))
+                            .order_by(Case.updated_at)))
     by_case = _attestations(db, [c.id for c in cases])
     rows = []
     for c in cases:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -164,4 +165,16 @@ def test_awaiting_verification_lists_pending_and_conflicting_cases(database, use
         _attest(db, users["caseworker"], conflict, outcome="not_confirmed")
         rows = v.awaiting_verification(db)
         assert [r.case_id for r in rows] == [conflict.id, waiting.id]
+        assert [r.case_id for r in v.awaiting_verification(db, limit=1)] == [conflict.id]
         assert rows[0].state == "conflicting" and untouched.id not in {r.case_id for r in rows}
+
+
+def test_verified_cases_do_not_crowd_out_waiting_ones(database, users):
+    with database.transaction() as db:
+        done = [make_case(db) for _ in range(3)]
+        for case in done:
+            _attest(db, users["verifier"], case)
+        waiting = make_case(db)
+        waiting.status = "verification"
+        waiting.updated_at = max(c.updated_at for c in done) + timedelta(minutes=1)  # the newest
+        assert [r.case_id for r in v.awaiting_verification(db, limit=1)] == [waiting.id]
