@@ -69,6 +69,22 @@ ACTIONS = {
     "user:create": N_("User created"),
     "user:disable": N_("User disabled"),
     "user:enable": N_("User enabled"),
+    "session:revoke": N_("Sessions ended"),
+    "user:role_change": N_("Role changed"),
+    "user:role_requested": N_("Role requested (waits for a second admin)"),
+    "user:role_approved": N_("Role approved by a second admin"),
+    "user:role_refused": N_("Role request refused"),
+    "user:role_cancelled": N_("Role request withdrawn"),
+    "user:reset_requested": N_("Password reset requested (waits for a second admin)"),
+    "user:reset_approved": N_("Password reset approved by a second admin"),
+    "user:reset_refused": N_("Password reset refused"),
+    "user:reset_cancelled": N_("Password reset withdrawn"),
+    "user:password_reset": N_("Password reset by an admin"),
+    "user:password_change": N_("Password changed"),
+    "user:totp_enable": N_("Two-factor sign-in turned on"),
+    "user:totp_remove": N_("Two-factor sign-in removed"),
+    "user:recovery_code_used": N_("Recovery code used"),
+    "user:recovery_codes_new": N_("New recovery codes"),
 }
 SUBJECTS = {
     "attestation": N_("Attestation"), "case": N_("Case"), "device": N_("Device"), "document": N_("Document"),
@@ -87,6 +103,8 @@ DETAILS = {
     "attachments": N_("Attachments"), "channel": N_("Channel"), "form_version": N_("Form version"),
     "source": N_("Source"), "target": N_("Target"), "merge": N_("Merge"), "pair": N_("Pair"),
     "note": N_("Note"), "persons": N_("People"),
+    "request": N_("Request"), "requested_by": N_("Asked by"), "sessions": N_("Sessions"),
+    "recovery_codes": N_("Recovery codes"), "left": N_("Left"), "previous": N_("Before"),
 }
 # Details whose value is a code the catalogs know (case statuses, channels, link reasons): shown translated.
 CODED = {"old", "new", "status", "channel", "link"}
