@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -128,6 +129,7 @@ def run_worker(database: Database, *, once: bool, poll_seconds: float = 0.5, bat
     and the backlog every few seconds. Returns (stored, failed)."""
     worker = Worker(database, poll_seconds=poll_seconds, batch_size=batch_size)
     stop = stop or threading.Event()
+    frozen = False
     while not stop.is_set():
         before = worker.processed + worker.failed
         worker._release_incomplete()
@@ -136,6 +138,11 @@ def run_worker(database: Database, *, once: bool, poll_seconds: float = 0.5, bat
                 break
             stop.wait(poll_seconds)
             continue
+        if not frozen:
+            # The model, the libraries and their caches live as long as the process: moved out of the
+            # collector's sight after the first batch, so its full passes no longer walk them every batch.
+            gc.freeze()
+            frozen = True
         if advance is not None:
             advance(worker.processed + worker.failed - before)
     return worker.processed, worker.failed

@@ -21,7 +21,7 @@ from amanat.intake.models import Submission, SubmissionPart
 from amanat.intake.service import OpenedSubmission
 from amanat.normalize.record import NormalizedRecord
 from amanat.records.household import ensure_members
-from amanat.records.models import Document, Person, Record, RecordLookup
+from amanat.records.models import Document, Person, PersonMerge, Record, RecordLookup
 from amanat.records.search_index import NAME_KIND, NAME_TOKEN_KIND, record_name_keys
 from amanat.records.service import EXACT_MATCH_KINDS, LOOKUP_KINDS, StoreResult, _display_name
 
@@ -158,7 +158,7 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
                                    tuple(sorted(matches)), conflict, norm))
     db.flush()  # persons and records before the lookups that name them
     if lookups:
-        db.execute(insert(RecordLookup), lookups)
+        db.execute(insert(RecordLookup.__table__), lookups)  # Core: the ORM bulk path cost more than the insert
     for record in with_family:  # household members, as store_submission makes them (few records list any)
         ensure_members(db, keys, record)
     return results, events
@@ -175,3 +175,26 @@ def mark_stored_many(db: Session, stored: Mapping[str, str]) -> None:
     for at in range(0, len(ids), _CHUNK):
         db.execute(update(SubmissionPart).where(SubmissionPart.submission_id.in_(ids[at:at + _CHUNK]))
                    .values(sealed=None))
+
+
+def merge_new_persons(db: Session, merges: Sequence[tuple[str, str, str]],
+                      members: Mapping[str, Sequence[str]]) -> list[Event]:
+    """``service.merge_persons`` for the batch's own probable matches, in order: each (from, into, pair id)
+    moves every record of ``from`` — a person this batch created, whose records are ``members[from]``, all
+    in the session — to ``into`` (a root), and remembers exactly which for unmerge. Returns the events."""
+    events: list[Event] = []
+    for from_person, into_person, pair_id in merges:
+        moved = list(members.get(from_person, ()))
+        for rec_id in moved:
+            record = db.get(Record, rec_id)  # in the session: no query
+            if record is not None:
+                record.person_id = into_person
+        source = db.get(Person, from_person)
+        if source is not None:
+            source.merged_into = into_person
+        merge_id = new_id()
+        db.add(PersonMerge(id=merge_id, from_person=from_person, into_person=into_person,
+                           record_ids=",".join(moved), pair_id=pair_id, decided_by=None))
+        events.append(("person:merge", "person", into_person, {"source": from_person, "records": len(moved),
+                                                               "merge": merge_id, "pair": pair_id, "reason": "auto"}))
+    return events
