@@ -25,7 +25,7 @@ import pyarrow as pa
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from amanat.core.audit import Actor
+from amanat.core.audit import Actor, record_events
 from amanat.core.crypto import KeyHolder
 from amanat.core.db import new_id
 from amanat.linkage.batch import predict_pairs
@@ -34,9 +34,8 @@ from amanat.linkage.features import BLOCKING_RULES, blocking_keys, features_fram
 from amanat.linkage.incremental import reasons_of_level_arrays, scored_frame
 from amanat.linkage.models import MatchPair
 from amanat.linkage.service import _STATUS, BLOCK_KIND, MAX_CANDIDATES, active_model
-from amanat.records.batch_store import person_roots
+from amanat.records.batch_store import merge_new_persons, person_roots
 from amanat.records.models import Record, RecordLookup
-from amanat.records.service import merge_persons
 
 # The linkage row kept with each record (inside its encrypted ``normalized``), and the version of
 # features.py it was built by: a row of another version is built again from the record's fields.
@@ -165,7 +164,7 @@ def index_rows(db: Session, rows: Sequence[Mapping[str, Any]], digests: Sequence
     values = [{"record_id": str(row["unique_id"]), "kind": BLOCK_KIND, "digest": d}
               for row, ds in zip(rows, digests, strict=True) for d in ds]
     if values:
-        db.execute(insert(RecordLookup), values)
+        db.execute(insert(RecordLookup.__table__), values)  # Core: the ORM's bulk path cost more than the insert
 
 
 def link_arrivals(db: Session, keys: KeyHolder, actor: Actor, arrivals: Sequence[Arrival]) -> BatchLinkStats:
@@ -225,6 +224,7 @@ def link_arrivals(db: Session, keys: KeyHolder, actor: Actor, arrivals: Sequence
 
     roots = person_roots(db, set(person_of.values()))
     merged: dict[str, str] = {}
+    merges: list[tuple[str, str, str]] = []  # (from, into, pair): applied in order once every pair is decided
     weight = decisions.match_weight
     for i, a in enumerate(arrivals):
         root = _root_now(roots, merged, a.person_id)
@@ -250,14 +250,17 @@ def link_arrivals(db: Session, keys: KeyHolder, actor: Actor, arrivals: Sequence
             if not a.new_person:  # already joined someone by ID: a second person is for a human to judge
                 auto_pair.status = "pending"
             else:
-                merge_persons(db, actor, root, auto_person, pair_id=auto_pair.id, reason="auto")
+                merges.append((root, auto_person, auto_pair.id))
                 merged[root] = auto_person
                 record = db.get(Record, a.record_id)
                 if record is not None:
                     record.link_reason = "probable_match"
                 linked = Linked(auto_person, True, len(mine), queued, relatives)
         stats.linked.append(linked)
-    db.flush()
+    members: dict[str, list[str]] = defaultdict(list)
+    for a in arrivals:
+        members[a.person_id].append(a.record_id)
+    record_events(db, actor, merge_new_persons(db, merges, members))
     return stats
 
 
