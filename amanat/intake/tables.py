@@ -8,10 +8,10 @@ explicit mapping file.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import re
@@ -23,6 +23,8 @@ from amanat.intake.errors import IntakeError
 from amanat.intake.labels import CANONICAL_FIELDS, NAME_FIELDS, LabelMatcher, is_serial_label
 from amanat.intake.parsed import ParsedSubmission
 from amanat.intake.spreadsheet_safety import escape_formula
+from amanat.intake.table_headers import HEADER_SEARCH_ROWS, find_header
+from amanat.intake.table_sources import Merge, TableKind, detect_encoding, kind_of, open_xls, xlsx_merges
 from amanat.intake.upload_limits import UploadLimitExceeded
 
 __all__ = ["PROVENANCE_COLUMNS", "TableReader", "escape_formula", "load_mapping", "parse_mapping", "read_table"]
@@ -155,22 +157,6 @@ class _Prefixed(io.RawIOBase):
         return n
 
 
-def _sniff_encoding(head: bytes) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"  # Excel's "Unicode text" export
-    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:
-        return "utf-16-le"
-    if len(head) >= 4 and head[0::2].count(0) > len(head) // 4:
-        return "utf-16-be"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "cp1256"  # Windows Arabic/Persian: what old Excel on a Dari/Pashto machine writes
-
-
 def _sniff_delimiter(text: str) -> str:
     first = text.split("\n", 1)[0]
     counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
@@ -194,9 +180,10 @@ def _cell_text(value: object) -> str | None:
 
 
 class TableReader:
-    """Iterate `(row_number, ParsedSubmission)`; `row_number` is what the spreadsheet shows (header = 1)."""
+    """Iterate `(row_number, ParsedSubmission)`; `row_number` is what the spreadsheet shows (the header is
+    `header_row`: 1, unless title rows stand above it)."""
 
-    def __init__(self, stream: IO[bytes], *, file_name: str, kind: Literal["csv", "xlsx"],
+    def __init__(self, stream: IO[bytes], *, file_name: str, kind: TableKind,
                  mapping: Mapping[str, str | None] | None, extra_labels: Mapping[str, Iterable[str]] | None,
                  on_error: Literal["raise", "collect"], sheet: str | None, owns_stream: bool,
                  max_rows: int | None = None, max_cell: int = MAX_CELL) -> None:
@@ -209,25 +196,43 @@ class TableReader:
         self._stream = stream
         self._owns = owns_stream
         self._workbook: object | None = None
-        self._rows = self._open_csv() if kind == "csv" else self._open_xlsx(sheet)
-        header = self._next_row()
-        if header is None:
+        self._merges: list[Merge] = []
+        self._rows = self._open(kind, sheet)
+        mapping = mapping or {}
+        matcher = LabelMatcher(extra_labels)
+        head: list[list[object]] = []
+        while len(head) <= HEADER_SEARCH_ROWS and (row := self._next_row(len(head) + 1)) is not None:
+            head.append(row)
+        # Title rows above the header, and a merged group header above its columns: see table_headers.py.
+        choice = find_header([[_cell_text(v) for v in row] for row in head], self._merges,
+                             lambda text: self._match(text, mapping, matcher)[0] != "none")
+        if not choice.texts:
             raise IntakeError("the table is empty (no header row)", source=file_name)
-        self.headers = [(_cell_text(h) or "").translate({0xFEFF: None, 0x200E: None, 0x200F: None})
-                        for h in header]
+        self.header_row = choice.last_row + 1  # as the spreadsheet numbers it
+        self._rows = itertools.chain(head[choice.last_row + 1:], self._rows)
+        self.headers = [t.translate({0xFEFF: None, 0x200E: None, 0x200F: None}) for t in choice.texts]
         self._fields: list[str | None] = []
         self._provenance: list[str | None] = []
         self.columns: dict[str, str | None] = {}
         self.unmapped: list[str] = []
-        self.warnings: list[str] = []  # about the columns: two read as one field, no name column
+        # about the columns: two read as one field, no name column; title rows left out above the header
+        self.warnings: list[str] = [f"{file_name}: {note}" for note in choice.notes]
         self._letters = [column_letter(i) for i in range(len(self.headers))]
-        self._map_columns(mapping or {}, LabelMatcher(extra_labels))
+        self._map_columns(mapping, matcher)
         self._named = [bool(h.strip()) for h in self.headers]
 
     # -- opening ------------------------------------------------------------------------------------
+    def _open(self, kind: TableKind, sheet: str | None) -> Iterator[Iterable[object]]:
+        if kind == "csv":
+            return self._open_csv()
+        if kind == "xls":
+            rows, self._merges = open_xls(self._stream, self.file_name, sheet)
+            return rows
+        return self._open_xlsx(sheet)
+
     def _open_csv(self) -> Iterator[list[str]]:
         head = self._stream.read(_HEAD)
-        encoding = _sniff_encoding(head)
+        encoding = detect_encoding(head, self.file_name)
         raw = io.BufferedReader(_Prefixed(head, self._stream))
         text = io.TextIOWrapper(raw, encoding=encoding, newline="")
         sample = head.decode(encoding, errors="ignore")
@@ -247,6 +252,9 @@ class TableReader:
             raise IntakeError("not a readable XLSX workbook (or the sheet is missing)",
                               source=self.file_name) from exc
         self._workbook = wb
+        member = getattr(ws, "_worksheet_path", None)  # openpyxl's read-only sheets do not give merged cells
+        if isinstance(member, str):
+            self._merges = xlsx_merges(source, member, within_rows=HEADER_SEARCH_ROWS + 1)
         return rows
 
     def _next_row(self, row_number: int = 1) -> list[object] | None:
@@ -339,13 +347,13 @@ class TableReader:
         return self._rows_read(keep_cells=True)
 
     def _rows_read(self, keep_cells: bool) -> Iterator[tuple[int, ParsedSubmission | None, tuple[str | None, ...]]]:
-        row_number = 1
+        row_number = self.header_row
         width = len(self.headers)
         cells: list[str | None] | None = None
         try:
             while (row := self._next_row(row_number + 1)) is not None:
                 row_number += 1
-                if self.max_rows is not None and row_number - 1 > self.max_rows:
+                if self.max_rows is not None and row_number - self.header_row > self.max_rows:
                     raise UploadLimitExceeded(f"the table has more than the limit of {self.max_rows} rows",
                                               source=self.file_name)
                 if keep_cells:
@@ -378,7 +386,7 @@ class TableReader:
                 raise IntakeError("a value in a column that has no header", source=self.file_name,
                                   row=row_number, column=column_letter(index))
             fld = field_of[index]
-            if self.kind == "xlsx" and text in _SPREADSHEET_ERRORS:
+            if self.kind != "csv" and text in _SPREADSHEET_ERRORS:
                 raise IntakeError("the cell holds a spreadsheet error instead of a value",
                                   source=self.file_name, row=row_number, column=letters[index], field=fld)
             if len(text) > self.max_cell:
@@ -415,7 +423,7 @@ def read_table(stream_or_path: IO[bytes] | bytes | str | os.PathLike[str], *, fi
                extra_labels: Mapping[str, Iterable[str]] | None = None,
                on_error: Literal["raise", "collect"] = "raise", sheet: str | None = None,
                max_rows: int | None = None, max_cell: int = MAX_CELL) -> TableReader:
-    """Open a CSV or XLSX table for streaming; the kind comes from the name, else from the bytes.
+    """Open a CSV, XLSX or XLS table for streaming; the kind comes from the bytes, else from the name.
 
     on_error="collect" skips a bad row and keeps its IntakeError in `.errors` instead of stopping.
     """
@@ -431,19 +439,19 @@ def read_table(stream_or_path: IO[bytes] | bytes | str | os.PathLike[str], *, fi
         owns = True
     else:
         stream = stream_or_path
-    lower = file_name.lower()
-    kind: Literal["csv", "xlsx"]
-    if lower.endswith((".xlsx", ".xlsm")):
-        kind = "xlsx"
-    elif lower.endswith((".csv", ".tsv", ".txt")):
-        kind = "csv"
-    else:
-        peek = stream.peek(4)[:4] if isinstance(stream, io.BufferedReader) else b""
+    kind: TableKind = "csv"
+    if not file_name.lower().endswith((".csv", ".tsv", ".txt")):
+        peek = stream.peek(8)[:8] if isinstance(stream, io.BufferedReader) else b""
         if not peek and stream.seekable():
             pos = stream.tell()
-            peek = stream.read(4)
+            peek = stream.read(8)
             stream.seek(pos)
-        kind = "xlsx" if peek == b"PK\x03\x04" else "csv"
+        try:
+            kind = kind_of(file_name, peek)
+        except BaseException:
+            if owns:
+                stream.close()
+            raise
     try:
         return TableReader(stream, file_name=file_name, kind=kind, mapping=mapping, extra_labels=extra_labels,
                            on_error=on_error, sheet=sheet, owns_stream=owns, max_rows=max_rows, max_cell=max_cell)
