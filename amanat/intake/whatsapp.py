@@ -11,12 +11,17 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time
 
 from amanat.intake.errors import IntakeError
 from amanat.intake.parsed import safe_file_name
 from amanat.intake.upload_limits import DEFAULT_LIMITS, UnpackBudget, UploadLimits, check_chat_text, check_count
+from amanat.intake.whatsapp_chat import SOLAR_HIJRI, ChatExport, Message, infer_calendar, solar_to_gregorian
+
+# Form extraction lives beside this module; re-exported so callers need one import (whatsapp_forms imports only
+# whatsapp_chat, so the two do not import each other).
+from amanat.intake.whatsapp_forms import ExtractionResult, extract_submissions, preview_json
 
 # Bidi controls WhatsApp sprinkles around dates, names and numbers; ZWNJ/ZWJ are letters' business.
 # (A regex, not str.translate: translate with a dict costs a Python lookup per character.)
@@ -84,33 +89,6 @@ _OMITTED_SUFFIXES = (" omitted", " omitida", " omitido", " weggelassen", " omess
                      " ocultado")
 
 CHAT_TEXT_NAMES = re.compile(r"(^|/)(_chat\.txt|WhatsApp Chat[^/]*\.txt|[^/]*\.txt)$", re.IGNORECASE)
-
-
-@dataclass
-class Message:
-    index: int
-    timestamp: datetime            # naive local time as in the file
-    sender: str | None             # None for system lines
-    text: str
-    attachments: list[str] = field(default_factory=list)
-    attachment_missing: bool = False
-    line: int = 0                  # 1-based line of the header in the chat text
-
-    def __repr__(self) -> str:  # bodies are personal data: keep them out of tracebacks
-        return f"Message(index={self.index}, timestamp={self.timestamp.isoformat()}, line={self.line})"
-
-
-@dataclass
-class ChatExport:
-    messages: list[Message]
-    media: dict[str, bytes]
-    file_name: str
-    date_order: str                # "YMD" | "DMY" | "MDY"
-    date_order_ambiguous: bool = False
-    missing_media: list[str] = field(default_factory=list)
-
-    def __repr__(self) -> str:
-        return f"ChatExport(file_name={self.file_name!r}, messages={len(self.messages)}, media={len(self.media)})"
 
 
 @dataclass(slots=True)
@@ -228,7 +206,12 @@ def _locale_guess(headers: list[_Header]) -> str:
     return "DMY"
 
 
-def _timestamp(h: _Header, order: str, source: str) -> datetime:
+def _year(h: _Header, order: str) -> tuple[int, int]:
+    """(the year as written, how many digits it has) under the file's date order."""
+    return (h.parts[0], h.year_digits[0]) if order == "YMD" else (h.parts[2], h.year_digits[2])
+
+
+def _timestamp(h: _Header, order: str, source: str, calendar: str = "gregorian") -> datetime:
     a, b, c = h.parts
     if order == "YMD":
         year, month, day = a, b, c
@@ -248,6 +231,9 @@ def _timestamp(h: _Header, order: str, source: str) -> datetime:
         is_am = h.marker.casefold() in _AM_SET
         hour = (0 if hour == 12 else hour) if is_am else (hour if hour == 12 else hour + 12)
     try:
+        if calendar == SOLAR_HIJRI:
+            return datetime.combine(solar_to_gregorian(year, month, day, source=source, line=h.line),
+                                    time(hour, h.minute, h.second))
         return datetime(year, month, day, hour, h.minute, h.second)
     except ValueError:
         raise IntakeError(f"date or time does not exist in the file's {order} order", source=source,
@@ -307,6 +293,9 @@ def parse_chat_text(text: str, *, file_name: str, media: dict[str, bytes] | None
     if not headers:
         raise IntakeError("no WhatsApp messages found", source=file_name)
     order, ambiguous = infer_date_order(headers)
+    # A phone set to the Persian calendar writes Solar Hijri dates (۱۴۰۳/۰۹/۱۵): told from the years' range.
+    years = [(h.line, year) for h in headers for year, digits in (_year(h, order),) if digits == 4]
+    calendar = infer_calendar(years, file_name)
     messages: list[Message] = []
     missing: list[str] = []
     for index, (header, body) in enumerate(zip(headers, bodies, strict=True)):
@@ -321,14 +310,11 @@ def parse_chat_text(text: str, *, file_name: str, media: dict[str, bytes] | None
             names, gone, full = _attachments(full, media)
             if gone and names:
                 missing.extend(n for n in names if n not in media)
-        messages.append(Message(index=index, timestamp=_timestamp(header, order, file_name), sender=sender,
+        messages.append(Message(index=index, timestamp=_timestamp(header, order, file_name, calendar), sender=sender,
                                 text=full, attachments=names, attachment_missing=gone, line=header.line))
     return ChatExport(messages=messages, media=media, file_name=file_name, date_order=order,
-                      date_order_ambiguous=ambiguous, missing_media=missing)
+                      date_order_ambiguous=ambiguous, missing_media=missing, calendar=calendar)
 
-
-# Form extraction lives beside this module; re-exported so callers need one import.
-from amanat.intake.whatsapp_forms import ExtractionResult, extract_submissions, preview_json  # noqa: E402
 
 __all__ = ["ChatExport", "ExtractionResult", "Message", "extract_submissions", "parse_chat", "parse_chat_text",
            "preview_json"]

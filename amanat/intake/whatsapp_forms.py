@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from amanat.intake.labels import FAMILY_MEMBER_FIELDS, NAME_FIELDS, LabelMatcher, strip_enumeration
 from amanat.intake.parsed import ParsedSubmission, make_attachment
-from amanat.intake.whatsapp import ChatExport, Message
+from amanat.intake.whatsapp_chat import ChatExport, Message
 
 MIN_FIELDS = 3
 MERGE_WINDOW = timedelta(minutes=15)     # a form typed in several messages arrives within minutes
