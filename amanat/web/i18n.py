@@ -92,6 +92,7 @@ COMPARISON_NAMES: dict[str, str] = {
     "birthplace": N_("Place of birth"), "tazkira": N_("Tazkira"), "passport": N_("Passport"),
     "phones": N_("Phone numbers"), "gender": N_("Gender"), "rank": N_("Rank"), "unit": N_("Unit"),
     "service": N_("Service"),
+    "events": N_("Dates of entry and of joining service"),
 }
 
 
@@ -218,3 +219,27 @@ def intake_problem_text(problem: str, gettext: Callable[[str], str]) -> str:
         if m:
             return gettext(message) % m.groupdict() if m.groupdict() else gettext(message)
     return gettext(problem)
+
+
+# Who did something (core.audit.Actor names, "kind:name"), as a reader says it. A person is their username;
+# the system's own actors are named in words; anything else is shown as written.
+ACTOR_NAMES: dict[str, str] = {
+    "system": N_("The system"), "system:worker": N_("The system (processing submissions)"),
+    "system:reindex": N_("The system (re-indexing)"), "system:openrosa": N_("The system (ODK server)"),
+    "system:demo": N_("The system (demo data)"), "system:cli": N_("An operator (command line)"),
+    "system:bulk-access": N_("The system (bulk access check)"), "public:intake": N_("The public intake form"),
+    "anonymous": N_("Someone not signed in"),
+}
+
+
+def actor_text(actor: str | None, gettext: Callable[[str], str]) -> tuple[str, bool]:
+    """(the words, whether they are the reader's language): ``user:nazir`` → ("nazir", False: a name),
+    ``system:worker`` → its words; unknown kinds as written (False)."""
+    if not actor:
+        return "", False
+    if actor in ACTOR_NAMES:
+        return gettext(ACTOR_NAMES[actor]), True
+    kind, _, name = actor.partition(":")
+    if kind in ("user", "device") and name:
+        return name, False
+    return actor, False

@@ -15,6 +15,7 @@ from amanat.web.deps import LANG_COOKIE, csrf_token
 from amanat.web.i18n import (
     LANGUAGES,
     Language,
+    actor_text,
     answer_text,
     comparison_name,
     from_accept_language,
@@ -38,6 +39,14 @@ def make_environment() -> Environment:
     # "+92 301 5550123" never shows as "5550123 301 92+".
     env.filters["ltr"] = lambda value: Markup('<bdi dir="ltr">%s</bdi>') % ("" if value is None else value)
     return env
+
+
+def _actor_html(actor: str | None, gettext: Any) -> Markup:
+    """Who did something: the system's actors in words, a person's username isolated (it is Latin)."""
+    words, translated = actor_text(actor, gettext)
+    if translated:
+        return Markup("%s") % words
+    return Markup('<bdi dir="ltr" translate="no">%s</bdi>') % words
 
 
 def request_language(request: Request) -> Language:
@@ -68,6 +77,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "comparison": lambda name: comparison_name(name, trans.gettext),
         "issue": lambda reason: issue_text(reason, trans.gettext),
         "problem": lambda text: intake_problem_text(text, trans.gettext),
+        "actor": lambda name: _actor_html(name, trans.gettext),
     }
     ctx.update(context or {})
     html = request.app.state.templates.get_template(template).render(ctx)

@@ -119,3 +119,13 @@ def test_an_imported_birth_date_in_the_future_is_flagged_on_the_case_page_in_pas
     page = client.get(f"/cases/{case_id}").text
     assert "دا نېټه په راتلونکي کې ده." in page and "د خدمت پای له پیل څخه مخکې دی." in page
     assert "in the future" not in page and "date:" not in page
+
+
+def test_actors_are_named_in_the_readers_language() -> None:
+    from amanat.web.i18n import ACTOR_NAMES, actor_text
+
+    gettext = translations("ps_AF").gettext
+    assert actor_text("user:nazir", gettext) == ("nazir", False)
+    assert actor_text("system:worker", gettext)[1] and ARABIC.search(actor_text("system:worker", gettext)[0])
+    assert all(ARABIC.search(translations(code).gettext(words)) for code in ("fa_AF", "ps_AF")
+               for words in ACTOR_NAMES.values())
