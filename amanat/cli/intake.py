@@ -199,4 +199,41 @@ def odk(ctx: typer.Context, export: ExistingFile) -> None:
         _done(database, result)
 
 
+@intake_app.command("odk-instances")
+@friendly
+def odk_instances(ctx: typer.Context, folder: Annotated[Path, typer.Argument(
+        exists=True, file_okay=False, dir_okay=True, readable=True, resolve_path=True,
+        help="The instances folder copied off a phone (or one submission's folder, or the phone's odk folder).")],
+                  ) -> None:
+    """Import an ODK Collect instances folder copied off a phone by cable: one folder per submission
+    (submission.xml, or an encrypted form's manifest and submission.xml.enc, with media), each sealed as the
+    OpenRosa server would receive it. A submission already received (same instance ID) is skipped and named."""
+    from amanat.intake.form_versions import known_form_ids
+    from amanat.intake.imports import plan_odk_instances, store_plan
+    from amanat.intake.odk_folder import read_instances_folder
+    from amanat.intake.upload_limits import UploadLimits
+
+    settings = settings_of(ctx)
+    database = open_organisation(settings, keys="public")
+    with database.reading() as db:
+        forms = known_form_ids(db)
+    with progress() as bar:
+        task = bar.add_task("Reading instances", total=None)
+        instances, digest, size = read_instances_folder(
+            folder, limits=UploadLimits.from_settings(settings), progress=lambda n: bar.update(task, completed=n))
+        bar.update(task, description="Sealing instances", completed=0, total=len(instances))
+        plan = plan_odk_instances(database.keys, instances, file_name=folder.name, digest=digest, size=size,
+                                  kind="odk_folder", forms=forms, actor=CLI,
+                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+        bar.update(task, completed=len(instances))
+        with database.transaction() as db:
+            result = store_plan(db, plan, actor=CLI)
+    for skipped in result.skipped:
+        console.print(f"skipped {escape(str(skipped.get('member', '')))}: {skipped['reason']}")
+    if result.submissions == 0:
+        _nothing_new(result, "instances")
+    else:
+        _done(database, result)
+
+
 __all__ = ["intake_app"]

@@ -347,13 +347,24 @@ def plan_odk_zip(keys: KeyHolder, data: bytes, *, file_name: str, forms: set[str
     instance raises IntakeError naming its zip member; an instanceID repeated in the zip is skipped."""
     name = safe_file_name(file_name)
     instances = _odk_instances(data, name, limits)
-    digest = hashlib.sha256(data).hexdigest()
+    return plan_odk_instances(keys, instances, file_name=name, digest=hashlib.sha256(data).hexdigest(),
+                              size=len(data), kind="odk_zip", forms=forms, actor=actor, submitted_by=submitted_by)
+
+
+def plan_odk_instances(keys: KeyHolder, instances: list[tuple[str, bytes, list[tuple[str, bytes]]]], *,
+                       file_name: str, digest: str, size: int, kind: str, forms: set[str], actor: Actor,
+                       submitted_by: str | None = None, progress: Progress | None = None) -> ImportPlan:
+    """Seal ODK instances, each ``(name, instance or manifest XML, [(media name, bytes)])``, as one plan: a zip's
+    (plan_odk_zip) or a phone's instances folder's (odk_folder.py). ``kind`` names the source in provenance."""
+    name = file_name
     result = ImportResult(channel="openrosa", file_name=name, rows=len(instances), file_sha256=digest,
-                          file_size=len(data))
-    origin = _origin("odk_zip", name, digest, len(data), new_id(), actor, submitted_by, None)
+                          file_size=size)
+    origin = _origin(kind, name, digest, size, new_id(), actor, submitted_by, None)
     plan = ImportPlan(result, origin, audit={"instances": len(instances)})
     seen: set[str] = set()
-    for member, xml, media in instances:
+    for number, (member, xml, media) in enumerate(instances, start=1):
+        if progress is not None:
+            progress(number - 1, len(instances))
         where = f"{name}, {member}"
         try:
             meta = read_submission_meta(xml)
@@ -392,5 +403,5 @@ def import_odk_zip(db: Session, keys: KeyHolder, data: bytes, *, file_name: str,
 
 
 __all__ = ["CHUNK", "ImportPlan", "ImportRejected", "ImportResult", "SubmissionSummary", "import_odk_zip",
-           "import_table", "import_whatsapp", "plan_odk_zip", "plan_table", "plan_whatsapp", "preview_table",
-           "preview_whatsapp", "store_plan", "store_plan_bounded", "whatsapp_preview_document"]
+           "import_table", "import_whatsapp", "plan_odk_instances", "plan_odk_zip", "plan_table", "plan_whatsapp",
+           "preview_table", "preview_whatsapp", "store_plan", "store_plan_bounded", "whatsapp_preview_document"]
