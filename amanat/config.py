@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     import_max_lines: int = Field(default=500_000, ge=1)  # of a WhatsApp chat text
     import_max_messages: int = Field(default=100_000, ge=1)
     import_max_attachments: int = Field(default=5_000, ge=0)
+    # Reveals (and other bulk reads) per user per hour before further ones are blocked and an alarm raised.
+    bulk_access_per_hour: int = Field(default=60, ge=1)
+    # How much one address may send to anonymous intake and OpenRosa, and one account may import.
+    intake_posts_per_minute: int = Field(default=30, ge=1)  # per client address
+    intake_bytes_per_day: int = Field(default=200 * 1024 * 1024, ge=1024)  # per client address
+    imports_per_hour: int = Field(default=20, ge=1)  # per account
+    import_bytes_per_day: int = Field(default=500 * 1024 * 1024, ge=1024)  # per account
     # The audit chain's signed head is appended here every audit_anchor_seconds (keep a copy elsewhere).
     audit_anchor_path: Path | None = None
     audit_anchor_seconds: int = Field(default=300, ge=5)

@@ -138,7 +138,8 @@ def _children(pid: int) -> list[int]:
 def amanat_env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMANAT_")}
     (root / "tmp").mkdir(parents=True, exist_ok=True)
-    env.update({"AMANAT_DATA_DIR": str(root / "data"), "AMANAT_PASSPHRASE": PASSPHRASE,
+    env.update({"AMANAT_DATA_DIR": str(root / "data"), "AMANAT_INTAKE_POSTS_PER_MINUTE": "100000000",
+                "AMANAT_INTAKE_BYTES_PER_DAY": "1000000000000", "AMANAT_PASSPHRASE": PASSPHRASE,
                 "AMANAT_KDF_MEMORY_KIB": "64", "AMANAT_KDF_TIME_COST": "1", "TMPDIR": str(root / "tmp"),
                 "AMANAT_HEALTH_TOKEN": HEALTH_TOKEN,
                 "PYTHONUNBUFFERED": "1"})

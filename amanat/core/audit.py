@@ -13,12 +13,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, DateTime, Index, String, Table, Text, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from amanat.core.db import Base, utcnow
+from amanat.errors import PermissionDenied
 
 GENESIS = "0" * 64
 _SAFE_STR = re.compile(r"^[A-Za-z0-9_.:@/+\-]{0,80}$")
@@ -76,9 +77,56 @@ def _digest(prev_hash: str, seq: int, at: datetime, actor: str, actor_id: str | 
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
+# Bulk access: actions that show a person's values count against their user's hourly allowance (set per
+# database with core.bulk_access.configure). Past it, or while an alarm is open, the action is refused.
+BULK_ACTIONS = frozenset({"record:reveal", "document:read", "export:create", "export:packet"})
+ALARM, ALARM_CLEAR = "access:alarm", "access:alarm_clear"
+
+
+def N_(message: str) -> str:  # gettext's name: marks a message for extraction; the error page translates it
+    return message
+
+
+class BulkAccessBlocked(PermissionDenied):
+    """A user opened more values in the last hour than allowed, or has an alarm an admin has not cleared."""
+
+    code = "bulk_access_blocked"
+
+    def __init__(self, user_id: str, action: str, count: int, limit: int, *, new_alarm: bool) -> None:
+        super().__init__(N_("Opening values is paused for your account: more were opened in the last hour than "
+                            "allowed. An administrator has been alerted and can restore it."))
+        self.user_id, self.action, self.count, self.limit, self.new_alarm = user_id, action, count, limit, new_alarm
+
+
+def alarm_open(db: Session, user_id: str) -> bool:
+    """Whether the user's newest alarm event is an alarm, not its clearing."""
+    last = db.scalar(select(AuditEvent.action).where(
+        AuditEvent.subject_type == "user", AuditEvent.subject_id == user_id,
+        AuditEvent.action.in_((ALARM, ALARM_CLEAR))).order_by(AuditEvent.seq.desc()).limit(1))
+    return last == ALARM
+
+
+def _check_bulk_access(db: Session, actor: Actor, action: str) -> None:
+    limit = getattr(db.get_bind().dialect, "amanat_bulk_access_per_hour", None)
+    if limit is None or actor.user_id is None:
+        return
+    if alarm_open(db, actor.user_id):
+        raise BulkAccessBlocked(actor.user_id, action, 0, int(limit), new_alarm=False)
+    count = db.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.actor_id == actor.user_id, AuditEvent.at >= utcnow() - timedelta(hours=1),
+        AuditEvent.action.in_(BULK_ACTIONS))) or 0
+    if count >= int(limit):
+        raise BulkAccessBlocked(actor.user_id, action, int(count), int(limit), new_alarm=True)
+
+
 def record_event(db: Session, actor: Actor, action: str, subject_type: str, subject_id: str | None = None,
                  **details: object) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction (the caller commits)."""
+    """Append one event to the chain inside the caller's transaction (the caller commits).
+
+    An action that shows values (BULK_ACTIONS) is refused with BulkAccessBlocked past the user's hourly
+    allowance or while an alarm is open: the caller's transaction then rolls back, the value unshown."""
+    if action in BULK_ACTIONS:
+        _check_bulk_access(db, actor, action)
     # Within one transaction the chain's head is remembered: the transaction already holds the lock that
     # serialises appenders (SQLite's write lock, PostgreSQL's advisory lock), so nobody else can move it.
     txn = db.get_nested_transaction() or db.get_transaction()  # a rolled-back savepoint never leaves a stale head

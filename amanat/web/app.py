@@ -13,11 +13,14 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartParser
 
 from amanat.accounts.service import Accounts
 from amanat.config import Settings
+from amanat.core import bulk_access
+from amanat.core.audit import BulkAccessBlocked
 from amanat.core.audit_anchor import AnchorWriter
 from amanat.core.crypto import KeyHolder, public_ring, unlock
 from amanat.core.db import Database, open_database
@@ -62,6 +65,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     worker = Worker(database, poll_seconds=settings.worker_poll_seconds, intake_busy=lambda: writes_in_flight[0] > 0)
 
     intake_writer = IntakeWriter(database)  # web intake's one writer thread (group commit)
+    bulk_access.configure(database.engine, settings.bulk_access_per_hour)  # reveals per user per hour
     anchors = (AnchorWriter(database.reading, settings.audit_anchor_path, settings.secret_key.get_secret_value(),
                             settings.audit_anchor_seconds) if settings.audit_anchor_path else None)
 
@@ -118,6 +122,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @app.exception_handler(AmanatError)
     async def amanat_error(request: Request, exc: AmanatError) -> Response:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        if isinstance(exc, BulkAccessBlocked) and exc.new_alarm:  # the refused request has rolled back
+            await run_in_threadpool(bulk_access.record_alarm, database, exc)
         if isinstance(exc, StepRequired) and not wants_json(request):
             return RedirectResponse(exc.location, status_code=303)
         if wants_json(request):
@@ -173,4 +179,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     for module in (health, public, auth, account, home, cases, verification, tasks, review, audit, admin, forms,
                    imports, openrosa):
         app.include_router(module.router)
+    from amanat.web.routes import alarms
+
+    app.include_router(alarms.router)  # bulk-access alarms (issue 16)
     return app

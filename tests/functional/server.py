@@ -39,7 +39,8 @@ def environment(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMANAT_")}
     (root / "tmp").mkdir(parents=True, exist_ok=True)
     env.update({
-        "AMANAT_DATA_DIR": str(root / "data"), "AMANAT_PASSPHRASE": PASSPHRASE, "AMANAT_ENVIRONMENT": "test",
+        "AMANAT_DATA_DIR": str(root / "data"), "AMANAT_INTAKE_POSTS_PER_MINUTE": "100000000",
+        "AMANAT_INTAKE_BYTES_PER_DAY": "1000000000000", "AMANAT_PASSPHRASE": PASSPHRASE, "AMANAT_ENVIRONMENT": "test",
         "AMANAT_KDF_TIME_COST": "1", "AMANAT_KDF_MEMORY_KIB": "64",
         "AMANAT_ARGON2_TIME_COST": "1", "AMANAT_ARGON2_MEMORY_KIB": "64", "AMANAT_HEALTH_TOKEN": HEALTH_TOKEN,
         "TMPDIR": str(root / "tmp"), "TMP": str(root / "tmp"), "TEMP": str(root / "tmp"),

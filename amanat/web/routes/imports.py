@@ -28,6 +28,7 @@ from amanat.intake.tables import parse_mapping
 from amanat.intake.upload_limits import UploadLimits
 from amanat.web.deps import DB, Lang, require
 from amanat.web.i18n import Language
+from amanat.web.quotas import admit_import
 from amanat.web.render import render, request_language
 
 router = APIRouter()
@@ -56,6 +57,7 @@ def _preview_page(request: Request, db: Session, lang_code: str, result: imports
 def _import(request: Request, lang: Language, user: CurrentUser, channel: str,
             plan: Callable[[FormSpec, UploadLimits], imports.ImportPlan]) -> HTMLResponse:
     """Parse and seal the upload (no transaction), store it in short ones, then render in a read session."""
+    admit_import(request, user.id)  # per account: imports per hour, bytes per day (429 with Retry-After)
     database = request.app.state.database
     settings = request.app.state.settings
     try:

@@ -21,9 +21,10 @@ from amanat.accounts.devices import DeviceAuthRequired, DeviceLogin, authenticat
 from amanat.config import Settings
 from amanat.core.db import Database
 from amanat.core.permissions import Permission
-from amanat.errors import AmanatError, InvalidInput, PayloadTooLarge, PermissionDenied
+from amanat.errors import AmanatError, InvalidInput, PayloadTooLarge, PermissionDenied, TooManyRequests
 from amanat.intake import openrosa
 from amanat.web.deps import csrf_exempt
+from amanat.web.quotas import admit_intake
 
 router = APIRouter()
 XML = "text/xml; charset=utf-8"
@@ -64,6 +65,8 @@ def _xml(body: bytes, status: int = 200) -> Response:
 def _error(request: Request, exc: AmanatError) -> Response:
     """An OpenRosaResponse naming the problem (never a value); 401 carries the challenges."""
     response = _xml(openrosa.openrosa_response(exc.public_message, nature="error"), exc.status)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, DeviceAuthRequired):
         settings: Settings = request.app.state.settings
         if request.app.state.database.keys.unlocked or not settings.https:
@@ -157,6 +160,7 @@ async def submission(request: Request) -> Response:
     database: Database = request.app.state.database
     try:
         login = await run_in_threadpool(_authenticate, request)
+        admit_intake(request)  # per client address, as the public form (429 with Retry-After)
         xml, media, incomplete = await _read_parts(request)
 
         def store() -> openrosa.Received:

@@ -19,6 +19,7 @@ from amanat.intake.service import Receipt, prepare_sealed, store_sealed
 from amanat.normalize.date_checks import check_dates
 from amanat.web.deps import Lang, MaybeUser, parse_form
 from amanat.web.i18n import Language, translations
+from amanat.web.quotas import admit_intake
 from amanat.web.render import render
 
 router = APIRouter()
@@ -76,6 +77,8 @@ def intake_form(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
 
 @router.post("/intake", response_class=HTMLResponse)
 async def intake_submit(request: Request, lang: Lang, user: MaybeUser) -> HTMLResponse:
+    if user is None:
+        admit_intake(request)  # per client address: posts per minute, bytes per day (429 with Retry-After)
     settings = request.app.state.settings
     spec = request.app.state.current_form.fresh() or await run_in_threadpool(_current_form, request)
     form = await parse_form(request)
