@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     import_max_lines: int = Field(default=500_000, ge=1)  # of a WhatsApp chat text
     import_max_messages: int = Field(default=100_000, ge=1)
     import_max_attachments: int = Field(default=5_000, ge=0)
+    # `serve --sealed-only`: the public form and OpenRosa only, public keys only (see docs/operations.md).
+    sealed_only: bool = False
     # Reveals (and other bulk reads) per user per hour before further ones are blocked and an alarm raised.
     bulk_access_per_hour: int = Field(default=60, ge=1)
     # How much one address may send to anonymous intake and OpenRosa, and one account may import.

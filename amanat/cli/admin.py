@@ -97,6 +97,22 @@ def db_upgrade(ctx: typer.Context) -> None:
     console.print(f"[green]Database at revision[/green] {migrate.current_head()}")
 
 
+@db_app.command("sealed-role")
+@friendly
+def db_sealed_role(role: Annotated[str, typer.Argument(help="The PostgreSQL role to create.")] = "amanat_intake",
+                   database: Annotated[str, typer.Option(help="The database it may use.")] = "amanat") -> None:
+    """Print the SQL creating the PostgreSQL role of a `serve --sealed-only` node: it may store sealed
+    submissions and nothing else (no records, no wrapped private keys, no KDF salt). Run it with psql as the
+    database owner, set the role's password with \\password, and give the node that login."""
+    from amanat.core.sealed_role import sealed_role_sql
+
+    try:
+        statements = sealed_role_sql(role, database)
+    except ValueError as exc:
+        raise AmanatError(str(exc), code="invalid_name") from None
+    typer.echo(";\n".join(statements) + ";")
+
+
 @users_app.command("add")
 @friendly
 def users_add(ctx: typer.Context, username: str,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from amanat.config import Settings
 from amanat.core import crypto
 from amanat.core.db import Database, open_database
-from amanat.core.keystore import KeystoreMeta, load_keystore
+from amanat.core.keystore import KeystoreMeta, load_keystore, load_public_keys
 from amanat.errors import AmanatError
 
 KeyUse = Literal["private", "public", "none"]
@@ -73,12 +73,17 @@ def open_organisation(settings: Settings, *, keys: KeyUse = "private", passphras
     if sqlite_file_missing(settings):
         raise not_initialised()
     database = open_database(settings)
+    if keys == "public":  # the public halves alone: no wrapped private key, no KDF salt is read
+        with database.reading() as db:
+            public = load_public_keys(db) if has_schema(db) else ()
+        if not public:
+            raise not_initialised()
+        database.keys.set(crypto.public_ring(public))
+        return database
     with database.reading() as db:
         keystore = keystore_of(db)
     if keys == "private":
         database.keys.set(crypto.unlock(keystore, passphrase or read_passphrase(settings)))
-    elif keys == "public":
-        database.keys.set(crypto.public_ring(keystore))
     return database
 
 

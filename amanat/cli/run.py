@@ -42,8 +42,8 @@ def serve(ctx: typer.Context, host: Annotated[str | None, typer.Option(help="Add
     """Run the web server (with the worker inside it, unless --sealed-only)."""
     settings = settings_of(ctx).model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v})
     database = open_organisation(settings, keys="public" if sealed_only else "private")
-    if sealed_only:
-        settings = settings.model_copy(update={"run_worker_in_process": False})
+    if sealed_only:  # intake and OpenRosa only: no staff sign-in, no admin, no worker
+        settings = settings.model_copy(update={"run_worker_in_process": False, "sealed_only": True})
     processes = f" ({workers} processes)" if workers > 1 else ""
     console.print(f"Amanat listening on http://{settings.host}:{settings.port}/{processes}")
     _serve(settings, database, workers)

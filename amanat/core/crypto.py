@@ -187,10 +187,11 @@ def _unlock_with(keystore: Keystore, kek: bytes) -> KeyRing:
                    keystore_version(keystore))
 
 
-def public_ring(keystore: Keystore) -> KeyRing:
-    """Public halves only: enough to seal intake, nothing else."""
-    seal = next(k for k in keystore.keys if k.purpose == "seal" and k.active)
-    odk = next(k for k in keystore.keys if k.purpose == "odk" and k.active)
+def public_ring(keystore: Keystore | Sequence[StoredKey]) -> KeyRing:
+    """Public halves only: enough to seal intake, nothing else (from a keystore, or its public keys alone)."""
+    keys = keystore.keys if isinstance(keystore, Keystore) else keystore
+    seal = next(k for k in keys if k.purpose == "seal" and k.active)
+    odk = next(k for k in keys if k.purpose == "odk" and k.active)
     assert seal.public is not None and odk.public is not None
     return KeyRing(seal.public, None, {}, "", b"", odk.public, None)
 

@@ -51,9 +51,16 @@ def load_keystore(db: Session) -> Keystore | None:
     return Keystore(KdfParams.from_dict(json.loads(meta.kdf)), meta.check, keys)
 
 
+def load_public_keys(db: Session) -> tuple[StoredKey, ...]:
+    """The public halves only: never the wrapped private halves nor the KDF parameters, so a sealed-only
+    node (and its database role, see core/sealed_role.py) never holds what an offline guess would need."""
+    rows = db.execute(select(OrgKey.key_id, OrgKey.purpose, OrgKey.public_key, OrgKey.active)
+                      .order_by(OrgKey.created_at, OrgKey.key_id)).all()
+    return tuple(StoredKey(key_id, purpose, public, None, active) for key_id, purpose, public, active in rows)
+
+
 def organisation_name(db: Session) -> str | None:
-    meta = db.get(KeystoreMeta, 1)
-    return meta.organisation if meta else None
+    return db.scalar(select(KeystoreMeta.organisation).where(KeystoreMeta.id == 1))  # that column only
 
 
 def store_rotated_key(db: Session, new: StoredKey, retired: tuple[StoredKey, ...]) -> None:

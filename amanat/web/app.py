@@ -34,6 +34,7 @@ from amanat.web.deps import StepRequired, verify_csrf
 from amanat.web.i18n import N_
 from amanat.web.key_refresh import refresh_keys, watch_keys
 from amanat.web.render import make_environment, render
+from amanat.web.sealed_only import SealedOnly
 from amanat.web.security import BodyLimit, ProtocolHeaders, SecurityHeaders, TrustedProxies
 
 log = logging.getLogger("amanat.web")
@@ -115,6 +116,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.add_middleware(ProtocolHeaders, openrosa_paths=OPENROSA_PATHS)  # a 413 gets them too
     app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)  # outermost: client and scheme first
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if settings.sealed_only:  # an intake node: the public form and OpenRosa only; every other path is 404
+        app.add_middleware(SealedOnly)
 
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")

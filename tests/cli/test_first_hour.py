@@ -99,7 +99,8 @@ BEFORE_INIT = {
     "cases reindex": ["cases", "reindex"],
 }
 # Commands that create the organisation, or need no database at all (tested where they live).
-NO_ORGANISATION_NEEDED = {"init", "demo", "db upgrade", "dedupe", "odk decrypt", "normalize name",
+NO_ORGANISATION_NEEDED = {"db sealed-role",  # prints SQL, opens nothing
+                          "init", "demo", "db upgrade", "dedupe", "odk decrypt", "normalize name",
                           "normalize date", "normalize tazkira", "normalize passport", "normalize mrz",
                           "normalize phone", "normalize place", "referral keygen",
                           "referral decrypt"}
