@@ -185,4 +185,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     from amanat.web.routes import alarms
 
     app.include_router(alarms.router)  # bulk-access alarms (issue 16)
+    from amanat.web.routes import dashboard, exports, partners, protection
+
+    for module in (protection, partners, exports, dashboard):  # pathways, referrals, exports (issue 18)
+        app.include_router(module.router)
     return app
