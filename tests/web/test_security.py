@@ -178,3 +178,13 @@ def test_keys_rotate_takes_effect_on_a_running_server(app, client, database, key
     old.set(crypto.unlock(keystore, PASSPHRASE))
     blob = old.encrypt_field("t", b"written before the rotation")
     assert database.keys.decrypt_field("t", blob) == b"written before the rotation"
+
+
+def test_forwarded_proto_is_believed_only_from_a_trusted_proxy(settings, database, users):
+    app = _app(settings, database, trusted_proxies=("10.0.0.0/8",))
+    headers = {"X-Forwarded-Proto": "https", "Origin": "https://testserver"}
+    for peer, expected in (("203.0.113.7", 403), ("10.0.0.3", 303)):
+        with TestClient(app, client=(peer, 1234)) as client:
+            r = client.post("/login", data={"username": "caseworker", "password": PASSWORD,
+                                            "csrf_token": csrf(client)}, headers=headers, follow_redirects=False)
+            assert r.status_code == expected, (peer, r.status_code)
