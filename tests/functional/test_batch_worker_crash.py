@@ -85,8 +85,9 @@ def assert_linkage_whole(con: object) -> None:
 
     assert isinstance(con, sqlite3.Connection)
     # every pair names two records that exist; a record's blocking keys are there with it or not at all
-    assert _rows(con, """SELECT p.id FROM match_pairs p WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = p.record_l)
-                         OR NOT EXISTS (SELECT 1 FROM records r WHERE r.id = p.record_r)""") == []
+    assert _rows(con, """SELECT p.id FROM match_pairs p
+                         WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = p.record_l)
+                            OR NOT EXISTS (SELECT 1 FROM records r WHERE r.id = p.record_r)""") == []
     assert _rows(con, """SELECT r.id FROM records r WHERE NOT EXISTS (
                            SELECT 1 FROM record_lookups l WHERE l.record_id = r.id AND l.kind = 'block')""") == []
     assert _rows(con, "SELECT submission_id FROM records GROUP BY submission_id HAVING count(*) > 1") == []
