@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from babel.dates import format_datetime
 from fastapi import Request
@@ -49,6 +50,16 @@ def _actor_html(actor: str | None, gettext: Any) -> Markup:
     return Markup('<bdi dir="ltr" translate="no">%s</bdi>') % words
 
 
+def _lang_href(request: Request, code: str) -> str:
+    """The language switcher's link: this page again with ``lang`` (its other query parameters kept: filters,
+    the page number). A page shown in answer to a POST has no address to show again (GET would be 405): it
+    links to the start page, unless its template offers its own switcher."""
+    if request.method not in ("GET", "HEAD"):
+        return f"/?{urlencode({'lang': code})}"
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*params, ('lang', code)])}"
+
+
 def request_language(request: Request) -> Language:
     """The language the reader chose: the route's (deps.language), else ``?lang=``, else the language cookie,
     and only then the browser's. An error raised before the route ran (CSRF, a POST's validation) still
@@ -78,6 +89,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "issue": lambda reason: issue_text(reason, trans.gettext),
         "problem": lambda text: intake_problem_text(text, trans.gettext),
         "actor": lambda name: _actor_html(name, trans.gettext),
+        "lang_href": lambda code: _lang_href(request, code),
     }
     ctx.update(context or {})
     html = request.app.state.templates.get_template(template).render(ctx)

@@ -129,3 +129,19 @@ def test_actors_are_named_in_the_readers_language() -> None:
     assert actor_text("system:worker", gettext)[1] and ARABIC.search(actor_text("system:worker", gettext)[0])
     assert all(ARABIC.search(translations(code).gettext(words)) for code in ("fa_AF", "ps_AF")
                for words in ACTOR_NAMES.values())
+
+
+def test_switching_language_keeps_the_page_and_its_filters_and_never_answers_405(client, database) -> None:
+    assert submit(client, form()).status_code == 201
+    assert submit(client, form(**PROBABLE), lang="en").status_code == 201
+    drain(database)
+    login(client, "caseworker")
+    page = client.get("/cases?status=new&page=1").text
+    assert 'href="/cases?status=new&amp;page=1&amp;lang=ps_AF"' in page
+    with database.reading() as db:
+        pair = db.scalars(select(MatchPair)).one()
+    # the compared pair answers a POST: its switcher posts again, to the same pair, in the other language
+    opened = client.post(f"/review/{pair.id}/open", data={"csrf_token": csrf(client)}).text
+    assert f'formaction="/review/{pair.id}/open?lang=ps_AF"' in opened
+    again = client.post(f"/review/{pair.id}/open?lang=ps_AF", data={"csrf_token": csrf(client)})
+    assert again.status_code == 200 and 'lang="ps-AF"' in again.text
