@@ -40,7 +40,7 @@ from amanat.records.models import Record, RecordLookup
 # The linkage row kept with each record (inside its encrypted ``normalized``), and the version of
 # features.py it was built by: a row of another version is built again from the record's fields.
 FEATURES_KEY = "linkage_features"
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2  # 2: the events columns (dates of entry and of joining service)
 # From this many pairs Splink's predict (about half a second to start) is quicker than the Python twin.
 SPLINK_FROM_PAIRS = 3000
 _CHUNK = 5000  # bound parameters per IN list (SQLite allows 32,766)

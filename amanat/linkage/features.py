@@ -50,7 +50,7 @@ STRING_COLUMNS: tuple[str, ...] = (
     "gender",
 )
 INT_COLUMNS: tuple[str, ...] = ("dob_year", "dob_year_lo", "dob_year_hi")
-LIST_COLUMNS: tuple[str, ...] = (*(f"{p}_tok" for p in NAME_PARTS.values()), "phones")
+LIST_COLUMNS: tuple[str, ...] = (*(f"{p}_tok" for p in NAME_PARTS.values()), "phones", "events", "event_kinds")
 FEATURE_COLUMNS: tuple[str, ...] = (*STRING_COLUMNS, *INT_COLUMNS, *LIST_COLUMNS)
 
 # Arrow schema used wherever rows cross into DuckDB/Spark, so an all-null or all-empty
@@ -208,6 +208,22 @@ def _tazkira_columns(tazkira: Any) -> dict[str, Any]:
     }
 
 
+# Dates of a man's life that a second registration repeats: the day he entered the country of refuge
+# and the day his service began (full dates only: a year is shared by thousands). "e2022-10-16",
+# "s2012-05-02"; event_kinds says which he gave.
+EVENT_KINDS: tuple[tuple[str, str], ...] = (("e", "refuge_entry"), ("s", "service_start"))
+
+
+def _event_columns(dates: Mapping[str, Any]) -> dict[str, Any]:
+    events, kinds = [], []
+    for kind, name in EVENT_KINDS:
+        iso = getattr(dates.get(name), "iso", None)
+        if iso and len(str(iso)) == 10:
+            events.append(f"{kind}{iso}")
+            kinds.append(kind)
+    return {"events": events, "event_kinds": kinds}
+
+
 def _phone_list(phones: Any) -> list[str]:
     return sorted({p for p in (phones or ()) if p})
 
@@ -233,6 +249,7 @@ def features_from_normalized(record_id: str, norm: NormalizedRecord) -> dict[str
     row["passport"] = _id_value(getattr(norm, "passport", None))
     row["phones"] = _phone_list(getattr(norm, "phones", ()))
     row["gender"] = _gender(getattr(norm, "gender", None))
+    row.update(_event_columns({name: getattr(norm, name, None) for _, name in EVENT_KINDS}))
     return row
 
 

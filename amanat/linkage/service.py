@@ -5,6 +5,7 @@ stored models. Only ids and scores are written; plaintext exists in memory while
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
 from amanat.linkage.batch import cluster, predict_pairs, weak_links
 from amanat.linkage.batch_features import batch_features
+from amanat.linkage.comparisons import SPEC_VERSION
 from amanat.linkage.decision import (
     LINKED,
     RELATIVES,
@@ -45,6 +47,7 @@ from amanat.records.service import get_person_root
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+log = logging.getLogger(__name__)
 BLOCK_KIND = "block"
 MAX_CANDIDATES = 500  # a key shared by more records than this (a common name + year) stops being evidence
 
@@ -61,7 +64,14 @@ def active_model(db: Session) -> TrainedModel:
     else:
         key, text = row.version, row.model_json
         def loader() -> TrainedModel:
-            return TrainedModel.from_json(text)
+            model = TrainedModel.from_json(text)
+            if model.spec_version != SPEC_VERSION:
+                # this version compares other things: the stored model cannot score them until retrained
+                log.warning("the stored linkage model %s was trained for comparison spec %s (this version has "
+                            "%s): the bundled model scores until `amanat link train` runs", model.version,
+                            model.spec_version, SPEC_VERSION)
+                return bundled_model()
+            return model
     with _models_lock:
         model = _models.get(key)
         if model is None:

@@ -93,6 +93,21 @@ def test_the_same_man_registered_twice_in_his_household_still_links() -> None:
     assert _status(result, 0) == LINKED and _status(result, 1) == RELATIVES
 
 
+def test_a_date_of_entry_in_common_links_a_man_registered_again_and_never_brothers() -> None:
+    # Own name, father's name and birth year agree, nothing else: review. The same day of entry into
+    # the country of refuge (written in two calendars) makes it one man. Brothers who crossed together
+    # share that day too, and stay brothers.
+    man = {"full_name": "علی", "father_name": "نور بصیر", "date_of_birth": "1343"}
+    again = {**man, "full_name": "Ali", "father_name": "Noor Baseer"}
+    without, _ = _decide(man, again)
+    with_entry, _ = _decide({**man, "refuge_entry_date": "16 October 2022"},
+                            {**again, "refuge_entry_date": "۱۴۰۱/۰۷/۲۴"})
+    assert without.outcome == REVIEW and with_entry.outcome == LINKED
+    brother = {**man, "full_name": "Mohammad Nabi", "date_of_birth": "1346", "refuge_entry_date": "2022-10-16"}
+    crossed, _ = _decide({**man, "refuge_entry_date": "2022-10-16"}, brother)
+    assert crossed.outcome != LINKED
+
+
 def test_twins_are_never_linked() -> None:
     # Same birth date, different own names, no shared phone. حسن / حسین share a consonant key.
     twins = {**HOUSEHOLD, "phone": "", "date_of_birth": "1991-07-04"}
