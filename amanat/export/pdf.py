@@ -102,10 +102,13 @@ def render_packet_pdf(packet: Packet, *, lang: str, gettext: Callable[[str], str
     labels = labels or {}
     c: dict[str, Any] = packet.content
     w = _Writer(lang)
-    w.line(f"{_('Case packet')} {c['case']['number']}", size=16, bold=True)
+    # Messages are looked up outside the f-strings: the catalogs' extractor does not read inside them.
+    t = {k: _(k) for k in (N_("Case packet"), N_("Status"), N_("Risk"), N_("Opened"), N_("Pathway"), N_("missing"),
+                           N_("Due"))}
+    w.line(f"{t['Case packet']} {c['case']['number']}", size=16, bold=True)
     level = LEVELS.get(c["case"]["risk_level"], LEVELS[None])
-    w.line(f"{_('Status')}: {_(c['case']['status'])} · {_('Risk')}: {_(level)}"
-           f" · {_('Opened')}: {c['case']['opened_on']}")
+    w.line(f"{t['Status']}: {_(c['case']['status'])} · {t['Risk']}: {_(level)} · {t['Opened']}: "
+           f"{c['case']['opened_on']}")
     w.gap()
     w.line(_("Record"), size=13, bold=True)
     for key, value in c["record"].items():
@@ -127,12 +130,12 @@ def render_packet_pdf(packet: Packet, *, lang: str, gettext: Callable[[str], str
                f" · {_(a['by_role'])}" if a["method"] else _("None"))
     for p in c["pathways"]:
         w.gap()
-        w.line(f"{_('Pathway')}: {p['name']}", size=13, bold=True)
+        w.line(f"{t['Pathway']}: {p['name']}", size=13, bold=True)
         for item in p["items"]:
             mark = "✓" if item["met"] else "✗"
-            w.line(f"{mark} {item['label']}" + ("" if item["met"] else f" — {_('missing')}"))
+            w.line(f"{mark} {item['label']}" + ("" if item["met"] else f" — {t['missing']}"))
         for d in p["deadlines"]:
-            w.line(f"{_('Due')}: {d['due']} · {d['label']}")
+            w.line(f"{t['Due']}: {d['due']} · {d['label']}")
     return w.output()
 
 
@@ -149,3 +152,33 @@ def export_packet_pdf(db: Session, actor: Actor, case: Case, packet: Packet, rec
     record_event(db, actor, "export:packet", "case", case.id, people=1, fields=packet.fields, format="pdf",
                  language=lang, **who)
     return Built(name + ".amanat", blob, 1)
+
+
+REPORT_SECTIONS = {"intake_by_channel": N_("Intake by channel"), "cases": N_("Cases opened and closed"),
+                   "status_now": N_("Cases by status"), "pathway_now": N_("Open cases by pathway"),
+                   "risk_now": N_("Open cases by risk"), "province_now": N_("Open cases by province"),
+                   "referrals": N_("Referrals by status"), "referrals_sent_in_month": N_("Referrals sent this month")}
+REPORT_KEYS = {"opened": N_("Opened"), "closed": N_("Closed"), "all": N_("All"), "not_assessed": N_("Not assessed"),
+               **{k: v for k, v in LEVELS.items() if k}}
+
+
+def render_report_pdf(rows: list[tuple[str, str, str]], *, month: str, lang: str, gettext: Callable[[str], str],
+                      names: Mapping[str, str] | None = None) -> bytes:
+    """The monthly report (aggregates, already suppressed) as a PDF in the reader's language."""
+    _ = gettext
+    names = names or {}
+    w = _Writer(lang)
+    title, fewer = _("Monthly report"), _("fewer than 5")
+    w.line(f"{title} {month}", size=16, bold=True)
+    section = None
+    for sec, key, shown in rows:
+        if sec == "report":
+            continue
+        if sec != section:
+            w.gap()
+            w.line(_(REPORT_SECTIONS.get(sec, sec)), size=13, bold=True)
+            section = sec
+        label = names.get(key) or _(REPORT_KEYS.get(key, key))
+        # In right-to-left lines "<5" would be mirrored into "5>": the words say it instead.
+        w.line(f"{label}: {fewer if (w.rtl and shown == '<5') else shown}")
+    return w.output()

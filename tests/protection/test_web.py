@@ -62,3 +62,12 @@ def test_dashboard_never_shows_a_count_under_five(client, database, users):
     report = client.get("/dashboard/monthly.csv")
     assert report.status_code == 200 and "text/csv" in report.headers["content-type"]
     assert client.get("/dashboard/monthly.csv?month=2026-13").status_code == 422
+    import io
+
+    import pypdf
+
+    pdf = client.get("/dashboard/monthly.pdf?lang=fa_AF")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "کمتر از ۵" in text and "کابل" in text and "<5" not in text  # words, not a mirrored "5>"
+    assert not re.search(r"(?<![<\d])[1-4](?!\d)\s*$", text, re.M)  # no count from 1 to 4 ends a line

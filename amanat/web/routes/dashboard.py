@@ -13,6 +13,7 @@ from amanat.cases import dashboard as dash
 from amanat.cases import pathways as pw
 from amanat.core.db import utcnow
 from amanat.core.permissions import Permission
+from amanat.export.pdf import render_report_pdf
 from amanat.web.charts import bar_chart, day_chart
 from amanat.web.deps import DB, Lang, require
 from amanat.web.i18n import translations
@@ -67,3 +68,16 @@ def monthly_csv(request: Request, db: DB, user: Manager, month: str | None = Non
     body = dash.monthly_report_csv(db, month)  # aggregates only, suppressed: nothing to audit, GET never writes
     return Response(body, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="amanat-monthly-{month}.csv"', "Cache-Control": "no-store"})
+
+
+@router.get("/dashboard/monthly.pdf")
+def monthly_pdf(request: Request, db: DB, lang: Lang, user: Manager, month: str | None = None) -> Response:
+    """The same report as a PDF in the reader's language (aggregates only, suppressed)."""
+    month = month or utcnow().strftime("%Y-%m")
+    rows = dash.monthly_report_rows(db, month)
+    cat = pw.load_catalog(request.app.state.settings.pathways_file)
+    names = {**{code: pw.text_in(p.name, lang.code) for code, p in cat.pathways.items()},
+             **dash.province_names(lang.code)}
+    body = render_report_pdf(rows, month=month, lang=lang.code, gettext=translations(lang.code).gettext, names=names)
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="amanat-monthly-{month}.pdf"', "Cache-Control": "no-store"})
