@@ -55,7 +55,7 @@ from amanat.intake.import_plan import (
 from amanat.intake.labels import CANONICAL_FIELDS, match_label
 from amanat.intake.openrosa import MAX_PARTS, UNKNOWN_LANGUAGE, read_submission_meta
 from amanat.intake.openrosa_payload import pack_openrosa
-from amanat.intake.parsed import safe_file_name
+from amanat.intake.parsed import ParsedSubmission, safe_file_name
 from amanat.intake.service import prepare_sealed
 from amanat.intake.tables import TableReader, read_table
 from amanat.intake.upload_limits import (
@@ -268,6 +268,7 @@ def plan_table(keys: KeyHolder, stream: IO[bytes], *, file_name: str, mapping: M
                                       submitted_by, None))
     row = 1
     seen: set[str] = set()
+    pending: list[tuple[ParsedSubmission, str | None, int]] = []
     try:
         for row, sub in reader:
             if reader.errors:
@@ -280,13 +281,16 @@ def plan_table(keys: KeyHolder, stream: IO[bytes], *, file_name: str, mapping: M
                     result.skipped.append({"row": row, "reason": "already received (same instance ID)"})
                     continue
                 seen.add(instance_id)
-            plan.add_parsed(keys, sub, spec, instance_id=instance_id, ref={"row": row})
-            if progress is not None and result.submissions % CHUNK == 0:
-                progress(result.submissions, estimate)
+            pending.append((sub, instance_id, row))
+            if progress is not None and len(pending) % CHUNK == 0:
+                progress(len(pending), estimate)
     finally:
         reader.close()
     if reader.errors:
         raise ImportRejected(reader.errors[:MAX_ERRORS], more=len(reader.errors) >= MAX_ERRORS)
+    # Sealed only once the whole file was read within its limits: a refused file costs no sealing.
+    for sub, instance_id, at in pending:
+        plan.add_parsed(keys, sub, spec, instance_id=instance_id, ref={"row": at})
     result.rows = row - 1
     return plan
 
