@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,13 +106,15 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log_path: Path, time
                 pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A fresh organisation (init, a caseworker and an auditor) served by `amanat serve` on a free port."""
-    data_dir = tmp_path_factory.mktemp("amanat-browser")
+@contextmanager
+def served_organisation(tmp_path_factory: pytest.TempPathFactory, users: dict[str, str], *,
+                        name: str = "amanat-browser", timeout: float = 20.0) -> Iterator[Server]:
+    """A fresh organisation (init, then ``users``: username → role) served by `amanat serve` on a free
+    port, stopped when the block ends."""
+    data_dir = tmp_path_factory.mktemp(name)
     env = _env(data_dir)
     _run(["init", "--organisation", "Browser test organisation"], env)
-    for username, role in USERS.items():
+    for username, role in users.items():
         _run(["users", "add", username, "--role", role], env, AMANAT_NEW_PASSWORD=PASSWORD)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -120,8 +123,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         proc = subprocess.Popen([*_amanat(), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(url, proc, log_path)
-        yield Server(url, data_dir, dict(USERS), PASSWORD, log_path)
+        _wait_until_up(url, proc, log_path, timeout=timeout)
+        yield Server(url, data_dir, dict(users), PASSWORD, log_path)
     finally:
         proc.terminate()
         try:
@@ -129,6 +132,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A fresh organisation (init, a caseworker and an auditor) served by `amanat serve` on a free port."""
+    with served_organisation(tmp_path_factory, USERS) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

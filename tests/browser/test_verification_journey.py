@@ -11,14 +11,13 @@ temp dir. Synthetic data only.
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, Server, _amanat, _env, _free_port, _run, _wait_until_up
+from tests.browser.conftest import Server, served_organisation
 from tests.browser.test_intake_flow import DESKTOP, SCREENSHOTS, TIMEOUT_MS, WORKER_WAIT_S, png
 
 pytestmark = pytest.mark.browser
@@ -34,27 +33,8 @@ TASK = "له معرفي کوونکي سره بیا اړیکه ونیسئ"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A fresh organisation with a caseworker, a verifier and an auditor, served by `amanat serve`."""
-    data_dir = tmp_path_factory.mktemp("amanat-verification")
-    env = _env(data_dir)
-    _run(["init", "--organisation", "Browser test organisation"], env)
-    for username, role in USERS.items():
-        _run(["users", "add", username, "--role", role], env, AMANAT_NEW_PASSWORD=PASSWORD)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data_dir / "serve.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([*_amanat(), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_up(url, proc, log_path)
-        yield Server(url, data_dir, dict(USERS), PASSWORD, log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    with served_organisation(tmp_path_factory, USERS, name="amanat-verification") as served:
+        yield served
 
 
 def _sign_in(browser, server: Server, username: str):
