@@ -25,20 +25,20 @@ import pyarrow.compute as pc
 from amanat.linkage.arrow_paths import clean_array, passport_column, phone_e164, phones_column, tazkira_columns
 from amanat.linkage.features import (
     _NAME_SUFFIXES,
-    EVENT_KINDS,
+    EVENT_FIELDS,
     FEATURE_COLUMNS,
     FEATURE_SCHEMA,
     NAME_PARTS,
     _arrow_value,
     _birth_columns,
     _dob_columns,
-    _event_columns,
     _gender,
     _id_value,
     _name_columns,
     _phone_list,
     _tazkira_columns,
     _whole_name_columns,
+    event_columns_of_texts,
 )
 from amanat.linkage.workers import ForkPool, Shares, default_jobs, reported
 from amanat.normalize import record as normalize_parts
@@ -103,7 +103,6 @@ _HOME = ("province", "district")
 _TAZKIRA = ("tazkira_number", "tazkira_volume", "tazkira_page", "tazkira_record")
 _PASSPORT = ("passport_number", "passport_mrz")
 _PHONES = ("phone", "whatsapp_phone")
-_EVENT_FIELDS = ("refuge_entry_date", "service_start")  # in EVENT_KINDS' order
 
 
 def _group_home(raw: tuple[Any, ...]) -> dict[str, Any]:
@@ -127,11 +126,6 @@ def _group_gender(raw: tuple[Any, ...]) -> dict[str, Any]:
     return {"gender": _gender(normalize_parts.gender_part(raw[0], []))}
 
 
-def _group_events(raw: tuple[Any, ...]) -> dict[str, Any]:
-    return _event_columns({name: normalize_parts.date_part(field, text, [])
-                           for (_, name), field, text in zip(EVENT_KINDS, _EVENT_FIELDS, raw, strict=True)})
-
-
 # (input form fields, output columns, compute): the same functions normalize_record and
 # features_from_normalized use, so the batch equals the row-by-row path (tested).
 _GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], Callable[[tuple[Any, ...]], dict[str, Any]]], ...] = (
@@ -149,7 +143,7 @@ _GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], Callable[[tuple[Any, ...]
     (_PASSPORT, ("passport",), _group_passport),
     (_PHONES, ("phones",), _group_phones),
     (("gender",), ("gender",), _group_gender),
-    (_EVENT_FIELDS, ("events", "event_kinds"), _group_events),
+    (EVENT_FIELDS, ("events", "event_kinds"), event_columns_of_texts),
 )
 
 # The form fields linkage reads; any other field (unit, rank, city…) is not compared.

@@ -224,6 +224,17 @@ def _event_columns(dates: Mapping[str, Any]) -> dict[str, Any]:
     return {"events": events, "event_kinds": kinds}
 
 
+EVENT_FIELDS = ("refuge_entry_date", "service_start")  # the form's fields, in EVENT_KINDS' order
+
+
+def event_columns_of_texts(texts: Sequence[Any]) -> dict[str, Any]:
+    """_event_columns of the form's texts (EVENT_FIELDS' order), read as normalize_record reads them."""
+    from amanat.normalize.record import date_part
+
+    return _event_columns({name: date_part(field, text, [])
+                           for (_, name), field, text in zip(EVENT_KINDS, EVENT_FIELDS, texts, strict=True)})
+
+
 def _phone_list(phones: Any) -> list[str]:
     return sorted({p for p in (phones or ()) if p})
 
