@@ -31,11 +31,16 @@ GRANTS: tuple[tuple[str, str], ...] = (
 SEQUENCES = ("submission_parts_id_seq",)
 
 
+def _check_names(*names: str) -> None:
+    # DDL takes no bound parameters: a name goes into the SQL only once it is a plain identifier
+    if not all(_NAME.match(n) for n in names):
+        raise ValueError("role and database names must be plain lower-case identifiers")
+
+
 def sealed_role_sql(role: str, database: str) -> list[str]:
     """The statements, in order, that create (or reset) ``role`` with exactly these rights on ``database``.
     Run them as the database owner; give the role a password with psql's ``\\password``."""
-    if not _NAME.match(role) or not _NAME.match(database.lower()):
-        raise ValueError("role and database names must be plain lower-case identifiers")
+    _check_names(role, database.lower())
     statements = [
         f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
         f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT; END IF; END $$",
@@ -55,4 +60,10 @@ def sealed_role_sql(role: str, database: str) -> list[str]:
     return statements
 
 
-__all__ = ["GRANTS", "sealed_role_sql"]
+def drop_role_sql(role: str) -> list[str]:
+    """The statements that remove ``role`` and everything granted to it (run as the database owner)."""
+    _check_names(role)
+    return [f"DROP OWNED BY {role}", f"DROP ROLE {role}"]
+
+
+__all__ = ["GRANTS", "drop_role_sql", "sealed_role_sql"]

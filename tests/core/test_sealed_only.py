@@ -13,7 +13,7 @@ from sqlalchemy.exc import ProgrammingError
 from amanat.core import crypto
 from amanat.core.db import Database
 from amanat.core.keystore import load_public_keys, organisation_name
-from amanat.core.sealed_role import sealed_role_sql
+from amanat.core.sealed_role import drop_role_sql, sealed_role_sql
 from amanat.intake.models import Submission
 from tests.web.test_intake_flow import form
 
@@ -83,6 +83,15 @@ def test_the_sealed_role_stores_submissions_and_reads_no_keys_or_records(backend
         node.dispose()
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f"DROP OWNED BY {role}"))
-            conn.execute(text(f"DROP ROLE {role}"))
+            for statement in drop_role_sql(role):
+                conn.execute(text(statement))
         admin.dispose()
+
+
+@pytest.mark.parametrize("name", ["intake; DROP TABLE records", "Intake", 'intake"', ""])
+def test_role_sql_takes_only_plain_identifiers(name: str) -> None:
+    # DDL cannot bind parameters: a name that is not a plain identifier never reaches the SQL
+    with pytest.raises(ValueError, match="plain lower-case identifiers"):
+        sealed_role_sql(name, "amanat")
+    with pytest.raises(ValueError, match="plain lower-case identifiers"):
+        drop_role_sql(name)
