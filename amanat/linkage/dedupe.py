@@ -361,6 +361,7 @@ def dedupe_rows(
     progress.stage("explaining links", len(frame))
     lead = _lead_columns(rows, frame, pairs, clusters, model, decisions)
     lead["possible_group"] = possible_groups(frame, pairs, decisions, lead["cluster_id"])
+    _review_whole_groups(lead)
     pair_count = len(pairs)
     # The features go now, and Arrow's allocator hands their pages back instead of keeping them.
     del frame, pairs, clusters
@@ -453,6 +454,33 @@ def _relatives(pairs: pd.DataFrame, decisions: PairDecisions, n: int, where: np.
     for row, others in members.items():
         out[row] = "; ".join(str(where[o]) for o in sorted(others)[:5]) + ("; …" if len(others) > 5 else "")
     return out
+
+
+# A row in a possible group only by its name (its best pair fell under the scoring floor, or its name's
+# block was too common to score) says so in status, linked_to and reasons too: a reader who filters on
+# status must not miss it.
+SAME_NAME_REASON = "the same own name; only names to compare"
+
+
+def _review_whole_groups(lead: dict[str, np.ndarray]) -> None:
+    """Status "review" for every row of a possible group that has no status, linked_to the group's
+    first other row (another cluster's)."""
+    group, status = lead["possible_group"], lead["status"]
+    bare = np.flatnonzero((group > 0) & (status == ""))
+    if not len(bare):
+        return
+    cluster = lead["cluster_id"]
+    frame = pd.DataFrame({"g": group, "c": cluster})[group > 0]
+    firsts = frame.groupby(["g", "c"], sort=False).head(1)  # each cluster's first row, in input order
+    by_group = firsts.groupby("g")
+    first = by_group.nth(0).reset_index().set_index("g")["index"]  # a group has two clusters at least
+    second = by_group.nth(1).reset_index().set_index("g")["index"]
+    one, two = first.reindex(group[bare]).to_numpy(), second.reindex(group[bare]).to_numpy()
+    other = np.where(cluster[one] == cluster[bare], two, one).astype(np.int64)
+    status[bare] = REVIEW
+    lead["linked_to"][bare] = (pd.Series(lead["source_file"][other]) + " row "
+                               + pd.Series(lead["source_row"][other]).astype(str)).to_numpy(dtype=object)
+    lead["reasons"][bare] = SAME_NAME_REASON
 
 
 def _lead_columns(rows: Sequence[SourceRow], frame: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.DataFrame,

@@ -209,6 +209,12 @@ def test_a_list_of_names_puts_every_row_of_one_name_in_one_possible_group(tmp_pa
     assert (lead["cluster_size"] == 1).all()  # nothing is linked on names alone
     order = result.table["source_row"].tolist()
     assert order[:3] == [2, 5, 7] and order[3:5] == [3, 6]
+    # every grouped row says so where a reader filters: status review, linked to a row of its group
+    for row, status, linked_to in zip(lead["source_row"], lead["status"], lead["linked_to"], strict=True):
+        if group[row]:
+            assert status == "review" and group[int(linked_to.rsplit(" ", 1)[1])] == group[row], row
+        else:
+            assert status == "" and linked_to == "", row
 
 
 def test_a_names_only_list_says_what_was_compared_and_what_is_missing(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from amanat.linkage import file_blocking
 from amanat.linkage.blocking import rule_pairs
 from amanat.linkage.dedupe import (
     MIN_TRAIN_ROWS,
+    SAME_NAME_REASON,
     SourceRow,
     _features,
     dedupe_files,
@@ -139,7 +140,10 @@ def test_the_bundled_model_finds_candidates_in_a_names_only_list() -> None:
     result = dedupe_rows(rows, train=False)
     assert not result.trained and result.pair_count > 0
     assert result.lead["status"].iloc[n - 4] in ("review", "linked")
-    assert result.lead["status"].iloc[n - 2] not in ("review", "linked")
+    # the common name is only a possible group: no score says it is one man, just the same name
+    common_row = result.lead.iloc[n - 2]
+    assert common_row["status"] == "review" and common_row["reasons"] == SAME_NAME_REASON
+    assert common_row["match_probability"] != common_row["match_probability"]  # NaN: not a scored link
 
 
 def test_a_name_rule_over_the_budget_is_narrowed_to_a_province(monkeypatch: pytest.MonkeyPatch) -> None:
