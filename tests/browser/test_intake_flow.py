@@ -59,6 +59,24 @@ def png(width: int = 96, height: int = 64) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
+def open_first_case(page, server) -> str:
+    """Wait (up to WORKER_WAIT_S) for the worker to open a case, open the queue's first one, and give its
+    label (C-000001)."""
+    deadline = time.monotonic() + WORKER_WAIT_S
+    while True:
+        page.goto(f"{server.url}/cases")
+        links = page.locator("table.queue tbody tr td:first-child a")
+        if links.count():
+            break
+        if time.monotonic() > deadline:
+            pytest.fail(f"no case within {WORKER_WAIT_S:.0f} s; server log:\n{server.log_tail()}")
+        time.sleep(0.25)
+    label = links.first.inner_text().strip()
+    links.first.click()
+    page.wait_for_url(re.compile(r"/cases/[^/?#]+"))
+    return label
+
+
 def sign_in(context, server, username: str, next_path: str):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)

@@ -15,14 +15,13 @@ import io
 import json
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 
 import pypdf
 import pytest
 
 from tests.browser.conftest import Server, _amanat, _env, served_organisation
-from tests.browser.test_intake_flow import DESKTOP, SCREENSHOTS, TIMEOUT_MS, WORKER_WAIT_S, png
+from tests.browser.test_intake_flow import DESKTOP, SCREENSHOTS, TIMEOUT_MS, open_first_case, png
 
 pytestmark = pytest.mark.browser
 USERS = {"caseworker": "caseworker", "verifier": "verifier", "admin": "admin", "auditor": "auditor"}
@@ -50,17 +49,7 @@ def _sign_in(browser, server: Server, username: str):
 
 
 def _case_url(page, server: Server) -> str:
-    deadline = time.monotonic() + WORKER_WAIT_S
-    while True:
-        page.goto(f"{server.url}/cases")
-        links = page.locator("table.queue tbody tr td:first-child a")
-        if links.count():
-            break
-        if time.monotonic() > deadline:
-            pytest.fail(f"no case within {WORKER_WAIT_S:.0f} s; server log:\n{server.log_tail()}")
-        time.sleep(0.25)
-    links.first.click()
-    page.wait_for_url(re.compile(r"/cases/[^/?#]+$"))
+    open_first_case(page, server)
     return page.url
 
 

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.browser.conftest import Server, served_organisation
-from tests.browser.test_intake_flow import DESKTOP, SCREENSHOTS, TIMEOUT_MS, WORKER_WAIT_S, png
+from tests.browser.test_intake_flow import DESKTOP, SCREENSHOTS, TIMEOUT_MS, WORKER_WAIT_S, open_first_case, png
 
 pytestmark = pytest.mark.browser
 USERS = {"caseworker": "caseworker", "verifier": "verifier", "auditor": "auditor", "referrer": "referrer"}
@@ -52,19 +52,7 @@ def _sign_in(browser, server: Server, username: str):
 
 
 def _open_the_case(page, server: Server) -> str:
-    deadline = time.monotonic() + WORKER_WAIT_S
-    while True:
-        page.goto(f"{server.url}/cases")
-        links = page.locator("table.queue tbody tr td:first-child a")
-        if links.count():
-            break
-        if time.monotonic() > deadline:
-            pytest.fail(f"no case within {WORKER_WAIT_S:.0f} s; server log:\n{server.log_tail()}")
-        time.sleep(0.25)
-    label = links.first.inner_text().strip()
-    links.first.click()
-    page.wait_for_url(re.compile(r"/cases/[^/?#]+"))
-    return label
+    return open_first_case(page, server)
 
 
 def test_pashto_attestation_task_and_audit_by_case_number(browser, server):
