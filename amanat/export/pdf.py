@@ -2,9 +2,11 @@
 
 fpdf2 shapes each line with HarfBuzz (uharfbuzz), so Dari and Pashto letters join and read right to left,
 and the PDF maps every glyph back to its characters: copying or extracting the text gives the name as it
-was written. The Arabic-script font is the Vazirmatn subset the web app ships (amanat/web/static/fonts,
-full Pashto coverage); Latin letters and digits fall back to DejaVu Sans. The PDF is built in memory and
-leaves only sealed, like every export.
+was written. Both fonts ship with the package (amanat/web/static/fonts, SIL OFL 1.1, OFL.txt beside them):
+Vazirmatn's Arabic-script subset (full Pashto coverage) and its Latin subset for Latin letters, digits and
+punctuation, so a PDF looks the same on every server and needs no system font. Answers (relationships,
+provinces, yes/no) are set as their labels in the packet's language, never as codes. The PDF is built in
+memory and leaves only sealed, like every export.
 """
 
 from __future__ import annotations
@@ -23,9 +25,6 @@ from amanat.export.packet import Packet
 from amanat.export.service import Built, Recipient, seal_for
 
 STATIC_FONTS = Path(__file__).resolve().parents[1] / "web" / "static" / "fonts"
-LATIN_FONTS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-               Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
-               Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"))
 RTL_LANGS = ("fa_AF", "ps_AF")
 
 
@@ -46,15 +45,8 @@ def _font(pattern: str) -> Path:
         found = sorted(STATIC_FONTS.glob(f"{pattern}.{ext}"))
         if found:
             return found[0]
-    raise AmanatError("No Arabic-script font is installed for PDFs (amanat/web/static/fonts).", code="font_missing",
-                      status=500)
-
-
-def _latin_font() -> Path:
-    for path in LATIN_FONTS:
-        if path.is_file():
-            return path
-    raise AmanatError("No Latin font for PDFs: install fonts-dejavu-core.", code="font_missing", status=500)
+    raise AmanatError(f"The PDF font {pattern} is missing from the package (amanat/web/static/fonts).",
+                      code="font_missing", status=500)
 
 
 def _has_arabic(text: str) -> bool:
@@ -70,7 +62,7 @@ class _Writer:
         self.pdf.set_auto_page_break(True, margin=15)
         # One weight each: every font costs a parse and a HarfBuzz face per document (headings differ by size).
         self.pdf.add_font("arabic", fname=str(_font("Vazirmatn-Arabic-400")))
-        self.pdf.add_font("latin", fname=str(_latin_font()))
+        self.pdf.add_font("latin", fname=str(_font("Vazirmatn-Latin-400")))
         self.pdf.add_page()
 
     def line(self, text: str, *, size: int = 11, bold: bool = False) -> None:
@@ -95,11 +87,23 @@ class _Writer:
         return bytes(self.pdf.output())
 
 
+def _answer(choices: Mapping[str, Mapping[str, str]], field: str, value: object, sep: str = ", ") -> str:
+    """An answer by its label (``son`` → پسر, ``AF01`` → the province), each of a multiple choice's; free
+    text as written."""
+    options = choices.get(field)
+    if not options:
+        return str(value)
+    return sep.join(options.get(v, v) for v in str(value).split())
+
+
 def render_packet_pdf(packet: Packet, *, lang: str, gettext: Callable[[str], str],
-                      labels: Mapping[str, str] | None = None) -> bytes:
-    """The packet's content as PDF pages: case, record, family, documents, attestations, pathways."""
+                      labels: Mapping[str, str] | None = None,
+                      choices: Mapping[str, Mapping[str, str]] | None = None) -> bytes:
+    """The packet's content as PDF pages: case, record, family, documents, attestations, pathways.
+    ``labels``: field → its question's label; ``choices``: field → answer code → label, in ``lang``."""
     _ = gettext
-    labels = labels or {}
+    labels, choices = labels or {}, choices or {}
+    sep = "، " if lang in RTL_LANGS else ", "
     c: dict[str, Any] = packet.content
     w = _Writer(lang)
     # Messages are looked up outside the f-strings: the catalogs' extractor does not read inside them.
@@ -112,12 +116,12 @@ def render_packet_pdf(packet: Packet, *, lang: str, gettext: Callable[[str], str
     w.gap()
     w.line(_("Record"), size=13, bold=True)
     for key, value in c["record"].items():
-        w.line(f"{labels.get(key, key)}: {value}")
+        w.line(f"{labels.get(key, key)}: {_answer(choices, key, value, sep)}")
     if c["family"]:
         w.gap()
         w.line(_("Family members"), size=13, bold=True)
         for m in c["family"]:
-            w.line(" · ".join(f"{labels.get(k, k)}: {v}" for k, v in m.items()))
+            w.line(" · ".join(f"{labels.get(k, k)}: {_answer(choices, k, v, sep)}" for k, v in m.items()))
     w.gap()
     w.line(_("Documents"), size=13, bold=True)
     for d in c["documents"] or [{"field": None}]:
@@ -132,8 +136,8 @@ def render_packet_pdf(packet: Packet, *, lang: str, gettext: Callable[[str], str
         w.gap()
         w.line(f"{t['Pathway']}: {p['name']}", size=13, bold=True)
         for item in p["items"]:
-            mark = "✓" if item["met"] else "✗"
-            w.line(f"{mark} {item['label']}" + ("" if item["met"] else f" — {t['missing']}"))
+            # The shipped font has no check marks: a met item is a bullet, a missing one says so in words.
+            w.line(f"• {item['label']}" + ("" if item["met"] else f" — {t['missing']}"))
         for d in p["deadlines"]:
             w.line(f"{t['Due']}: {d['due']} · {d['label']}")
     return w.output()
@@ -141,11 +145,12 @@ def render_packet_pdf(packet: Packet, *, lang: str, gettext: Callable[[str], str
 
 def export_packet_pdf(db: Session, actor: Actor, case: Case, packet: Packet, recipient: Recipient, *, lang: str,
                       gettext: Callable[[str], str], labels: Mapping[str, str] | None = None,
+                      choices: Mapping[str, Mapping[str, str]] | None = None,
                       can_reveal: bool, kdf: tuple[int, int] = (3, 65536)) -> Built:
     """Render, seal and audit one case packet PDF."""
     if not can_reveal:
         raise PermissionDenied("A case packet shows values: it needs the record:reveal permission.")
-    plaintext = render_packet_pdf(packet, lang=lang, gettext=gettext, labels=labels)
+    plaintext = render_packet_pdf(packet, lang=lang, gettext=gettext, labels=labels, choices=choices)
     name = f"case-packet-{packet.content['case']['number']}-{lang}.pdf"
     blob, who = seal_for(db, recipient, plaintext, name, kdf_time_cost=kdf[0], kdf_memory_kib=kdf[1])
     del plaintext

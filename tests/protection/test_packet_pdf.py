@@ -43,3 +43,59 @@ def test_case_packet_pdf_in_dari_extracts_the_name(database, users):
             assert "Mohammad Nabi Ahmadzai" in text
         ev = db.scalars(select(AuditEvent).where(AuditEvent.action == "export:packet")).all()
         assert len(ev) == 3 and all(DARI_NAME not in e.details for e in ev)
+
+
+def _pdf_text(packet, lang: str, **kw) -> str:
+    import pypdf
+
+    from amanat.export.pdf import render_packet_pdf
+
+    return "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(
+        render_packet_pdf(packet, lang=lang, gettext=str, **kw))).pages)
+
+
+def test_packet_pdf_shows_answers_as_labels_in_the_packet_language(database):
+    """Relationships, provinces and other answers are set as their labels in the reader's language (the form's
+    own choice labels, as the web pages use), never as the stored codes (``son``, ``AF01``)."""
+    from amanat.cases import pathways as pw
+    from amanat.export.packet import case_packet
+    from amanat.intake.form_versions import current_form
+    from amanat.web.i18n import choice_labels
+
+    fields = {"full_name": DARI_NAME, "province": "AF01", "gender": "male",
+              "family": [{"member_name": "فاطمه", "member_relationship": "daughter"},
+                         {"member_name": "احمد", "member_relationship": "son"}]}
+    with database.transaction() as db:
+        case = make_case(db, fields)
+        packet = case_packet(db, case, pw.load_catalog(), lang="fa_AF")
+        spec = current_form(db)
+        for lang, form_lang in (("fa_AF", "prs"), ("ps_AF", "ps"), ("en", "en")):
+            choices = choice_labels(spec, form_lang)
+            son, daughter = choices["member_relationship"]["son"], choices["member_relationship"]["daughter"]
+            province = choices["province"]["AF01"]
+            assert (son != "son" and daughter != "daughter") or lang == "en"
+            text = _pdf_text(packet, lang, choices=choices)
+            assert son in text and daughter in text and province in text, (lang, text[:400])
+            words = set(text.replace(":", " ").replace("·", " ").split())
+            assert not {"son", "daughter", "AF01", "male"} & words, (lang, words & {"son", "daughter", "AF01"})
+        # the same packet without the labels shows the codes: the test reads what the labels change
+        assert "son" in _pdf_text(packet, "fa_AF").split()
+
+
+def test_packet_pdf_uses_only_the_fonts_the_package_ships():
+    """Latin letters and digits are set in the shipped Vazirmatn Latin subset (SIL OFL, licence beside it), not a
+    system font: every font embedded in the PDF comes from amanat/web/static/fonts."""
+    import pypdf
+
+    from amanat.export.packet import Packet
+    from amanat.export.pdf import STATIC_FONTS, render_packet_pdf
+
+    content = {"case": {"number": "C-000001", "status": "new", "risk_level": None, "opened_on": "2026-01-01"},
+               "record": {"full_name": DARI_NAME, "full_name_latin": "Mohammad Nabi Ahmadzai", "phone": "+93 70"},
+               "family": [], "documents": [], "attestations": [], "pathways": []}
+    pdf = pypdf.PdfReader(io.BytesIO(render_packet_pdf(Packet(content, []), lang="en", gettext=str)))
+    fonts = {str(f["/BaseFont"]) for page in pdf.pages for f in page["/Resources"]["/Font"].values()}
+    assert fonts and all("Vazirmatn" in f for f in fonts), fonts
+    assert not any("DejaVu" in f for f in fonts)
+    assert "Mohammad Nabi Ahmadzai" in pdf.pages[0].extract_text()
+    assert (STATIC_FONTS / "OFL.txt").is_file() and (STATIC_FONTS / "Vazirmatn-Latin-400.woff").is_file()

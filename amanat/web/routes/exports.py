@@ -24,7 +24,7 @@ from amanat.export import service as ex
 from amanat.export.packet import case_packet
 from amanat.intake.form_versions import current_form
 from amanat.web.deps import DB, Lang, parse_form, require
-from amanat.web.i18n import translations
+from amanat.web.i18n import choice_labels, translations
 from amanat.web.render import render
 
 router = APIRouter()
@@ -110,6 +110,7 @@ async def case_packet_pdf(request: Request, db: DB, lang: Lang, user: Exporter, 
     labels = {f.name: f.label_in(lang.form_lang) for f in spec.fields()}
     built = pdf.export_packet_pdf(db, user.actor, case, packet, _recipient(form), lang=lang.code,
                                   gettext=translations(lang.code).gettext, labels=labels,
+                                  choices=choice_labels(spec, lang.form_lang),
                                   can_reveal=user.can(Permission.RECORD_REVEAL), kdf=_kdf(request))
     db.commit()
     return _attachment(built)
