@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # The audit chain's signed head is appended here every audit_anchor_seconds (keep a copy elsewhere).
     audit_anchor_path: Path | None = None
     audit_anchor_seconds: int = Field(default=300, ge=5)
+    # `amanat backup` seals to this X25519 public key (amanat-pk1:…, from `amanat backup keygen`); its private
+    # half is kept offline, so the server can make backups but never read them.
+    backup_public_key: str = ""
 
     # Tests lower the KDF cost; production refuses weak settings below.
     kdf_time_cost: int = Field(default=3, ge=1)

@@ -85,3 +85,9 @@ __all__ = ["app"]
 from amanat.cli.referral import referral_app  # noqa: E402
 
 app.add_typer(referral_app, name="referral")
+
+# Backups (issue 16): amanat backup [keygen|verify], amanat restore.
+from amanat.cli.backup import backup_app, restore  # noqa: E402
+
+app.add_typer(backup_app, name="backup")
+app.command("restore")(restore)

@@ -103,7 +103,8 @@ NO_ORGANISATION_NEEDED = {"db sealed-role",  # prints SQL, opens nothing
                           "init", "demo", "db upgrade", "dedupe", "odk decrypt", "normalize name",
                           "normalize date", "normalize tazkira", "normalize passport", "normalize mrz",
                           "normalize phone", "normalize place", "referral keygen",
-                          "referral decrypt"}
+                          "referral decrypt",
+                          "backup keygen", "backup verify", "restore"}  # tests/cli/test_backup.py
 
 
 def test_every_command_is_listed_for_the_before_init_walk() -> None:
