@@ -116,7 +116,7 @@ def request_close(db: Session, actor: Actor, case_id: str, *, reason_code: str |
 def decide_close(db: Session, actor: Actor, approval_id: str, *, approve: bool) -> Case:
     """A second person with ``case:approve`` approves (the case closes) or rejects the request."""
     approval = db.get(CaseApproval, approval_id)
-    if approval is None:
+    if approval is None or approval.kind != "close":  # an erasure is decided in cases/erasure.py
         raise NotFound("No such approval request.")
     if approval.outcome is not None:
         raise Conflict("This request was already decided.", code="already_decided")

@@ -8,6 +8,11 @@ Keys of an organisation:
 - ``index``: the HMAC key for blind indexes (exact lookup of normalised values without decrypting).
 - ``odk``: an RSA key pair whose public half goes into encrypted ODK forms.
 
+Below the organisation's keys sit per-record *data keys* (envelope encryption): each record's values are
+encrypted under a key of its own (id ``rk:<record id>``), stored wrapped by the active field key. Erasing a
+record destroys its wrapped data key, so every copy of its ciphertext (WAL, backups) stays unreadable by
+any key the organisation holds; rotating the field key rewraps data keys, not records.
+
 Every private key is wrapped with a key-encryption key derived from the organisation's passphrase
 with argon2id. Nothing outside this module ever sees key bytes: other modules hold a ``KeyHolder``.
 """
@@ -21,7 +26,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from argon2.low_level import Type, hash_secret_raw
@@ -35,6 +40,10 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 from amanat.errors import CryptoError
 
 FIELD_FORMAT = 1
+DATA_KEY_PREFIX = "rk:"  # a record's data key: ``rk:<record id>``
+# Where a holder finds wrapped data keys it has not seen: (after sequence number, ids wanted) -> rows of
+# (sequence, key id, wrapped) with a sequence above it or an id wanted (core/keystore.fetch_data_keys).
+DataKeySource = Callable[[int, Sequence[str]], Sequence[tuple[int, str, bytes]]]
 _CHECK_PLAINTEXT = b"amanat keystore check v1"
 
 
@@ -202,10 +211,18 @@ class KeyHolder:
 
     _ring: KeyRing | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Unwrapped data keys (memory only), where to find more, the highest sequence number read from there,
+    # and the keys this process destroyed (never read back from a transaction that has not committed yet).
+    _data_keys: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _data_key_source: DataKeySource | None = field(default=None, repr=False)
+    _data_keys_seen: int = 0
+    _data_keys_gone: set[str] = field(default_factory=set, repr=False)
 
     def set(self, ring: KeyRing | None) -> None:
         with self._lock:
             self._ring = ring
+            self._data_keys.clear()
+            self._data_keys_seen = 0
 
     def refresh(self, keystore: Keystore) -> bool:
         """Take in keys another process stored (``amanat keys rotate``): an unlocked ring is rebuilt with
@@ -256,13 +273,16 @@ class KeyHolder:
                               code="seal_tampered", status=422) from exc
 
     # --- field encryption at rest ---
-    def encrypt_field(self, context: str, plaintext: bytes) -> bytes:
+    def encrypt_field(self, context: str, plaintext: bytes, *, data_key: str | None = None) -> bytes:
+        """Under the active field key, or under the record's data key ``data_key`` (``rk:<record id>``)."""
         ring = self._private()
-        key_id = ring.active_field_key.encode()
-        header = bytes([FIELD_FORMAT, len(key_id)]) + key_id
+        if data_key is None:
+            key_id, key = ring.active_field_key, ring.field_keys[ring.active_field_key]
+        else:
+            key_id, key = data_key, self._data_key(data_key, context)
+        header = bytes([FIELD_FORMAT, len(key_id)]) + key_id.encode()
         nonce = os.urandom(12)
-        return header + nonce + AESGCM(ring.field_keys[ring.active_field_key]).encrypt(
-            nonce, plaintext, header + context.encode())
+        return header + nonce + AESGCM(key).encrypt(nonce, plaintext, header + context.encode())
 
     def decrypt_field(self, context: str, blob: bytes) -> bytes:
         ring = self._private()
@@ -271,6 +291,8 @@ class KeyHolder:
         n = blob[1]
         header, key_id = blob[: 2 + n], blob[2: 2 + n].decode("ascii", "replace")
         key = ring.field_keys.get(key_id)
+        if key is None and key_id.startswith(DATA_KEY_PREFIX):
+            key = self._data_key(key_id, context)
         if key is None:
             raise CryptoError(f"Encrypted value in {context} names an unknown key.", code="field_key_unknown")
         nonce = blob[2 + n: 14 + n]
@@ -286,6 +308,65 @@ class KeyHolder:
     @property
     def active_field_key_id(self) -> str:
         return self._private().active_field_key
+
+    # --- per-record data keys (envelope encryption) ---
+    def set_data_key_source(self, source: DataKeySource | None) -> None:
+        self._data_key_source = source
+
+    def new_data_keys(self, key_ids: Sequence[str]) -> list[bytes]:
+        """A fresh data key for each id, returned wrapped by the active field key (what the store keeps), in
+        order; the unwrapped keys stay in this holder's memory for the transaction that stores them."""
+        ring = self._private()
+        fresh = {k: os.urandom(32) for k in key_ids}
+        wrapped = [self.encrypt_field(f"wrap:data:{k}", fresh[k]) for k in key_ids]
+        with self._lock:
+            if self._ring is ring:
+                self._data_keys.update(fresh)
+        return wrapped
+
+    def rewrap_data_key(self, key_id: str, wrapped: bytes) -> bytes | None:
+        """``wrapped`` under the active field key, or None when it already is (key rotation rewraps only these)."""
+        if self.field_key_id(wrapped) == self.active_field_key_id:
+            return None
+        return self.encrypt_field(f"wrap:data:{key_id}", self.decrypt_field(f"wrap:data:{key_id}", wrapped))
+
+    def known_data_keys(self, key_ids: Iterable[str]) -> set[str]:
+        """Which of ``key_ids`` exist (in memory, else in the store: one look for all that are not)."""
+        ids = set(key_ids)
+        missing = [k for k in ids if k not in self._data_keys and k not in self._data_keys_gone]
+        if missing:
+            self._load_data_keys(missing)
+        return {k for k in ids if k in self._data_keys}
+
+    def forget_data_keys(self, key_ids: Iterable[str]) -> None:
+        """Erasure: drop these keys from memory and never load them again in this process."""
+        with self._lock:
+            for k in key_ids:
+                self._data_keys.pop(k, None)
+                self._data_keys_gone.add(k)
+
+    def _data_key(self, key_id: str, context: str) -> bytes:
+        key = self._data_keys.get(key_id)
+        if key is None and key_id not in self._data_keys_gone:
+            self._load_data_keys([key_id])
+            key = self._data_keys.get(key_id)
+        if key is None:
+            raise CryptoError(f"Encrypted value in {context} names a data key that no longer exists (erased).",
+                              code="data_key_erased")
+        return key
+
+    def _load_data_keys(self, wanted: Sequence[str]) -> None:
+        # Everything stored since the last look comes in one query (a fresh process reads them all once),
+        # and the wanted ids by name (on PostgreSQL a lower sequence number can commit later).
+        source = self._data_key_source
+        if source is None:
+            return
+        with self._lock:
+            rows = source(self._data_keys_seen, list(wanted))
+            for seq, key_id, wrapped in rows:
+                if key_id not in self._data_keys_gone:
+                    self._data_keys[key_id] = self.decrypt_field(f"wrap:data:{key_id}", bytes(wrapped))
+                self._data_keys_seen = max(self._data_keys_seen, seq)
 
     # --- blind indexes ---
     def blind_index(self, kind: str, value: str) -> bytes:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, LargeBinary, String, Text, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, LargeBinary, String, Text, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from amanat.core.crypto import KdfParams, Keystore, StoredKey
@@ -31,6 +33,32 @@ class OrgKey(Base):
     wrapped_private: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DataKey(Base):
+    """A record's data key, wrapped by a field key (whose id the wrapped blob names). Erasure deletes the row."""
+
+    __tablename__ = "data_keys"
+
+    # BigInteger on PostgreSQL, INTEGER on SQLite (only an INTEGER PRIMARY KEY autoincrements there)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                     autoincrement=True)
+    key_id: Mapped[str] = mapped_column(String(40), unique=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def fetch_data_keys(engine: Engine, after: int, wanted: Sequence[str]) -> list[tuple[int, str, bytes]]:
+    """Wrapped data keys stored after sequence ``after`` and those named in ``wanted`` (crypto.DataKeySource),
+    read on a connection of their own: a value is decrypted while its own query's rows are being read."""
+    ids = list(wanted)
+    q = select(DataKey.seq, DataKey.key_id, DataKey.wrapped)
+    rows = []
+    with engine.connect() as conn:
+        rows.extend(conn.execute(q.where(or_(DataKey.seq > after, DataKey.key_id.in_(ids[:5000])))))
+        for at in range(5000, len(ids), 5000):  # bound parameters per IN list
+            rows.extend(conn.execute(q.where(DataKey.key_id.in_(ids[at:at + 5000]))))
+    return [(int(seq), str(key_id), bytes(wrapped)) for seq, key_id, wrapped in rows]
 
 
 def save_keystore(db: Session, keystore: Keystore, organisation: str) -> None:

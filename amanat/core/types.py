@@ -2,6 +2,10 @@
 organisation's field keys (authenticated encryption, key id stored with the ciphertext). The column's
 context (``table.column``) is bound into the ciphertext, so a value copied into another column fails to
 decrypt instead of showing up in the wrong place.
+
+A value may name the data key it is to be encrypted under (``keyed``: a dict, str or bytes that behaves
+exactly as the plain value and carries the key id); records/data_keys.py tags a record's values so at flush.
+Untagged values go under the organisation's active field key, as before.
 """
 
 from __future__ import annotations
@@ -24,6 +28,39 @@ def _keys(dialect: Dialect) -> KeyHolder:
     return keys
 
 
+class KeyedDict(dict[str, Any]):
+    amanat_key: str = ""
+
+
+class KeyedList(list[Any]):
+    amanat_key: str = ""
+
+
+class KeyedStr(str):
+    amanat_key: str = ""
+
+
+class KeyedBytes(bytes):
+    amanat_key: str = ""
+
+
+_KEYED: dict[type, type] = {dict: KeyedDict, list: KeyedList, str: KeyedStr, bytes: KeyedBytes}
+
+
+def keyed(value: Any, key_id: str) -> Any:
+    """``value`` tagged with the data key to encrypt it under (a value of another type is left as it is)."""
+    for plain, tagged in _KEYED.items():
+        if isinstance(value, plain):
+            out = tagged(value)
+            out.amanat_key = key_id
+            return out
+    return value
+
+
+def key_of(value: Any) -> str | None:
+    return getattr(value, "amanat_key", None) or None
+
+
 class _Encrypted(TypeDecorator[Any]):
     impl = LargeBinary
     cache_ok = True
@@ -41,7 +78,7 @@ class _Encrypted(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
         if value is None:
             return None
-        return _keys(dialect).encrypt_field(self.context, self._encode(value))
+        return _keys(dialect).encrypt_field(self.context, self._encode(value), data_key=key_of(value))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:

@@ -20,6 +20,7 @@ from amanat.core.db import new_id, utcnow
 from amanat.intake.models import Submission, SubmissionPart
 from amanat.intake.service import OpenedSubmission
 from amanat.normalize.record import NormalizedRecord
+from amanat.records.data_keys import create_record_keys
 from amanat.records.household import ensure_members
 from amanat.records.models import Document, Person, PersonMerge, Record, RecordLookup
 from amanat.records.search_index import NAME_KIND, NAME_TOKEN_KIND, record_name_keys
@@ -156,6 +157,7 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
             events.append(("record:conflict", "record", record_id, {"persons": list(conflict)}))
         results.append(StoreResult(record_id, person_id, new_person, link_reason,
                                    tuple(sorted(matches)), conflict, norm))
+    create_record_keys(db, keys, [r.record_id for r in results])  # one wrap each, one insert for all
     db.flush()  # persons and records before the lookups that name them
     if lookups:
         db.execute(insert(RecordLookup.__table__), lookups)  # Core: the ORM bulk path cost more than the insert

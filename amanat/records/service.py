@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
-from amanat.core.db import utcnow
+from amanat.core.db import new_id, utcnow
 from amanat.errors import InvalidInput, NotFound, PermissionDenied
 from amanat.intake.service import OpenedSubmission
 from amanat.normalize.record import NormalizedRecord, normalize_record
+from amanat.records.data_keys import create_record_keys
 from amanat.records.exact_id import UNCONFIRMED, exact_match_confirmed, trusted_channel
 from amanat.records.household import ensure_members
 from amanat.records.models import Document, Person, PersonMerge, Record, RecordLookup
@@ -102,7 +103,9 @@ def store_submission(db: Session, keys: KeyHolder, opened: OpenedSubmission) -> 
             conflict = tuple(sorted(candidates))
             link_reason = "conflicting_exact_matches"
     norm_dict = norm.to_dict()
-    record = Record(person_id=person_id, submission_id=opened.submission_id, channel=opened.channel,
+    record_id = new_id()
+    create_record_keys(db, keys, [record_id])  # its values go under a key of its own (records/data_keys.py)
+    record = Record(id=record_id, person_id=person_id, submission_id=opened.submission_id, channel=opened.channel,
                     form_version=opened.form_version, language=opened.language,
                     province_pcode=norm.province_pcode, country_iso2=norm.country_iso2, link_reason=link_reason,
                     display_name=_display_name(parsed.fields), data=dict(parsed.fields), normalized=norm_dict,

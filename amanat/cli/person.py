@@ -1,0 +1,176 @@
+"""`amanat person`: erasure (with a second person's approval), retention and the erasure ledger; and
+`amanat keys reencrypt`: old records onto per-record keys, data keys onto the active field key.
+
+The command line has no sign-in, so each erasure step names the staff member taking it (``--as``) and asks
+for their password (or reads AMANAT_USER_PASSWORD): the one who asks and the one who approves are two
+accounts, each proven, as on the web.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from amanat.cli.base import CLI, console, friendly, progress, settings_of
+from amanat.cli.organisation import open_organisation
+from amanat.config import Settings
+from amanat.core.audit import Actor, record_event
+from amanat.core.permissions import Permission, has_permission
+from amanat.errors import AmanatError, PermissionDenied
+
+person_app = typer.Typer(help="Erase a person (crypto-shredding), apply retention rules, keep the erasure ledger.",
+                         no_args_is_help=True)
+# Who may ask for an erasure, and who may approve one (never the same account for one request).
+MAY_REQUEST = (Permission.CASE_WRITE, Permission.KEY_MANAGE)
+MAY_APPROVE = (Permission.CASE_APPROVE, Permission.KEY_MANAGE)
+
+
+def _staff(settings: Settings, db: object, username: str, may: tuple[Permission, ...]) -> Actor:
+    """The named, enabled staff member, proven by their password, holding one of ``may``."""
+    from sqlalchemy import select
+
+    from amanat.accounts.models import User
+    from amanat.accounts.service import Accounts
+
+    user = db.scalar(select(User).where(User.username == username.strip().lower()))  # type: ignore[attr-defined]
+    password = os.environ.get("AMANAT_USER_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise AmanatError("No password: set AMANAT_USER_PASSWORD for unattended use.", code="password_missing")
+        password = str(typer.prompt(f"Password of {username}", hide_input=True))
+    accounts = Accounts(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+    if not accounts.check_password(user.password_hash if user else None, password) or user is None or user.disabled:
+        raise PermissionDenied("Unknown user or wrong password.")
+    if not any(has_permission(user.role, p) for p in may):
+        raise PermissionDenied(f"{user.username}: this role may not do that.")
+    return Actor(f"user:{user.username}", user.id)
+
+
+@person_app.command("erase")
+@friendly
+def person_erase(ctx: typer.Context,
+                 target: Annotated[str, typer.Argument(help="A case number (12 or #12) or a record id.")],
+                 reason: Annotated[str, typer.Option(help="applicant_request, wrongly_collected, safety or other.")],
+                 as_user: Annotated[str, typer.Option("--as", help="The staff member asking (password asked).")],
+                 note: Annotated[str, typer.Option(help="A few words why (needed with --reason other).")] = ""
+                 ) -> None:
+    """Ask to erase a person: every record of theirs, crypto-shredded. A second person approves with
+    `amanat person approve`; until then nothing is erased."""
+    from amanat.cases.erasure import request_erasure
+
+    settings = settings_of(ctx)
+    database = open_organisation(settings)  # the reason is kept encrypted
+    with database.transaction() as db:
+        actor = _staff(settings, db, as_user, MAY_REQUEST)
+        approval = request_erasure(db, actor, target, reason_code=reason, reason_text=note or None)
+    console.print(f"Erasure requested: approval {approval.id}. A second person approves it with "
+                  f"`amanat person approve {approval.id} --as <their username>`.")
+
+
+@person_app.command("approve")
+@friendly
+def person_approve(ctx: typer.Context,
+                   approval: Annotated[str, typer.Argument(help="The request's id, as `person erase` printed it.")],
+                   as_user: Annotated[str, typer.Option("--as", help="The approver (not the one who asked).")],
+                   reject: Annotated[bool, typer.Option(help="Refuse the request instead.")] = False) -> None:
+    """Approve (the person is erased now, irreversibly) or reject an erasure request."""
+    from amanat.cases.erasure import decide_erasure
+
+    settings = settings_of(ctx)
+    database = open_organisation(settings)
+    with database.transaction() as db:
+        actor = _staff(settings, db, as_user, MAY_APPROVE)
+        done = decide_erasure(db, database.keys, actor, approval, approve=not reject)
+    if done is None:
+        console.print("Erasure request rejected; nothing was erased.")
+        return
+    database.truncate_wal()
+    console.print(f"Erased: {done.records} record(s); their keys are destroyed. The case shows "
+                  f"'erased on {done.erased_at.date().isoformat()} by approval #{approval[:8]}'.")
+
+
+@person_app.command("retention")
+@friendly
+def person_retention(ctx: typer.Context,
+                     closed_days: Annotated[int, typer.Option(
+                         help="Erase people whose cases were all closed more than this many days ago.",
+                         envvar="AMANAT_RETENTION_CLOSED_DAYS", min=1)],
+                     apply: Annotated[bool, typer.Option(help="Erase; without it, only count (a dry run).")] = False
+                     ) -> None:
+    """The retention rule: counts what is due (dry run), or erases it with --apply. Audited either way."""
+    from amanat.cases.erasure import apply_retention
+
+    database = open_organisation(settings_of(ctx), keys="private" if apply else "none")
+    with database.transaction() as db:
+        due, records = apply_retention(db, database.keys, CLI, closed_days, apply=apply)
+    if apply:
+        database.truncate_wal()
+        console.print(f"Retention: {due} case(s) due; {records} record(s) erased.")
+    else:
+        console.print(f"Retention (dry run): {due} case(s) closed more than {closed_days} days ago would be "
+                      "erased. Run again with --apply to erase them.")
+
+
+@person_app.command("ledger")
+@friendly
+def person_ledger(ctx: typer.Context,
+                  out: Annotated[Path, typer.Option(help="Where to write the ledger (JSON, ids and dates only).")]
+                  ) -> None:
+    """Write the erasure ledger, to keep beside the backups: `amanat person reapply` uses it after a restore."""
+    from amanat.cases.erasure import export_ledger
+
+    database = open_organisation(settings_of(ctx), keys="none")
+    with database.reading() as db:
+        text = export_ledger(db)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    console.print(f"Wrote the erasure ledger to {out}.")
+
+
+@person_app.command("reapply")
+@friendly
+def person_reapply(ctx: typer.Context,
+                   ledger: Annotated[Path, typer.Argument(help="A ledger `amanat person ledger` wrote.")]) -> None:
+    """After restoring an older backup: erase again everyone the ledger names."""
+    from amanat.cases.erasure import reapply_erasures
+
+    try:
+        text = ledger.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AmanatError(f"ledger: cannot read {ledger} ({exc.strerror}).", code="ledger_unreadable") from None
+    database = open_organisation(settings_of(ctx))
+    with database.transaction() as db:
+        n = reapply_erasures(db, database.keys, CLI, text)
+    database.truncate_wal()
+    console.print(f"Erased again: {n} record(s).")
+
+
+@friendly
+def keys_reencrypt(ctx: typer.Context) -> None:
+    """Move records stored before per-record keys onto keys of their own, and data keys wrapped by a retired
+    field key onto the active one (after `amanat keys rotate`). Resumable: each batch commits."""
+    from amanat.records.data_keys import move_records_to_own_keys, records_without_keys, rewrap_data_keys
+
+    database = open_organisation(settings_of(ctx))
+    with database.reading() as db:
+        todo = records_without_keys(db)
+    with progress() as bar:
+        task = bar.add_task("Records onto their own keys", total=len(todo))
+        for at in range(0, len(todo), 500):
+            with database.transaction() as db:
+                move_records_to_own_keys(db, database.keys, todo[at:at + 500])
+            bar.update(task, completed=min(at + 500, len(todo)))
+        wrap = bar.add_task("Data keys onto the active field key", total=None)
+        with database.transaction() as db:
+            rewrapped = rewrap_data_keys(db, database.keys,
+                                         progress=lambda done, total: bar.update(wrap, completed=done, total=total))
+            record_event(db, CLI, "keys:reencrypt", "organisation", None, records=len(todo), rewrapped=rewrapped)
+    console.print(f"{len(todo)} record(s) moved onto their own keys; {rewrapped} data key(s) rewrapped.")
+
+
+__all__ = ["keys_reencrypt", "person_app"]
