@@ -126,13 +126,27 @@ class OpenedSubmission:
     parsed: ParsedSubmission
 
 
-def open_submission(db: Session, keys: KeyHolder, sub: Submission) -> OpenedSubmission:
-    """Open the seal (worker side, needs the private key). Raises CryptoError if anything was tampered."""
+def sealed_parts(db: Session, submission_ids: Sequence[str]) -> dict[str, list[SubmissionPart]]:
+    """The sealed parts of many submissions, each in order: one query per few thousand (the batch worker
+    opens hundreds at a time, most with no parts at all)."""
+    out: dict[str, list[SubmissionPart]] = {s: [] for s in submission_ids}
+    for at in range(0, len(submission_ids), 5000):
+        for part in db.scalars(select(SubmissionPart).where(SubmissionPart.submission_id.in_(
+                submission_ids[at:at + 5000])).order_by(SubmissionPart.submission_id, SubmissionPart.position)):
+            out[part.submission_id].append(part)
+    return out
+
+
+def open_submission(db: Session, keys: KeyHolder, sub: Submission,
+                    parts: Sequence[SubmissionPart] | None = None) -> OpenedSubmission:
+    """Open the seal (worker side, needs the private key). Raises CryptoError if anything was tampered.
+    ``parts``: the submission's sealed parts in order, when the caller loaded them (``sealed_parts``)."""
     if sub.sealed is None:
         raise CryptoError("This submission holds no sealed payload.", code="seal_missing", status=409)
     header = json.loads(keys.open_sealed(sub.sealed))
-    parts = db.scalars(select(SubmissionPart).where(SubmissionPart.submission_id == sub.id)
-                       .order_by(SubmissionPart.position)).all()
+    if parts is None:
+        parts = db.scalars(select(SubmissionPart).where(SubmissionPart.submission_id == sub.id)
+                           .order_by(SubmissionPart.position)).all()
     described = header.get("attachments", [])
     attachments: list[Attachment] = []
     for part in parts:

@@ -28,7 +28,7 @@ from amanat.cases.batch_open import ensure_cases
 from amanat.core.audit import record_events
 from amanat.core.db import Database
 from amanat.errors import AmanatError
-from amanat.intake.service import OpenedSubmission, mark_failed, open_submission
+from amanat.intake.service import OpenedSubmission, mark_failed, open_submission, sealed_parts
 from amanat.jobs.pipeline import WORKER, process_next
 from amanat.linkage.arrivals import (
     FEATURES_KEY,
@@ -80,9 +80,10 @@ def process_batch(database: Database, limit: int = BATCH_SIZE) -> BatchStep | No
             opened: list[OpenedSubmission] = []
             norms: list[NormalizedRecord] = []
             failures: list[tuple[str, str]] = []
+            parts = sealed_parts(db, [sub.id for sub in subs])  # one query for the batch, not one each
             for sub in subs:
                 try:
-                    one = open_submission(db, database.keys, sub)
+                    one = open_submission(db, database.keys, sub, parts[sub.id])
                     norm = normalize_record({k: v for k, v in one.parsed.fields.items() if isinstance(v, str)})
                 except Exception as exc:  # marked failed with a code, as the one-at-a-time step does
                     code = _code(exc)
