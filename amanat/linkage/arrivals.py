@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from amanat.core.audit import Actor, record_events
 from amanat.core.crypto import KeyHolder
-from amanat.core.db import new_id
+from amanat.core.db import new_id, utcnow
 from amanat.linkage.batch import predict_pairs
 from amanat.linkage.decision import LINKED, Decision, decide_pairs, reasons_with_core, scoring_floor
 from amanat.linkage.features import BLOCKING_RULES, blocking_keys, features_frame, features_from_fields
@@ -225,20 +225,24 @@ def link_arrivals(db: Session, keys: KeyHolder, actor: Actor, arrivals: Sequence
     roots = person_roots(db, set(person_of.values()))
     merged: dict[str, str] = {}
     merges: list[tuple[str, str, str]] = []  # (from, into, pair): applied in order once every pair is decided
-    weight = decisions.match_weight
+    probable: list[str] = []  # records that joined by a probable match
+    pair_rows: list[dict[str, Any]] = []
+    weight, probability = decisions.match_weight, decisions.match_probability
+    now = utcnow()
     for i, a in enumerate(arrivals):
         root = _root_now(roots, merged, a.person_id)
         mine = [(k, other) for k, other in by_arrival.get(i, ()) if _root_now(roots, merged, person_of[other]) != root]
         mine.sort(key=lambda x: (decisions.outcome[x[0]] != LINKED, -float(weight[x[0]])))
-        auto_person = auto_pair = None
+        auto_person: str | None = None
+        auto_pair: dict[str, Any] | None = None
         queued = relatives = 0
         for k, other in mine:
             status = _STATUS[decisions.outcome[k]]
-            pair = MatchPair(id=new_id(), record_l=min(a.record_id, other), record_r=max(a.record_id, other),
-                             match_weight=float(weight[k]), match_probability=float(decisions.match_probability[k]),
-                             contributions=json.dumps(contributions[k]), reasons=json.dumps(list(reasons[k])[:6]),
-                             status=status, model_version=version)
-            db.add(pair)
+            pair = {"id": new_id(), "record_l": min(a.record_id, other), "record_r": max(a.record_id, other),
+                    "match_weight": float(weight[k]), "match_probability": float(probability[k]),
+                    "contributions": json.dumps(contributions[k]), "reasons": json.dumps(list(reasons[k])[:6]),
+                    "status": status, "model_version": version, "created_at": now}
+            pair_rows.append(pair)
             if status == "auto" and auto_pair is None:
                 auto_person, auto_pair = _root_now(roots, merged, person_of[other]), pair
             elif status == "pending":
@@ -248,19 +252,19 @@ def link_arrivals(db: Session, keys: KeyHolder, actor: Actor, arrivals: Sequence
         linked = Linked(root, False, len(mine), queued, relatives)
         if auto_pair is not None and auto_person is not None:
             if not a.new_person:  # already joined someone by ID: a second person is for a human to judge
-                auto_pair.status = "pending"
+                auto_pair["status"] = "pending"
             else:
-                merges.append((root, auto_person, auto_pair.id))
+                merges.append((root, auto_person, auto_pair["id"]))
                 merged[root] = auto_person
-                record = db.get(Record, a.record_id)
-                if record is not None:
-                    record.link_reason = "probable_match"
+                probable.append(a.record_id)
                 linked = Linked(auto_person, True, len(mine), queued, relatives)
         stats.linked.append(linked)
+    if pair_rows:  # Core, as the blocking keys: a unit of work per pair cost more than the insert
+        db.execute(insert(MatchPair.__table__), pair_rows)
     members: dict[str, list[str]] = defaultdict(list)
     for a in arrivals:
         members[a.person_id].append(a.record_id)
-    record_events(db, actor, merge_new_persons(db, merges, members))
+    record_events(db, actor, merge_new_persons(db, merges, members, probable))
     return stats
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from amanat.core.crypto import KeyHolder
@@ -180,23 +180,36 @@ def mark_stored_many(db: Session, stored: Mapping[str, str]) -> None:
 
 
 def merge_new_persons(db: Session, merges: Sequence[tuple[str, str, str]],
-                      members: Mapping[str, Sequence[str]]) -> list[Event]:
+                      members: Mapping[str, Sequence[str]], probable: Sequence[str] = ()) -> list[Event]:
     """``service.merge_persons`` for the batch's own probable matches, in order: each (from, into, pair id)
-    moves every record of ``from`` — a person this batch created, whose records are ``members[from]``, all
-    in the session — to ``into`` (a root), and remembers exactly which for unmerge. Returns the events."""
+    moves every record of ``from`` — a person this batch created, whose records are ``members[from]`` — to
+    ``into`` (a root), and remembers exactly which for unmerge. The records in ``probable`` joined by a
+    probable match (their ``link_reason``). Core statements by id: the batch's records need not be loaded
+    again. Returns the events."""
     events: list[Event] = []
+    person_of: dict[str, str] = {}  # record -> the person it ends with (a later merge may move it again)
+    merged_into: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
     for from_person, into_person, pair_id in merges:
         moved = list(members.get(from_person, ()))
         for rec_id in moved:
-            record = db.get(Record, rec_id)  # in the session: no query
-            if record is not None:
-                record.person_id = into_person
-        source = db.get(Person, from_person)
-        if source is not None:
-            source.merged_into = into_person
+            person_of[rec_id] = into_person
+        merged_into.append({"p": from_person, "into": into_person})
         merge_id = new_id()
-        db.add(PersonMerge(id=merge_id, from_person=from_person, into_person=into_person,
-                           record_ids=",".join(moved), pair_id=pair_id, decided_by=None))
+        rows.append({"id": merge_id, "from_person": from_person, "into_person": into_person,
+                     "record_ids": ",".join(moved), "pair_id": pair_id, "decided_by": None, "created_at": now})
         events.append(("person:merge", "person", into_person, {"source": from_person, "records": len(moved),
                                                                "merge": merge_id, "pair": pair_id, "reason": "auto"}))
+    records, persons = Record.__table__, Person.__table__
+    if person_of:
+        db.execute(update(records).where(records.c.id == bindparam("r")).values(person_id=bindparam("p")),
+                   [{"r": r, "p": p} for r, p in person_of.items()])
+    if probable:
+        db.execute(update(records).where(records.c.id == bindparam("r")).values(link_reason="probable_match"),
+                   [{"r": r} for r in probable])
+    if merged_into:
+        db.execute(update(persons).where(persons.c.id == bindparam("p")).values(merged_into=bindparam("into")),
+                   merged_into)
+        db.execute(insert(PersonMerge.__table__), rows)
     return events
