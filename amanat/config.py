@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 30  # a sign-in unused this long ends
     key_refresh_seconds: float = 5.0  # how often a running server looks for keys rotated by `amanat keys rotate`
     case_work_minutes: int = Field(default=15, ge=1, le=240)  # "work on this case": how long values stay shown
+    # Which cases a caseworker sees: "all", or "team" (cases assigned to members of their teams, and unassigned
+    # ones in their teams' provinces or, for an intake team, all unassigned ones; amanat/cases/scope.py).
+    case_scope: Literal["all", "team"] = "all"
     login_max_failures: int = 5  # per (username, address) in the window: then 429 for that pair
     login_window_seconds: int = 900
     login_address_max_failures: int = 100  # per address in the window: high enough for an office behind one NAT

@@ -94,6 +94,10 @@ ERROR_MESSAGES = {
         "The account's sessions were ended.", "Approved.", "Refused.", "You cannot disable your own account."],
     "amanat/web/routes/account.py": ["The two new passwords differ."],
     "amanat/web/routes/health.py": ["Wrong monitor token.", "Please sign in, or send the monitor token."],
+    "amanat/accounts/teams.py": ["provinces: use province codes, AF01 to AF34.", "No such team.",
+                                 "name: 2 to 80 characters, without < or >.", "A team with that name exists.",
+                                 "This user is already in this team.", "This user is not in this team."],
+    "amanat/web/routes/teams.py": ["Team created.", "Team updated.", "Team deleted."],
 }
 
 # The evidence a scored pair shows on review pages (each comparison level's reason), and what the

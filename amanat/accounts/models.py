@@ -95,3 +95,25 @@ class DeviceCredential(Base):
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, for Basic over https on sealed-only nodes
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Team(Base):
+    """A group of staff who share cases. With the organisation's ``case_scope = team`` a caseworker sees the
+    cases assigned to members of their teams, and unassigned cases in their teams' provinces (an intake team:
+    every unassigned case); the rule lives in amanat/cases/scope.py."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    provinces: Mapped[str] = mapped_column(String(400), default="", server_default="")  # P-codes, space-separated
+    intake: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -12,6 +12,8 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from amanat.accounts.models import User
+from amanat.accounts.teams import membership
+from amanat.cases import scope as case_scope
 from amanat.cases.models import Case, CaseApproval
 from amanat.cases.service import OPEN_STATUSES, STATUSES, case_label
 from amanat.core.audit import Actor, record_event
@@ -81,13 +83,14 @@ class QueueRow:
 
 
 def _base(db: Session, user_id: str, f: QueueFilter, case_ids: tuple[str, ...] | None):  # type: ignore[no-untyped-def]
-    q = select(Case)
+    q = select(Case).where(case_scope.case_condition(case_scope.current(db)))
     if case_ids is not None:
         q = q.where(Case.id.in_(case_ids or ("",)))
     if f.scope == "mine":
         q = q.where(Case.assigned_to == user_id, Case.status.in_(OPEN_STATUSES))
-    elif f.scope == "team":
-        q = q.where(Case.assigned_to.is_not(None), Case.status.in_(OPEN_STATUSES))
+    elif f.scope == "team":  # assigned to me or to a member of one of my teams
+        members = sorted(membership(db, user_id).members)
+        q = q.where(Case.assigned_to.in_(members), Case.status.in_(OPEN_STATUSES))
     elif f.scope == "unassigned":
         q = q.where(Case.assigned_to.is_(None), Case.status.in_(OPEN_STATUSES))
     elif f.scope == "approvals":
@@ -154,7 +157,8 @@ def audit_name_listing(db: Session, actor: Actor, *, view: str, shown: int) -> N
 
 
 def count_cases(db: Session) -> dict[str, int]:
-    return {s: n for s, n in db.execute(select(Case.status, func.count()).group_by(Case.status)).all()}
+    within = case_scope.case_condition(case_scope.current(db))
+    return {s: n for s, n in db.execute(select(Case.status, func.count()).where(within).group_by(Case.status)).all()}
 
 
 def assignees(db: Session) -> list[tuple[str, str]]:

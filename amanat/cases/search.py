@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from amanat.cases import scope
 from amanat.cases.models import Case, CaseSearch
 from amanat.cases.service import OPEN_STATUSES
 from amanat.core.audit import Actor, record_event
@@ -138,6 +139,10 @@ def search_cases(db: Session, keys: KeyHolder, actor: Actor, user_id: str, term:
         case_ids = _cases_of_records(db, _record_ids(db, keys, "name", term))
         if case_ids:
             used.append("name")
+    if case_ids and scope.current(db).limited:  # only the cases this user may see (scope.py), in the order found
+        allowed = set(db.scalars(select(Case.id).where(Case.id.in_(case_ids),
+                                                       scope.case_condition(scope.current(db)))))
+        case_ids = [c for c in case_ids if c in allowed]
     case_ids = case_ids[:MAX_RESULTS]
     db.execute(delete(CaseSearch).where(CaseSearch.user_id == user_id, CaseSearch.created_at < utcnow() - SEARCH_TTL))
     # What was looked for when nothing was found: a name, or a number of some kind.

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from amanat.cases import scope
 from amanat.cases.models import Case, CaseNote
 from amanat.core.audit import Actor, record_event
 from amanat.core.db import utcnow
@@ -60,8 +61,9 @@ def ensure_case(db: Session, actor: Actor, person_id: str, *, record_id: str, re
 
 
 def get_case(db: Session, case_id: str) -> Case:
+    """The case, if the session's case scope (scope.py) lets its user see it; else as if it did not exist."""
     case = db.get(Case, case_id)
-    if case is None:
+    if case is None or not scope.allows(db, case):
         raise NotFound("No such case.")
     return case
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from amanat.cases.models import Case
 from amanat.cases.protection_models import ProtectionAssessment
+from amanat.cases.scope import case_condition, current
 from amanat.cases.service import OPEN_STATUSES, case_label, get_case
 from amanat.core.audit import Actor, record_event
 from amanat.core.db import utcnow
@@ -207,5 +208,6 @@ TRIAGE_ORDER = (LEVEL_RANK, func.coalesce(LATEST_SCORE, -1).desc(), Case.opened_
 
 def list_by_risk(db: Session, *, limit: int = 100) -> list[TriageRow]:
     """Open cases, most at risk first; unassessed cases after the assessed ones."""
-    q = select(Case).where(Case.status.in_(OPEN_STATUSES)).order_by(*TRIAGE_ORDER).limit(limit)
+    q = (select(Case).where(Case.status.in_(OPEN_STATUSES), case_condition(current(db)))
+         .order_by(*TRIAGE_ORDER).limit(limit))
     return [TriageRow(c.id, case_label(c.number), c.status, c.risk_level, c.opened_at) for c in db.scalars(q)]

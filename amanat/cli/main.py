@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
-from amanat.cli import admin, devices, run
+from amanat.cli import admin, devices, run, teams
 from amanat.cli.base import console
 from amanat.cli.cases import cases_app
 from amanat.cli.dedupe import dedupe_command
@@ -63,6 +63,7 @@ app.command("init")(admin.init)
 admin.users_app.command("device-add")(devices.device_add)
 admin.users_app.command("device-list")(devices.device_list)
 admin.users_app.command("device-revoke")(devices.device_revoke)
+admin.users_app.add_typer(teams.team_app, name="team")
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.audit_app, name="audit")
 app.add_typer(admin.db_app, name="db")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from amanat.cases.models import Case
 from amanat.cases.protection_models import Partner
+from amanat.cases.scope import case_condition, current
 from amanat.cases.service import STATUSES, case_label
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import seal_to_recipient, seal_with_passphrase
@@ -88,7 +89,7 @@ def select_cases(db: Session, *, numbers: Sequence[int] = (), status: str | None
         raise InvalidInput("cases: choose cases by number or by a filter.", field="cases")
     if status and status not in STATUSES:
         raise InvalidInput("status: no such status.", field="status")
-    q = select(Case.id).order_by(Case.number).limit(MAX_CASES + 1)
+    q = select(Case.id).where(case_condition(current(db))).order_by(Case.number).limit(MAX_CASES + 1)
     if numbers:
         q = q.where(Case.number.in_(list(dict.fromkeys(numbers))))
     if status:

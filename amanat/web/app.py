@@ -189,4 +189,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     for module in (protection, partners, exports, dashboard):  # pathways, referrals, exports (issue 18)
         app.include_router(module.router)
+    from amanat.web.routes import teams
+
+    app.include_router(teams.router)  # teams of staff who share cases
     return app

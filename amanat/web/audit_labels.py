@@ -21,6 +21,23 @@ def N_(message: str) -> str:
 ACTIONS = {
     "attestation:create": N_("Attestation recorded"),
     "case:assign": N_("Case assigned"),
+    "case:close_approve": N_("Closing approved"),
+    "case:close_reject": N_("Closing rejected"),
+    "case:close_request": N_("Asked to close the case"),
+    "case:close_withdraw": N_("Request to close withdrawn"),
+    "case:list_names": N_("Names listed"),
+    "case:search": N_("Cases searched"),
+    "case:work": N_("Worked on the case (values shown)"),
+    "case:work_end": N_("Stopped working on the case"),
+    "document:attach": N_("Document attached"),
+    "household:link": N_("Family member linked"),
+    "household:unlink": N_("Family member's link removed"),
+    "record:correct": N_("Value corrected"),
+    "team:coverage": N_("Team's provinces changed"),
+    "team:create": N_("Team created"),
+    "team:delete": N_("Team deleted"),
+    "team:member_add": N_("Added to a team"),
+    "team:member_remove": N_("Removed from a team"),
     "case:merge": N_("Cases merged"),
     "case:moved": N_("Case moved to another person"),
     "case:note": N_("Note added"),
@@ -91,6 +108,7 @@ SUBJECTS = {
     "form": N_("Form"), "import": N_("Import"), "keys": N_("Keys"), "linkage": N_("Linkage"),
     "person": N_("Person"), "record": N_("Record"), "review": N_("Review"), "session": N_("Session"),
     "submission": N_("Submission"), "system": N_("System"), "task": N_("Task"), "user": N_("User"),
+    "team": N_("Team"), "case_search": N_("Search"), "household": N_("Family"),
 }
 DETAILS = {
     "username": N_("Username tried"), "client": N_("Address"), "field": N_("Field"), "method": N_("Method"),
@@ -105,6 +123,24 @@ DETAILS = {
     "note": N_("Note"), "persons": N_("People"),
     "request": N_("Request"), "requested_by": N_("Asked by"), "sessions": N_("Sessions"),
     "recovery_codes": N_("Recovery codes"), "left": N_("Left"), "previous": N_("Before"),
+    "approval": N_("Approval"), "correction": N_("Correction"), "candidates": N_("Possible matches re-scored"),
+    "queued": N_("Queued for linkage"), "minutes": N_("Minutes"), "reason_text": N_("Reason in words"),
+    "member": N_("Family member"), "access": N_("Access"), "grants": N_("Access ended"), "kind": N_("Kind"),
+    "results": N_("Results"), "shown": N_("Names shown"), "view": N_("View"), "user": N_("User"),
+    "provinces": N_("Provinces"), "intake": N_("Intake team"),
+}
+# A reason code (why a case was worked on, held, closed or corrected), in the words the case page uses.
+REASONS = {
+    "applicant_contact": N_("The applicant contacted us"), "verification": N_("Verification"),
+    "pathway": N_("Pathway or referral"), "correction": N_("Correcting the record"),
+    "safeguarding": N_("Safeguarding concern"), "other": N_("Other reason"),
+    "awaiting_documents": N_("Waiting for documents"), "awaiting_applicant": N_("Waiting for the applicant"),
+    "awaiting_partner": N_("Waiting for a partner organisation"), "safety_concern": N_("Safety concern"),
+    "pathway_completed": N_("Pathway completed"), "duplicate": N_("Duplicate of another case"),
+    "withdrawn": N_("The applicant withdrew"), "not_eligible": N_("Not eligible"),
+    "unreachable": N_("Applicant unreachable"), "applicant_request": N_("At the applicant's request"),
+    "document_check": N_("Checked against a document"), "typing_error": N_("Typing error"),
+    "transliteration": N_("Spelling or transliteration"),
 }
 # Details whose value is a code the catalogs know (case statuses, channels, link reasons): shown translated.
 CODED = {"old", "new", "status", "channel", "link"}
@@ -128,7 +164,7 @@ def action_words(action: str) -> tuple[str, str | None]:
     return SUBJECTS.get(subject, N_("Other")), action
 
 
-USER_KEYS = ("assignee",)  # details that name a user by id: shown by username
+USER_KEYS = ("assignee", "user")  # details that name a user by id: shown by username
 
 
 def parse_details(raw: str) -> dict[str, object]:
@@ -139,7 +175,9 @@ def parse_details(raw: str) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def details_of(raw: str, users: dict[str, str] | None = None) -> list[Detail]:
+def details_of(raw: str, users: dict[str, str] | None = None, fields: dict[str, str] | None = None) -> list[Detail]:
+    """``users``: id → username; ``fields``: a form field's name → its label in the reader's language (a
+    revealed or corrected field is named by its question: ``family.member_name`` → its label)."""
     data = parse_details(raw)
     out = []
     for key, value in sorted(data.items()):
@@ -148,10 +186,15 @@ def details_of(raw: str, users: dict[str, str] | None = None) -> list[Detail]:
         text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
         if key == "number" and isinstance(value, int):
             text = f"C-{value:06d}"
+        if key == "field" and fields and isinstance(value, str) and value.rsplit(".", 1)[-1] in fields:
+            out.append(Detail(key, DETAILS.get(key), fields[value.rsplit(".", 1)[-1]], False))
+            continue
         if key in USER_KEYS and isinstance(value, str) and users and value in users:
             out.append(Detail(key, DETAILS.get(key), users[value], False))
             continue
-        if isinstance(value, str) and value in VALUES:
+        if key == "reason" and isinstance(value, str) and value in REASONS:
+            out.append(Detail(key, DETAILS.get(key), REASONS[value], True))
+        elif isinstance(value, str) and value in VALUES:
             out.append(Detail(key, DETAILS.get(key), VALUES[value], True))
         elif isinstance(value, str) and key in CODED and (value in STATUSES or key in {"channel", "link"}):
             out.append(Detail(key, DETAILS.get(key), value, True))

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from amanat.accounts.service import CurrentUser
+from amanat.cases import scope as case_scope
 from amanat.core.crypto import constant_time_equal, hmac_sign
 from amanat.core.permissions import Permission
 from amanat.errors import AmanatError, NotAuthenticated, PermissionDenied
@@ -31,14 +32,24 @@ FORM_MAX_PART = 64 * 1024  # one text field; files are limited by size elsewhere
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request. Writes begin IMMEDIATE on SQLite; the route commits, never a helper."""
+    """One session per request. Writes begin IMMEDIATE on SQLite; the route commits, never a helper. The
+    session carries the signed-in user's case scope (cases/scope.py), worked out when a case is first loaded."""
     database = request.app.state.database
     session = database.read_session() if request.method in SAFE_METHODS else database.write_session()
+    case_scope.bind(session, lambda: _case_scope(request, session))
     try:
         yield session
     finally:
         session.rollback()
         session.close()
+
+
+def _case_scope(request: Request, session: Session) -> case_scope.CaseScope:
+    user: CurrentUser | None = getattr(request.state, "user", None)
+    setting = request.app.state.settings.case_scope
+    if user is None:  # no one signed in: such routes load no case; if one did, it would see none under "team"
+        return case_scope.EVERY_CASE if setting == "all" else case_scope.CaseScope(limited=True)
+    return case_scope.scope_for(session, case_scope=setting, user_id=user.id, role=user.role)
 
 
 DB = Annotated[Session, Depends(get_db)]

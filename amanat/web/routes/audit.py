@@ -17,6 +17,7 @@ from amanat.cases import audit_log
 from amanat.core.audit import count_events
 from amanat.core.permissions import Permission
 from amanat.errors import InvalidInput
+from amanat.intake.form_versions import current_form
 from amanat.web import audit_labels
 from amanat.web.deps import DB, Lang, require
 from amanat.web.render import render
@@ -38,8 +39,9 @@ def audit_log_page(request: Request, db: DB, lang: Lang, user: Auditor, action: 
         error = exc.public_message
     named = audit_log.usernames(db, (str(v) for e in events for k, v in audit_labels.parse_details(e.details).items()
                                      if k in audit_labels.USER_KEYS and isinstance(v, str)))
+    fields = {f.name: f.label_in(lang.form_lang) for f in current_form(db).fields()}
     rows = [{"event": e, "words": audit_labels.action_words(e.action),
-             "details": audit_labels.details_of(e.details, named)} for e in events]
+             "details": audit_labels.details_of(e.details, named, fields)} for e in events]
     return render(request, "audit/list.html", {
         "rows": rows, "total": count_events(db), "matched": matched, "form": form, "error": error,
         "actions": [(code, audit_labels.action_words(code)) for code in audit_log.known_actions(db)],
