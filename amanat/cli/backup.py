@@ -29,7 +29,7 @@ from amanat.errors import AmanatError, Conflict, InvalidInput
 
 backup_app = typer.Typer(help="Encrypted, verifiable backups of the organisation's database.",
                          invoke_without_command=True)
-PASSPHRASE_ENV = "AMANAT_BACKUP_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
+PASSPHRASE_ENV = "AMANAT_BACKUP_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret  # nosec B105
 
 
 def _read_key(path: Path) -> str:

@@ -109,12 +109,32 @@ def _private_file(path: Path, *, force: bool) -> int:
 
 # --- making a backup ---------------------------------------------------------------------------------------
 
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping (Linux's MemAvailable); None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _sqlite_image(url: str) -> tuple[bytes, dict[str, object]]:
     """The database as one consistent image, through SQLite's online backup API into memory (in one step:
-    the copy holds a read snapshot, and the server's writers carry on beside it in WAL mode)."""
+    the copy holds a read snapshot, and the server's writers carry on beside it in WAL mode). Taking the
+    image out of SQLite copies it twice more, so it needs about three times the database's size in memory:
+    refused, clearly, where the machine has less."""
     path = sqlite_path(url)
     if not path.exists():
         raise InvalidInput(f"There is no database at {path}.", code="not_initialised")
+    size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    free = available_memory()
+    if free is not None and 3 * size > free:
+        raise InvalidInput(f"The SQLite database is {size // 2**20:,} MiB and a backup holds it in memory (about "
+                           f"{3 * size // 2**20:,} MiB); this machine has {free // 2**20:,} MiB free. Free memory, "
+                           "or move the office to PostgreSQL, whose backups stream.", code="backup_memory")
     source = sqlite3.connect(str(path), timeout=30)
     copy = sqlite3.connect(":memory:")
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
+import subprocess  # the PostgreSQL client tools, run with argument lists and no shell  # nosec B404
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -48,7 +48,7 @@ def _tool(name: str) -> str:
 
 def tool_major(name: str) -> int:
     """The major version of a PostgreSQL client tool (``pg_dump (PostgreSQL) 15.20`` → 15)."""
-    done = subprocess.run([_tool(name), "--version"], capture_output=True, text=True, check=False, timeout=30)  # noqa: S603 - a tool found on PATH, fixed arguments
+    done = subprocess.run([_tool(name), "--version"], capture_output=True, text=True, check=False, timeout=30)  # noqa: S603 - a tool found on PATH, fixed arguments  # nosec B603
     found = _VERSION.search(done.stdout)
     if done.returncode != 0 or found is None:
         raise AmanatError(f"{name} --version did not answer with a version.", code="pg_tools_missing")
@@ -94,7 +94,7 @@ def dump(url: str) -> Iterator[tuple[Iterable[bytes], dict[str, object]]]:
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             facts = _facts(conn)
             with tempfile.TemporaryFile() as err:
-                proc = subprocess.Popen(  # noqa: S603 - pg_dump from PATH, arguments are ours
+                proc = subprocess.Popen(  # noqa: S603 - pg_dump from PATH, arguments are ours  # nosec B603
                     [_tool("pg_dump"), "--format=custom", f"--snapshot={snapshot}", f"--dbname={conninfo}"],
                     stdout=subprocess.PIPE, stderr=err, env=env)
                 assert proc.stdout is not None
@@ -125,7 +125,7 @@ def _facts(conn: object) -> dict[str, object]:
 def check_archive(chunks: Iterable[bytes]) -> None:
     """Read the whole archive with pg_restore (to no database): every data block must decompress."""
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([_tool("pg_restore"), "--file=/dev/null"],  # noqa: S603 - fixed arguments
+        proc = subprocess.Popen([_tool("pg_restore"), "--file=/dev/null"],  # noqa: S603 - fixed arguments  # nosec B603
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
         assert proc.stdin is not None
         try:
@@ -156,10 +156,10 @@ def restore(url: str, chunks: Iterable[bytes], *, replace: bool, ready: Callable
             raise AmanatError(problem, code="pg_version_mismatch")
     conninfo, env = _libpq(url)
     with tempfile.TemporaryFile() as restore_err, tempfile.TemporaryFile() as psql_err:
-        loader = subprocess.Popen(  # noqa: S603 - pg_restore from PATH, fixed arguments
+        loader = subprocess.Popen(  # noqa: S603 - pg_restore from PATH, fixed arguments  # nosec B603
             [_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=restore_err)
-        psql = subprocess.Popen(  # noqa: S603 - psql from PATH, fixed arguments
+        psql = subprocess.Popen(  # noqa: S603 - psql from PATH, fixed arguments  # nosec B603
             [_tool("psql"), "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", f"--dbname={conninfo}"],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_err, env=env)
         assert loader.stdin is not None and loader.stdout is not None and psql.stdin is not None

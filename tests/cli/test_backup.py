@@ -10,6 +10,7 @@ fail), as tests/conftest.py's fixture does.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import uuid
@@ -309,3 +310,42 @@ def test_pg_dump_older_than_the_server_is_a_clear_error(pg_admin: str, env: Path
             for name in created:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_backup_resealed_with_another_audit_head_is_refused(env: Path) -> None:
+    # The public key is on the server: whoever holds it can seal a backup. The restored audit chain must end
+    # where the manifest says, or the restore is refused and not recorded.
+    from amanat.core import crypto
+    from amanat.core.crypto_stream import StreamOpener, StreamSealer
+
+    source, target = Place(env / "office"), Place(env / "restored")
+    assert amanat(source, "demo", "--no-serve", "--applicants", "2").exit_code == 0
+    keygen = runner.invoke(app, ["backup", "keygen", "--private-key", str(env / "k")])
+    public = keygen.output.split("=", 1)[1].split()[0]
+    assert amanat(source, "backup", "--out", str(env / "b"), "--to", public).exit_code == 0
+    with (env / "b").open("rb") as fh:
+        opener = StreamOpener(fh, secret_key=(env / "k").read_text().strip())
+        dump = b"".join(opener.chunks())
+        manifest = json.loads(opener.trailer or b"")
+    manifest["audit_seq"] += 1
+    with (env / "forged").open("wb") as fh:
+        sealer = StreamSealer(fh, content="amanat-backup", public_key=crypto.parse_public_key(public))
+        sealer.write(dump)
+        sealer.finish(json.dumps(manifest).encode())
+    line = one_line_error(amanat(target, "restore", str(env / "forged"), "--key", str(env / "k")))
+    assert "the backup's manifest says" in line and "(audit_mismatch)" in line
+
+
+def test_a_sqlite_database_too_big_for_memory_is_refused_before_anything_is_written(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from amanat.core import backup as core_backup
+
+    source = Place(env / "office")
+    assert amanat(source, "demo", "--no-serve", "--applicants", "1").exit_code == 0
+    size = (env / "office" / "amanat.db").stat().st_size
+    monkeypatch.setattr(core_backup, "available_memory", lambda: 2 * size)
+    keygen = runner.invoke(app, ["backup", "keygen", "--private-key", str(env / "k")])
+    line = one_line_error(amanat(source, "backup", "--out", str(env / "b"), "--to",
+                                 keygen.output.split("=", 1)[1].split()[0]))
+    assert "a backup holds it in memory" in line and "(backup_memory)" in line
+    assert not list(env.glob("b*"))
