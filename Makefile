@@ -12,7 +12,7 @@ PYTHON ?= $(shell \
   elif command -v python3 >/dev/null 2>&1 && python3 -c 'import sys; sys.exit(sys.version_info[:2] not in ((3, 11), (3, 12)))'; \
   then echo python3; fi)
 
-.PHONY: venv demo test lint migrations-check package-check first-hour
+.PHONY: venv demo test lint security migrations-check package-check first-hour
 
 venv: $(STAMP)
 
@@ -31,6 +31,14 @@ lint: venv
 	$(BIN)/ruff check amanat tests $(wildcard bench)
 	$(BIN)/lint-imports
 	bash scripts/i18n.sh --check
+
+# Security: bandit over amanat/ (settings in pyproject.toml's [tool.bandit]; a finding is fixed or carries a
+# `# nosec BXXX` that says why), and the dependency audit: no installed dependency at a version listed in
+# security/known_vulnerable.txt (scripts/dependency_audit.py; docs/operations.md says how to refresh the list).
+# Bandit's "nosec encountered, but no failed test" lines (other nodes on a justified line) are left out.
+security: venv
+	$(BIN)/bandit -c pyproject.toml -r amanat -q 2> >(grep -v 'nosec encountered' >&2)
+	$(BIN)/python scripts/dependency_audit.py
 
 # Migrations apply from scratch and match the models, on a throwaway SQLite database.
 migrations-check: venv
@@ -61,7 +69,7 @@ first-hour: venv
 	bash scripts/first-hour.sh $(PYTHON) $(BIN)/python
 
 # pytest exits 5 when it collected nothing; that is a failure here, never a pass.
-test: venv lint migrations-check package-check first-hour
+test: venv lint security migrations-check package-check first-hour
 	@rc=0; $(BIN)/pytest -q || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
 	exit $$rc

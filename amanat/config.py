@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from amanat.core.passwords import passphrase_problem
 
 PLACEHOLDER_SECRETS = {"", "changethis", "change-me", "secret", "development-only-secret"}
-DEV_SECRET = "development-only-secret"  # noqa: S105 - refused outside development
+DEV_SECRET = "development-only-secret"  # noqa: S105 - refused outside development  # nosec B105
 
 
 class Settings(BaseSettings):

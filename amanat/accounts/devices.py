@@ -24,7 +24,7 @@ from amanat.core.audit import Actor, record_event
 from amanat.core.permissions import Permission, has_permission
 from amanat.errors import AmanatError, Conflict, InvalidInput, NotAuthenticated, NotFound
 
-_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet; no 0/o, 1/l/i
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet; no 0/o, 1/l/i  # nosec B105
 _PASSWORD_GROUPS, _GROUP_LENGTH = 5, 4  # 20 characters of 31 symbols: about 99 bits
 
 

@@ -42,7 +42,7 @@ def keygen(private_key: Annotated[Path, typer.Option("--private-key", help="Wher
 
 @referral_app.command("decrypt")
 @friendly
-def decrypt(packet: Annotated[Path, typer.Argument(help="The .amanat file: a referral packet or an export.")],
+def decrypt(packet: Annotated[Path, typer.Argument(help="The .amanat file: a referral packet or an export.")],  # nosec B107
             key: Annotated[Path | None, typer.Option("--key", help="Your private key file (from keygen).")] = None,
             output: Annotated[Path | None, typer.Option("--output", "-o",
                                                         help="Write here; default: standard output.")] = None,

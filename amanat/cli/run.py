@@ -16,8 +16,8 @@ from amanat.core.audit import Actor
 from amanat.core.db import open_database
 from amanat.errors import AmanatError
 
-DEMO_PASSPHRASE = "amanat demo passphrase"  # noqa: S105 - demo organisation only, synthetic data
-DEMO_PASSWORD = "amanat-demo-2021"  # noqa: S105 - printed to the person starting the demo
+DEMO_PASSPHRASE = "amanat demo passphrase"  # noqa: S105 - demo organisation only, synthetic data  # nosec B105
+DEMO_PASSWORD = "amanat-demo-2021"  # noqa: S105 - printed to the person starting the demo  # nosec B105
 DEMO_ROLES = ("admin", "caseworker", "verifier", "referrer", "auditor")
 
 
@@ -90,7 +90,7 @@ def demo(ctx: typer.Context,
     host = host or base.host
     port = port or base.port
     settings = base.model_copy(update={"data_dir": data_dir, "host": host, "port": port, "demo": True,
-                                       "passphrase": None})
+                                       "passphrase": None})  # none set: the demo's own is used  # nosec B105
     if settings.environment == "production":
         raise AmanatError("The demo refuses to run in production.", code="demo_in_production")
     if not sqlite_file_missing(settings) and is_initialised(open_database(settings)):

@@ -428,7 +428,7 @@ def keys_by_purpose(keys: Sequence[StoredKey], purpose: str) -> list[StoredKey]:
 # memory; nothing here writes a file.
 ENVELOPE_MAGIC = b"AMANAT-ENVELOPE-1\n"
 PUBLIC_KEY_PREFIX = "amanat-pk1:"
-SECRET_KEY_PREFIX = "amanat-sk1:"  # noqa: S105 - a format prefix, not a secret
+SECRET_KEY_PREFIX = "amanat-sk1:"  # noqa: S105 - a format prefix, not a secret  # nosec B105
 MIN_EXPORT_PASSPHRASE = 12
 
 

@@ -41,8 +41,9 @@ def sealed_role_sql(role: str, database: str) -> list[str]:
     """The statements, in order, that create (or reset) ``role`` with exactly these rights on ``database``.
     Run them as the database owner; give the role a password with psql's ``\\password``."""
     _check_names(role, database.lower())
+    # DDL takes no bound parameters: the two names were checked as plain identifiers just above.
     statements = [
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "  # nosec B608
         f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT; END IF; END $$",
         f'REVOKE ALL ON DATABASE "{database}" FROM {role}',
         f'GRANT CONNECT ON DATABASE "{database}" TO {role}',

@@ -12,7 +12,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # escapes what we write; nothing is parsed  # nosec B406
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 _ILLEGAL_XML = {c: None for c in range(32) if c not in (9, 10, 13)}

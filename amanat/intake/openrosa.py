@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import xml.etree.ElementTree as ET  # only to build XML; parsing goes through defusedxml
+import xml.etree.ElementTree as ET  # only to build XML; parsing goes through defusedxml  # nosec B405
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -65,7 +65,7 @@ def predict_pairs(
                 "__splink__blocked_id_pairs", registered.physical_name)
         pred = linker.inference.predict(threshold_match_weight=threshold_match_weight, warning_mode="never")
         # only the columns kept leave DuckDB (the term frequencies were most of the fetch)
-        table = con.sql(f"select * from {pred.physical_name} limit 0")  # noqa: S608 (Splink's table name)
+        table = con.sql(f"select * from {pred.physical_name} limit 0")  # noqa: S608 (Splink's table name)  # nosec B608
         keep = [c for c in table.columns if not c.startswith("tf_") and c != "match_key"]
         out = con.sql("select " + ", ".join(f'"{c}"' for c in keep)  # noqa: S608 (its column names)
                       + f" from {pred.physical_name}").df()

@@ -418,7 +418,7 @@ def estimate_u(linker: Linker, *, max_pairs: float, seed: int) -> None:
     # Every piece of SQL here is Splink's own or a column name from the settings: no values.
     sample_filter = linker._proportion_sample_sql(proportion, uid_cols, seed=seed)
     # each sampled row numbered, so the pairs can be listed by number alone
-    pipeline.enqueue_sql("select *, row_number() over () as __amanat_k from __splink__df_concat "  # noqa: S608
+    pipeline.enqueue_sql("select *, row_number() over () as __amanat_k from __splink__df_concat "  # noqa: S608  # nosec B608
                          "where 1=1 " + sample_filter, "__splink__df_concat_sample")
     sample = db_api.sql_pipeline_to_splink_dataframe(pipeline)
     pairs = None
@@ -427,19 +427,19 @@ def estimate_u(linker: Linker, *, max_pairs: float, seed: int) -> None:
         # thread, and the comparisons computed in it did too (training's longest step).
         where = _sql_gen_where_condition(settings._link_type, uid_cols, sql_dialect=db_api.sql_dialect)
         pipeline = CTEPipeline(input_dataframes=[sample])
-        pipeline.enqueue_sql("select l.__amanat_k as k_l, r.__amanat_k as k_r from __splink__df_concat_sample as l "  # noqa: S608
+        pipeline.enqueue_sql("select l.__amanat_k as k_l, r.__amanat_k as k_r from __splink__df_concat_sample as l "  # noqa: S608  # nosec B608
                              "inner join __splink__df_concat_sample as r on (1=1) " + where, "__amanat_u_pairs")
         pairs = db_api.sql_pipeline_to_splink_dataframe(pipeline)
         # the comparisons over the stored pairs: a join DuckDB spreads over every core
         pipeline = CTEPipeline(input_dataframes=[sample, pairs])
         cols = [c for u in uid_cols for c in u.l_r_names_as_l_r]
         cols += [c for cc in comparisons for c in cc._columns_to_select_for_blocking()]
-        pipeline.enqueue_sql("select " + ", ".join(dict.fromkeys(cols)) + " from __amanat_u_pairs as p "  # noqa: S608
+        pipeline.enqueue_sql("select " + ", ".join(dict.fromkeys(cols)) + " from __amanat_u_pairs as p "  # noqa: S608  # nosec B608
                              "inner join __splink__df_concat_sample as l on l.__amanat_k = p.k_l "
                              "inner join __splink__df_concat_sample as r on r.__amanat_k = p.k_r", "__splink__pairs")
         # only the levels leave DuckDB: 2M pairs × a byte per comparison
         cases = ", ".join(cc._case_statement for cc in comparisons)
-        pipeline.enqueue_sql("select " + cases + " from __splink__pairs", "__splink__u_levels")  # noqa: S608
+        pipeline.enqueue_sql("select " + cases + " from __splink__pairs", "__splink__u_levels")  # noqa: S608  # nosec B608
         levels = db_api.sql_pipeline_to_splink_dataframe(pipeline)
         try:
             gammas = levels.as_pandas_dataframe()

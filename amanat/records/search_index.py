@@ -19,7 +19,7 @@ from amanat.normalize.names import normalize_name
 from amanat.records.models import Record, RecordLookup
 
 NAME_KIND = "name"  # the whole name's sound key
-NAME_TOKEN_KIND = "name_tok"  # noqa: S105 (a lookup kind, not a secret): one word of the name
+NAME_TOKEN_KIND = "name_tok"  # noqa: S105 (a lookup kind, not a secret): one word of the name  # nosec B105
 NAME_KINDS = (NAME_KIND, NAME_TOKEN_KIND)
 # The applicant's own name, written in their script and in Latin letters.
 NAME_FIELDS = ("full_name", "full_name_latin")

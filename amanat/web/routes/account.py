@@ -38,8 +38,9 @@ def password_page(request: Request, db: DB, lang: Lang, user: User) -> HTMLRespo
     return _page(request, db, user)
 
 
+# The password fields default to empty (then refused, as too short), never to a password.
 @router.post("/account/password", response_class=HTMLResponse)
-def change_password(request: Request, db: DB, lang: Lang, user: User,
+def change_password(request: Request, db: DB, lang: Lang, user: User,  # nosec B107
                     current_password: Annotated[str, Form(max_length=1000)] = "",
                     password: Annotated[str, Form(max_length=1000)] = "",
                     confirm: Annotated[str, Form(max_length=1000)] = "") -> Response:
@@ -94,7 +95,8 @@ def confirm_two_factor(request: Request, db: DB, lang: Lang, user: User,
             "required": request.app.state.accounts.totp_required, "codes": None, "error": exc.public_message},
             status=exc.status)
     db.commit()
-    return render(request, "account/two_factor.html", {"qr": None, "secret": None, "codes": codes, "error": None,
+    # "secret" is the authenticator key being enrolled, None here: no password in it.
+    return render(request, "account/two_factor.html", {"qr": None, "secret": None, "codes": codes, "error": None,  # nosec B105
                                                        "required": request.app.state.accounts.totp_required})
 
 
@@ -107,7 +109,8 @@ def new_recovery_codes(request: Request, db: DB, lang: Lang, user: User,
         db.rollback()
         return _page(request, db, user, error=exc.public_message, status=exc.status)
     db.commit()
-    return render(request, "account/two_factor.html", {"qr": None, "secret": None, "codes": codes, "error": None,
+    # "secret" is the authenticator key being enrolled, None here: no password in it.
+    return render(request, "account/two_factor.html", {"qr": None, "secret": None, "codes": codes, "error": None,  # nosec B105
                                                        "required": request.app.state.accounts.totp_required})
 
 
