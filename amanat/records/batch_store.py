@@ -1,5 +1,6 @@
 """Many opened submissions stored at once: what ``service.store_submission`` does for one, with one query
-per kind of exact ID for the whole batch instead of one per record, and every row written in one flush.
+per kind of exact ID for the whole batch instead of one per record, and each table's rows written with one
+Core insert (the values still encrypted by their column types, each record's under its own data key).
 
 The batch worker claims the sealed submissions (``claim_sealed``), opens and normalises them, and calls
 ``store_batch``; ``mark_stored_many`` drops their sealed copies in the same transaction. The audit events
@@ -17,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from amanat.core.crypto import KeyHolder
 from amanat.core.db import new_id, utcnow
+from amanat.core.types import keyed
 from amanat.intake.models import Submission, SubmissionPart
 from amanat.intake.service import OpenedSubmission
 from amanat.normalize.record import NormalizedRecord
-from amanat.records.data_keys import create_record_keys
+from amanat.records.data_keys import create_record_keys, record_key_id
 from amanat.records.household import ensure_members
 from amanat.records.models import Document, Person, PersonMerge, Record, RecordLookup
 from amanat.records.search_index import NAME_KIND, NAME_TOKEN_KIND, record_name_keys
@@ -30,14 +32,29 @@ _CHUNK = 5000
 Event = tuple[str, str, str | None, dict[str, object]]
 
 
-def claim_sealed(db: Session, limit: int) -> list[Submission]:
-    """The oldest ``limit`` sealed submissions. On PostgreSQL they stay locked to this transaction and
-    rows other workers hold are skipped (FOR UPDATE SKIP LOCKED), so several workers share the queue;
-    on SQLite the caller's write transaction is the only writer."""
-    q = select(Submission).where(Submission.status == "sealed").order_by(Submission.received_at).limit(limit)
+def claim_sealed(db: Session, limit: int, ids: Sequence[str] | None = None) -> list[Submission]:
+    """The oldest ``limit`` sealed submissions (of ``ids`` only, when given: those read ahead by
+    ``peek_sealed`` that are still sealed). On PostgreSQL they stay locked to this transaction and rows
+    other workers hold are skipped (FOR UPDATE SKIP LOCKED), so several workers share the queue; on
+    SQLite the caller's write transaction is the only writer."""
+    q = select(Submission).where(Submission.status == "sealed")
+    if ids is not None:
+        q = q.where(Submission.id.in_(list(ids)[:limit]))
+    q = q.order_by(Submission.received_at).limit(limit)
     if db.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
     return list(db.scalars(q))
+
+
+def peek_sealed(db: Session, limit: int, exclude: Iterable[str] = ()) -> list[tuple[str, bytes | None]]:
+    """(id, sealed) of the oldest ``limit`` sealed submissions not in ``exclude``, read without claiming
+    them: the worker opens the next batch while it stores the one before (``exclude``), then claims
+    what is still sealed."""
+    skip = list(exclude)
+    q = select(Submission.id, Submission.sealed).where(Submission.status == "sealed")
+    if skip:
+        q = q.where(Submission.id.not_in(skip))
+    return [(i, s) for i, s in db.execute(q.order_by(Submission.received_at).limit(limit))]
 
 
 def person_roots(db: Session, person_ids: Iterable[str]) -> dict[str, str]:
@@ -100,7 +117,11 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
     results: list[StoreResult] = []
     events: list[Event] = []
     lookups: list[dict[str, Any]] = []
-    with_family: list[Record] = []
+    # Core inserts of plain rows: the ORM's unit of work cost more than the statements and the encryption
+    new_persons: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    documents: list[dict[str, Any]] = []
+    with_family: list[str] = []
     for i, (sub, norm) in enumerate(zip(opened, norms, strict=True)):
         matches: dict[str, set[str]] = {}
         for kind in EXACT_MATCH_KINDS:
@@ -115,7 +136,7 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
             link_reason: str | None = "+".join(f"{k}_exact" for k in EXACT_MATCH_KINDS if k in matches)
         else:
             person_id, new_person, link_reason = new_id(), True, None
-            db.add(Person(id=person_id))
+            new_persons.append({"id": person_id, "created_at": utcnow(), "merged_into": None})
             if len(candidates) > 1:  # the IDs point at different people: a human must look
                 conflict = tuple(sorted(candidates))
                 link_reason = "conflicting_exact_matches"
@@ -127,16 +148,19 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
         if extra is not None:
             normalized.update(extra[i])
         record_id = new_id()
-        record = Record(id=record_id, person_id=person_id, submission_id=sub.submission_id, channel=sub.channel,
-                        form_version=sub.form_version, language=sub.language, province_pcode=norm.province_pcode,
-                        country_iso2=norm.country_iso2, link_reason=link_reason,
-                        display_name=_display_name(parsed.fields), data=dict(parsed.fields), normalized=normalized,
-                        provenance={"provenance": parsed.provenance, "field_sources": parsed.field_sources,
-                                    "context": parsed.context, "receipt": sub.receipt},
-                        issue_count=len(norm.issues))
-        db.add(record)
+        key_id = record_key_id(record_id)  # its values go under its own data key (records.data_keys)
+        display_name = _display_name(parsed.fields)
+        records.append({
+            "id": record_id, "person_id": person_id, "submission_id": sub.submission_id, "created_at": utcnow(),
+            "channel": sub.channel, "form_version": sub.form_version, "language": sub.language,
+            "province_pcode": norm.province_pcode, "country_iso2": norm.country_iso2, "link_reason": link_reason,
+            "display_name": None if display_name is None else keyed(display_name, key_id),
+            "data": keyed(dict(parsed.fields), key_id), "normalized": keyed(normalized, key_id),
+            "provenance": keyed({"provenance": parsed.provenance, "field_sources": parsed.field_sources,
+                                 "context": parsed.context, "receipt": sub.receipt}, key_id),
+            "issue_count": len(norm.issues)})
         if isinstance(parsed.fields.get("family"), list):
-            with_family.append(record)
+            with_family.append(record_id)
         for kind in LOOKUP_KINDS:
             lookups.extend({"record_id": record_id, "kind": kind, "digest": d} for d in digests[i][kind])
         names = record_name_keys(parsed.fields)  # as search_index.index_names writes them
@@ -146,8 +170,9 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
         fields_of_parts = list(parsed.provenance.get("attachment_fields", []) or [])
         for k, att in enumerate(parsed.attachments):
             field_name = str(fields_of_parts[k]) if k < len(fields_of_parts) else "attachment"
-            db.add(Document(record_id=record_id, field=field_name[:60], content_type=att.content_type,
-                            size=len(att.data), filename=att.name, content=att.data))
+            documents.append({"id": new_id(), "record_id": record_id, "field": field_name[:60],
+                              "content_type": att.content_type, "size": len(att.data), "created_at": utcnow(),
+                              "filename": keyed(att.name, key_id), "content": keyed(att.data, key_id)})
         if new_person:
             events.append(("person:create", "person", person_id, {"record": record_id}))
         events.append(("record:create", "record", record_id,
@@ -158,10 +183,14 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
         results.append(StoreResult(record_id, person_id, new_person, link_reason,
                                    tuple(sorted(matches)), conflict, norm))
     create_record_keys(db, keys, [r.record_id for r in results])  # one wrap each, one insert for all
-    db.flush()  # persons and records before the lookups that name them
-    if lookups:
-        db.execute(insert(RecordLookup.__table__), lookups)  # Core: the ORM bulk path cost more than the insert
-    for record in with_family:  # household members, as store_submission makes them (few records list any)
+    # persons, then records, then the rows that name them
+    for table, rows in ((Person.__table__, new_persons), (Record.__table__, records), (Document.__table__, documents),
+                        (RecordLookup.__table__, lookups)):
+        if rows:
+            db.execute(insert(table), rows)
+    for record_id in with_family:  # household members, as store_submission makes them (few records list any)
+        record = db.get(Record, record_id)
+        assert record is not None
         ensure_members(db, keys, record)
     return results, events
 
