@@ -74,10 +74,12 @@ def backup(ctx: typer.Context,
     settings = settings_of(ctx)
     database = open_organisation(settings, keys="none")  # refuses, in one line, a database never initialised
     seal_to = _sealing(settings, to, passphrase)
-    bar, advance = _bytes_bar("Dumping and encrypting", None)
-    with bar:  # type: ignore[attr-defined]
-        manifest = make_backup(database.url, out, seal_to, force=force, progress=advance,
-                               kdf=(settings.kdf_time_cost, settings.kdf_memory_kib))
+    bar = progress()
+    task = bar.add_task("Dumping and encrypting", total=None)
+    with bar:
+        manifest = make_backup(database.url, out, seal_to, force=force, progress=lambda n: bar.advance(task, n),
+                               kdf=(settings.kdf_time_cost, settings.kdf_memory_kib),
+                               size_known=lambda n: bar.update(task, total=n))
     how = {"key": crypto.key_fingerprint(seal_to.public_key)} if seal_to.public_key else {"key": "passphrase"}
     with database.transaction() as db:
         record_event(db, CLI, "backup:create", "backup", manifest.backup_id, database=manifest.database,

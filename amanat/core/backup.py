@@ -159,8 +159,10 @@ def _image_blocks(image: bytes, block: int = 1024 * 1024) -> Iterator[memoryview
 
 
 def make_backup(url: str, out: Path, seal_to: SealTo, *, force: bool = False,
-                progress: Progress | None = None, kdf: tuple[int, int] = (3, 65536)) -> Manifest:
-    """Dump the database at ``url`` into an encrypted backup file ``out`` and return its manifest."""
+                progress: Progress | None = None, kdf: tuple[int, int] = (3, 65536),
+                size_known: Progress | None = None) -> Manifest:
+    """Dump the database at ``url`` into an encrypted backup file ``out`` and return its manifest.
+    ``size_known`` hears the dump's size once it is known (SQLite's; a pg_dump archive's only at its end)."""
     kind = database_kind(url)
     partial = out.with_name(out.name + ".partial")
     if out.exists() and not force:
@@ -171,6 +173,8 @@ def make_backup(url: str, out: Path, seal_to: SealTo, *, force: bool = False,
             if kind == "sqlite":
                 image, facts = _sqlite_image(url)
                 blocks: Iterable[bytes | memoryview] = _image_blocks(image)
+                if size_known:
+                    size_known(len(image))
             else:
                 blocks, facts = stack.enter_context(backup_pg.dump(url))
             sealer = StreamSealer(fh, content=CONTENT, public_key=seal_to.public_key, passphrase=seal_to.passphrase,

@@ -160,6 +160,9 @@ def test_backup_restores_into_a_fresh_place_whole(office: tuple[Place, Place, Pa
     restored = amanat(target, "restore", str(backup), "--key", str(key))
     assert restored.exit_code == 0, restored.output
     assert "audit chain verified" in restored.output
+    if target.url is None:  # the restored SQLite file and its folder: nobody else's account reads them
+        assert stat.S_IMODE((target.data_dir / "amanat.db").stat().st_mode) == 0o600
+        assert stat.S_IMODE(target.data_dir.stat().st_mode) == 0o700
 
     # The records decrypt with the organisation's passphrase, as they did in the office.
     originals = _records(source)

@@ -13,12 +13,14 @@ import hashlib
 import io
 import json
 import sqlite3
+import stat
 import struct
 from pathlib import Path
 
 import pytest
 from nacl.public import PrivateKey
 
+from amanat.core import backup as core_backup
 from amanat.core import crypto
 from amanat.core.backup import Manifest, OpenWith, verify_backup
 from amanat.core.crypto_stream import STREAM_MAGIC, StreamOpener, StreamSealer
@@ -128,7 +130,7 @@ def test_not_a_stream_and_impossible_headers_are_refused() -> None:
     refused(STREAM_MAGIC + b"not json\n", secret, "stream_format")
 
 
-def test_a_manifest_that_does_not_match_its_dump_is_refused(tmp_path: Path) -> None:
+def test_a_manifest_that_does_not_match_its_dump_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Anyone with the public key can seal; the manifest's hash ties the dump to what the maker measured.
     con = sqlite3.connect(":memory:")
     con.execute("CREATE TABLE alembic_version (version_num TEXT)")
@@ -147,7 +149,16 @@ def test_a_manifest_that_does_not_match_its_dump_is_refused(tmp_path: Path) -> N
     good = backup(hashlib.sha256(image).hexdigest(), len(image))
     work = tmp_path / "work"
     work.mkdir()
+    modes: list[tuple[int, int]] = []
+    check = core_backup._sqlite_problem
+
+    def checked(path: Path) -> str | None:  # the decrypted copy, while it exists: 0600 in a 0700 folder
+        modes.append((stat.S_IMODE(path.stat().st_mode), stat.S_IMODE(path.parent.stat().st_mode)))
+        return check(path)
+
+    monkeypatch.setattr(core_backup, "_sqlite_problem", checked)
     assert verify_backup(good, OpenWith(secret_key=secret), workdir=work).backup_id == "b-1"
+    assert modes == [(0o600, 0o700)]
     with pytest.raises(AmanatError) as err:
         verify_backup(backup("f" * 64, len(image)), OpenWith(secret_key=secret), workdir=work)
     assert err.value.code == "backup_hash_mismatch"
