@@ -137,36 +137,50 @@ def sealed_parts(db: Session, submission_ids: Sequence[str]) -> dict[str, list[S
     return out
 
 
+def open_payload(keys: KeyHolder, sealed: bytes | None, parts: Sequence[tuple[int, bytes | None]]) -> ParsedSubmission:
+    """The seal and its parts ((position, sealed) in order) opened, touching no database: the batch worker
+    runs this in a helper process. An OpenRosa payload comes back as sealed (``open_submission`` then
+    parses it, on the database). Raises CryptoError if anything was tampered."""
+    if sealed is None:
+        raise CryptoError("This submission holds no sealed payload.", code="seal_missing", status=409)
+    header = json.loads(keys.open_sealed(sealed))
+    described = header.get("attachments", [])
+    attachments: list[Attachment] = []
+    for position, part in parts:
+        assert part is not None
+        data = keys.open_sealed(part)
+        if position < len(described):
+            meta = described[position]
+            attachments.append(Attachment(meta["name"], meta["content_type"], data))
+        else:  # added later: the name is inside the seal, before the first newline
+            head, _, body = data.partition(b"\n")
+            meta = json.loads(head)
+            attachments.append(Attachment(meta["name"], meta["content_type"], body))
+    return ParsedSubmission(channel=header["channel"], fields=header["fields"], attachments=attachments,
+                            provenance=header.get("provenance", {}),
+                            field_sources=header.get("field_sources", {}), context=header.get("context", []))
+
+
+def opened_submission(db: Session, keys: KeyHolder, sub: Submission, parsed: ParsedSubmission) -> OpenedSubmission:
+    """The submission with its opened payload; an OpenRosa payload is decrypted and parsed here."""
+    if is_openrosa_payload(parsed):
+        # Sealed as the device sent it: decrypt (ODK-encrypted forms) and parse it here, on the worker.
+        parsed = open_openrosa_payload(db, sub.id, parsed, keys.odk_unwrap)
+    return OpenedSubmission(sub.id, sub.receipt, sub.channel, sub.form_id, sub.form_version, sub.language,
+                            sub.submitted_by, parsed)
+
+
 def open_submission(db: Session, keys: KeyHolder, sub: Submission,
                     parts: Sequence[SubmissionPart] | None = None) -> OpenedSubmission:
     """Open the seal (worker side, needs the private key). Raises CryptoError if anything was tampered.
     ``parts``: the submission's sealed parts in order, when the caller loaded them (``sealed_parts``)."""
     if sub.sealed is None:
         raise CryptoError("This submission holds no sealed payload.", code="seal_missing", status=409)
-    header = json.loads(keys.open_sealed(sub.sealed))
     if parts is None:
         parts = db.scalars(select(SubmissionPart).where(SubmissionPart.submission_id == sub.id)
                            .order_by(SubmissionPart.position)).all()
-    described = header.get("attachments", [])
-    attachments: list[Attachment] = []
-    for part in parts:
-        assert part.sealed is not None
-        data = keys.open_sealed(part.sealed)
-        if part.position < len(described):
-            meta = described[part.position]
-            attachments.append(Attachment(meta["name"], meta["content_type"], data))
-        else:  # added later: the name is inside the seal, before the first newline
-            head, _, body = data.partition(b"\n")
-            meta = json.loads(head)
-            attachments.append(Attachment(meta["name"], meta["content_type"], body))
-    parsed = ParsedSubmission(channel=header["channel"], fields=header["fields"], attachments=attachments,
-                              provenance=header.get("provenance", {}),
-                              field_sources=header.get("field_sources", {}), context=header.get("context", []))
-    if is_openrosa_payload(parsed):
-        # Sealed as the device sent it: decrypt (ODK-encrypted forms) and parse it here, on the worker.
-        parsed = open_openrosa_payload(db, sub.id, parsed, keys.odk_unwrap)
-    return OpenedSubmission(sub.id, sub.receipt, sub.channel, sub.form_id, sub.form_version, sub.language,
-                            sub.submitted_by, parsed)
+    parsed = open_payload(keys, sub.sealed, [(p.position, p.sealed) for p in parts])
+    return opened_submission(db, keys, sub, parsed)
 
 
 def next_sealed(db: Session) -> Submission | None:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from amanat.core.db import Database
 from amanat.intake.service import count_by_status
-from amanat.jobs.batch import BATCH_SIZE, IN_SERVER_BATCH_SIZE, process_batch
+from amanat.jobs.batch import BATCH_SIZE, IN_SERVER_BATCH_SIZE, Ahead, process_batch, use_ahead
 from amanat.jobs.pipeline import release_incomplete
+from amanat.linkage.workers import default_jobs
 
 log = logging.getLogger("amanat.worker")
 
@@ -25,8 +26,10 @@ class Worker:
     REPORT_EVERY_SECONDS = 5.0
 
     def __init__(self, database: Database, *, poll_seconds: float = 0.2,
-                 intake_busy: Callable[[], bool] | None = None, batch_size: int | None = None) -> None:
+                 intake_busy: Callable[[], bool] | None = None, batch_size: int | None = None,
+                 ahead: Ahead | None = None) -> None:
         self.database = database
+        self.ahead = ahead  # opens the next batch in a helper while this one is stored (`amanat worker`)
         self.poll_seconds = poll_seconds
         # In the server a person waiting for a receipt waits at most one (smaller) batch.
         self.batch_size = batch_size or (IN_SERVER_BATCH_SIZE if intake_busy is not None else BATCH_SIZE)
@@ -57,7 +60,7 @@ class Worker:
     def step(self) -> bool:
         """One batch; False when there was nothing to do (or it failed and the worker should pause)."""
         try:
-            step = process_batch(self.database, self.batch_size)
+            step = process_batch(self.database, self.batch_size, self.ahead)
         except Exception:  # keep the worker alive; the failed transaction was rolled back
             log.exception("worker step failed")
             self._stop.wait(1.0)
@@ -126,23 +129,30 @@ class _RateReport:
 def run_worker(database: Database, *, once: bool, poll_seconds: float = 0.5, batch_size: int = BATCH_SIZE,
                advance: Callable[[int], None] | None = None, stop: threading.Event | None = None) -> tuple[int, int]:
     """`amanat worker`: batches until the queue is empty (``once``) or ``stop`` is set, logging the rate
-    and the backlog every few seconds. Returns (stored, failed)."""
-    worker = Worker(database, poll_seconds=poll_seconds, batch_size=batch_size)
+    and the backlog every few seconds. Returns (stored, failed). On SQLite with a core to spare, a helper
+    process opens and normalises the next batch while this one is stored (``batch.Ahead``)."""
+    # Forked here, in the command's main thread, before any other thread could hold a lock.
+    ahead = Ahead(database, max(1, default_jobs() - 1)) if use_ahead(database) else None
+    worker = Worker(database, poll_seconds=poll_seconds, batch_size=batch_size, ahead=ahead)
     stop = stop or threading.Event()
     frozen = False
-    while not stop.is_set():
-        before = worker.processed + worker.failed
-        worker._release_incomplete()
-        if not worker.step():
-            if once:
-                break
-            stop.wait(poll_seconds)
-            continue
-        if not frozen:
-            # The model, the libraries and their caches live as long as the process: moved out of the
-            # collector's sight after the first batch, so its full passes no longer walk them every batch.
-            gc.freeze()
-            frozen = True
-        if advance is not None:
-            advance(worker.processed + worker.failed - before)
+    try:
+        while not stop.is_set():
+            before = worker.processed + worker.failed
+            worker._release_incomplete()
+            if not worker.step():
+                if once:
+                    break
+                stop.wait(poll_seconds)
+                continue
+            if not frozen:
+                # The model, the libraries and their caches live as long as the process: moved out of the
+                # collector's sight after the first batch, so its full passes no longer walk them every batch.
+                gc.freeze()
+                frozen = True
+            if advance is not None:
+                advance(worker.processed + worker.failed - before)
+    finally:
+        if ahead is not None:
+            ahead.close()
     return worker.processed, worker.failed

@@ -16,7 +16,7 @@ from amanat.core.db import Database
 from amanat.intake.models import Submission
 from amanat.intake.parsed import ParsedSubmission
 from amanat.intake.service import seal_submission
-from amanat.jobs.batch import process_batch
+from amanat.jobs.batch import Ahead, process_batch
 from amanat.jobs.pipeline import drain
 from amanat.jobs.worker import run_worker
 from amanat.linkage.arrivals import FEATURES_KEY, stored_row
@@ -188,3 +188,33 @@ def test_batch_indexes_names_and_household_members_as_one_at_a_time(database: Da
         assert set(kinds(one)) == set(kinds(batch)) and {"name", "name_tok"} <= set(kinds(batch))
         members = db.scalars(select(HouseholdMember).where(HouseholdMember.record_id == batch.id)).all()
         assert len(members) == 1
+
+
+def test_reading_ahead_claims_only_what_is_still_sealed(database: Database) -> None:
+    """The next batch is opened in a helper while this one is stored; what another worker stored meanwhile
+    is dropped at the claim, never stored twice, and a seal that does not open fails alone."""
+    people = _synthetic(9, seed=4)
+    _seal(database, people)
+    with database.transaction() as db:  # the eighth submission's seal no longer opens
+        sub = db.scalars(select(Submission).order_by(Submission.received_at)).all()[7]
+        assert sub.sealed is not None
+        sub.sealed = sub.sealed[:-1] + bytes([sub.sealed[-1] ^ 1])
+    ahead = Ahead(database, 1)
+    try:
+        first = process_batch(database, 3, ahead)  # stores 1-3, opens 4-6 in the helper meanwhile
+        assert first is not None and (first.claimed, first.stored) == (3, 3)
+        assert sum(s.ok for s in drain(database, limit=2)) == 2  # another worker stores 4 and 5
+        second = process_batch(database, 3, ahead)  # only 6 is still sealed
+        assert second is not None and (second.claimed, second.stored, second.failed) == (1, 1, 0)
+        third = process_batch(database, 3, ahead)  # 7, 8 (tampered), 9
+        assert third is not None and (third.claimed, third.stored, third.failed) == (3, 2, 1)
+        assert process_batch(database, 3, ahead) is None
+    finally:
+        ahead.close()
+    with database.reading() as db:
+        assert db.scalar(select(func.count()).select_from(Record)) == 8
+        statuses = sorted(s for (s,) in db.execute(select(Submission.status)))
+        assert statuses == ["failed"] + ["stored"] * 8
+        failed = db.scalar(select(Submission.error_code).where(Submission.status == "failed"))
+        assert failed == "seal_tampered"
+        assert verify_chain(db).ok
