@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from amanat.accounts.models import User
 from amanat.accounts.service import CurrentUser
-from amanat.cases import access, corrections, family, history, workflow
+from amanat.cases import access, corrections, erasure, family, history, workflow
 from amanat.cases import service as cases
 from amanat.core.crypto import KeyHolder
 from amanat.core.permissions import Permission
@@ -71,6 +71,7 @@ def case_page_context(db: Session, keys: KeyHolder, user: CurrentUser, case_id: 
         "assigned_to_me": case.assigned_to == user.id, "colleagues": workflow.assignable_users(db),
         "hold_reasons": workflow.HOLD_REASONS, "close_reasons": workflow.CLOSE_REASONS,
         "close_request": workflow.close_request_view(db, case.id), "me": user.id,
+        "erased": erasure.tombstone(db, case.id),  # the person's values are destroyed: say so, show no values
         "merges": [m for m in records.merges_of_person(db, case.person_id) if m.undone_at is None],
         "can_review": user.can(Permission.REVIEW_DECIDE), "family": relatives, "members": members,
         "member_values": member_values, "member_labels": member_labels, "relationship_labels": relationship_labels,

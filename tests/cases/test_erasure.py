@@ -282,3 +282,22 @@ def test_rotation_rewraps_data_keys_and_old_records_move_to_their_own_keys(datab
         assert {database.keys.field_key_id(bytes(w)) for w in db.scalars(select(DataKey.wrapped))} == {"field-2"}
         assert db.get(Record, old).data == {"full_name": "Old Record"}  # type: ignore[union-attr]
     assert _raw(database, farid) == before  # the records themselves were not rewritten
+
+
+def test_the_case_page_says_erased_in_every_language(client, database: Database,  # type: ignore[no-untyped-def]
+                                                     users: dict[str, CurrentUser]) -> None:
+    from tests.conftest import login
+
+    ids = _store(database, [FARID])
+    case = _case_of(database, ids[FARID["full_name"]])
+    approval_id = _erase(database, users, str(case.number))
+    login(client, "caseworker")
+    for lang, words in (("en", "by approval #"), ("fa_AF", "پاک شد"), ("ps_AF", "پاک شو")):
+        page = client.get(f"/cases/{case.id}?lang={lang}")
+        assert page.status_code == 200, lang
+        assert words in page.text and f"#{approval_id[:8]}" in page.text and "data-erased" in page.text
+        assert "Farid" not in page.text and "فرید" not in page.text
+    client.get("/logout")
+    login(client, "auditor")
+    log = client.get("/audit?lang=fa_AF")
+    assert log.status_code == 200 and "شخص پاک شد" in log.text
