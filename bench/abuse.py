@@ -122,7 +122,9 @@ async def referrer(server: Server, until: float, statuses: dict[str, int], sizes
         while time.monotonic() < until:
             route, field, name, data = payloads[i % len(payloads)]
             i += 1
-            extra = {"intermediary": "Bench"} if route.endswith("whatsapp") else {}
+            extra: dict[str, str] = {"consent_basis": "paper_intermediary"}  # a stated basis, as an importer must
+            if route.endswith("whatsapp"):
+                extra["intermediary"] = "Bench"
             try:
                 r = await s.post(route, data={"csrf_token": s.cookies.get("amanat_csrf", ""), **extra},
                                  files={field: (name, data, "application/octet-stream")})

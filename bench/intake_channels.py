@@ -43,12 +43,14 @@ from amanat.core import crypto, migrate  # noqa: E402
 from amanat.core.audit import Actor  # noqa: E402
 from amanat.core.db import Database  # noqa: E402
 from amanat.core.keystore import save_keystore  # noqa: E402
+from amanat.intake.consent import ImportConsent  # noqa: E402
 from amanat.intake.imports import import_table, import_whatsapp  # noqa: E402
 from amanat.intake.tables import read_table  # noqa: E402
 from amanat.intake.whatsapp import extract_submissions, parse_chat, parse_chat_text  # noqa: E402
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4   # ~1 KB, obviously not a photo
 BENCH = Actor("system:bench")
+CONSENT = ImportConsent("paper_intermediary")  # every table or chat import states its consent basis
 PASSPHRASE = "bench passphrase, synthetic data only"
 
 
@@ -166,7 +168,8 @@ def cli_import_rss(tmp: Path, table: Path, name: str) -> tuple[int, float]:
     if done.returncode:
         raise SystemExit(f"amanat init failed: {done.stderr[-2000:]}")
     del env["AMANAT_PASSPHRASE"]   # the import runs with the public key only
-    return child_peak_rss(_RUN_CLI, ["intake", "table", str(table)], env, tmp)
+    return child_peak_rss(_RUN_CLI, ["intake", "table", str(table), "--consent-basis", "paper_intermediary"], env,
+                          tmp)
 
 
 def main() -> None:
@@ -203,7 +206,7 @@ def main() -> None:
         def whatsapp_full(database: Database) -> int:
             with database.transaction() as db:
                 result = import_whatsapp(db, database.keys, export, file_name="bench.zip", intermediary="Bench",
-                                         actor=BENCH)
+                                         actor=BENCH, consent=CONSENT)
             return result.submissions
 
         def whatsapp_parse() -> int:
@@ -239,7 +242,8 @@ def main() -> None:
 
             def table_full(database: Database, path: Path = path) -> int:
                 with database.transaction() as db, path.open("rb") as fh:
-                    result = import_table(db, database.keys, fh, file_name=path.name, mapping=None, actor=BENCH)
+                    result = import_table(db, database.keys, fh, file_name=path.name, mapping=None, actor=BENCH,
+                                          consent=CONSENT)
                 return result.submissions
 
             def table_parse(path: Path = path) -> int:

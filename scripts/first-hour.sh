@@ -50,7 +50,7 @@ step "amanat intake table list.csv"
 printf 'No.,Full name,Father name,Tazkira number\n1,Ahmad Khan,Mahmud,1399-0101-00001\n2,احمد خان,محمود,1399-0101-00002\n' \
   > "$tmp/list.csv"
 run "$AMANAT" intake table "$tmp/list.csv" --preview
-run "$AMANAT" intake table "$tmp/list.csv"
+run "$AMANAT" intake table "$tmp/list.csv" --consent-basis paper_intermediary
 grep -q "2 queued" "$tmp/log" || fail "the import did not say what it queued"
 
 step "amanat worker --once"

@@ -2,9 +2,11 @@
 
 A referral needs the person's consent to be referred to that kind of organisation, recorded with the form
 version and language it was given on; without it, only someone holding ``consent:override`` may refer, and
-must say why (kept encrypted, audited). Partners and their public keys are registered by an admin
-(``key:manage``); the packet itself is built and sealed to the partner's key by export/referral_packet.py and
-arrives here as ciphertext only.
+must say why (kept encrypted, audited). A consent recorded as "stated by the importer" stands only when one of
+the case's records came from a table or chat import whose importer stated a consent basis (intake/consent.py):
+it is checked when the consent is recorded and again at each referral. Partners and their public keys are
+registered by an admin (``key:manage``); the packet itself is built and sealed to the partner's key by
+export/referral_packet.py and arrives here as ciphertext only.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from amanat.accounts.models import User
 from amanat.cases.protection_models import Consent, Partner, Referral
-from amanat.cases.service import get_case
+from amanat.cases.service import case_records, get_case
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import key_fingerprint, parse_public_key
 from amanat.core.db import utcnow
 from amanat.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 CONSENT_BASES = ("signed_form", "verbal_recorded", "import_stated")
+IMPORT_STATED = "import_stated"
 CONSENT_LANGUAGES = ("en", "fa_AF", "ps_AF")
 # Which status may follow which. Revoking withdraws a referral the partner has not finished.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -88,6 +91,9 @@ def record_consent(db: Session, actor: Actor, case_id: str, *, partner_kind: str
     if language not in CONSENT_LANGUAGES:
         raise InvalidInput("language: the language the consent form was read in (en, fa_AF, ps_AF).",
                            field="language")
+    if basis == IMPORT_STATED and not intake_consents(db, case.id):
+        raise InvalidInput("basis: no record of this case came from an import that stated a consent basis.",
+                           field="basis")
     form_version = form_version.strip()
     if not form_version or len(form_version) > 40 or not form_version.replace(".", "").replace("-", "").isalnum():
         raise InvalidInput("form_version: the consent form's version, such as 2024-1.", field="form_version")
@@ -121,6 +127,28 @@ def consent_for(db: Session, case_id: str, partner_kind: str) -> Consent | None:
 
 
 @dataclass(frozen=True)
+class IntakeConsent:
+    """The consent basis an importer stated for the file one of the case's records came from."""
+
+    record_id: str
+    basis: str  # intake.consent.IMPORT_BASES
+    form_version: str | None
+    language: str | None
+
+
+def intake_consents(db: Session, case_id: str) -> list[IntakeConsent]:
+    """What the imports of the case's records stated about consent (records typed into the web form or sent
+    from a phone state it on the form itself, and have none here)."""
+    out: list[IntakeConsent] = []
+    for rec in case_records(db, get_case(db, case_id)):
+        origin = ((rec.provenance or {}).get("provenance") or {}).get("import") or {}
+        stated = origin.get("consent") if isinstance(origin, dict) else None
+        if isinstance(stated, dict) and stated.get("basis"):
+            out.append(IntakeConsent(rec.id, str(stated["basis"]), stated.get("form_version"), stated.get("language")))
+    return out
+
+
+@dataclass(frozen=True)
 class Permit:
     """Why this referral may go: a consent, or an override with its reason."""
 
@@ -132,6 +160,9 @@ def check_consent(db: Session, case_id: str, partner: Partner, *, override_reaso
                   can_override: bool) -> Permit:
     consent = consent_for(db, case_id, partner.kind)
     if consent is not None:
+        if consent.basis == IMPORT_STATED and not intake_consents(db, case_id):
+            raise PermissionDenied("The consent was recorded as stated by the importer, but no import of this "
+                                   "case's records stated a consent basis.", code="consent_basis_missing")
         return Permit(consent.id, None)
     reason = (override_reason or "").strip()
     if not reason:

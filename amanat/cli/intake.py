@@ -19,6 +19,7 @@ from rich.table import Table
 from amanat.cli.base import CLI, console, friendly, progress, settings_of
 from amanat.cli.organisation import open_organisation
 from amanat.errors import AmanatError
+from amanat.intake.consent import ImportConsent, import_consent
 from amanat.intake.errors import IntakeError
 
 if TYPE_CHECKING:  # the importers (pyxform, openpyxl) load when a command runs, not on every `amanat`
@@ -28,6 +29,21 @@ if TYPE_CHECKING:  # the importers (pyxform, openpyxl) load when a command runs,
 intake_app = typer.Typer(help="Import WhatsApp chat exports and CSV/XLSX tables (Kobo, ODK Central, lists).",
                          no_args_is_help=True)
 out = Console()  # previews go to stdout; progress and errors to stderr
+
+ConsentBasis = Annotated[str | None, typer.Option(
+    "--consent-basis", help="How the people in this file gave their consent (required to import): "
+    "paper_intermediary (recorded on paper by the intermediary), messenger_conversation (given in the messenger "
+    "conversation) or phone_verbal (verbal, recorded by phone).", show_default=False)]
+ConsentVersion = Annotated[str | None, typer.Option("--consent-form-version",
+                                                    help="The consent form's version, where known (e.g. 2024-1).")]
+ConsentLanguage = Annotated[str | None, typer.Option("--consent-language",
+                                                     help="The language consent was given in, where known: "
+                                                          "en, fa_AF or ps_AF.")]
+
+
+def _consent(basis: str | None, version: str | None, language: str | None, source: str) -> ImportConsent:
+    return import_consent(basis, version, language, source=source)
+
 
 ExistingFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, resolve_path=True)]
 Preview = Annotated[bool, typer.Option("--preview", help="Show what would be imported and why messages or rows "
@@ -101,7 +117,8 @@ def _nothing_new(result: ImportResult, what: str) -> None:
 @friendly
 def whatsapp(ctx: typer.Context, export: ExistingFile,
              intermediary: Annotated[str, typer.Option(help="Who collected these forms and sent the chat.")],
-             preview: Preview = False,
+             consent_basis: ConsentBasis = None, consent_form_version: ConsentVersion = None,
+             consent_language: ConsentLanguage = None, preview: Preview = False,
              as_json: Annotated[bool, typer.Option("--json", help="With --preview: print one JSON document "
                                                                   "{messages, submissions, skipped}.")] = False,
              ) -> None:
@@ -120,6 +137,7 @@ def whatsapp(ctx: typer.Context, export: ExistingFile,
         return
     if as_json:
         raise AmanatError("--json goes with --preview.", code="usage")
+    consent = _consent(consent_basis, consent_form_version, consent_language, export.name)
     database = open_organisation(settings_of(ctx), keys="public")
     with progress() as bar:
         task = bar.add_task("Reading the chat", total=None)
@@ -129,7 +147,7 @@ def whatsapp(ctx: typer.Context, export: ExistingFile,
 
         with database.transaction() as db:
             result = import_whatsapp(db, database.keys, data, file_name=export.name, intermediary=intermediary,
-                                     actor=CLI, progress=tick)
+                                     actor=CLI, consent=consent, progress=tick)
             if result.submissions == 0:
                 raise IntakeError("no typed forms found in the chat; nothing stored (see --preview)",
                                   source=result.file_name)
@@ -143,12 +161,14 @@ def table(ctx: typer.Context, file: ExistingFile,
               exists=True, dir_okay=False, readable=True,
               help="column → field mapping (CSV with two columns, JSON or YAML); unnamed columns are matched by "
                    "XLSForm name or label in English, Dari or Pashto.")] = None,
-          preview: Preview = False) -> None:
+          consent_basis: ConsentBasis = None, consent_form_version: ConsentVersion = None,
+          consent_language: ConsentLanguage = None, preview: Preview = False) -> None:
     """Import a CSV, XLSX or XLS table (Kobo or ODK Central export, or a list kept by hand): one submission per
     row."""
     from amanat.intake.imports import import_table, preview_table
     from amanat.intake.tables import load_mapping
     columns = load_mapping(mapping) if mapping else None
+    consent = None if preview else _consent(consent_basis, consent_form_version, consent_language, file.name)
     database = None if preview else open_organisation(settings_of(ctx), keys="public")
     try:
         stream = file.open("rb")
@@ -165,7 +185,7 @@ def table(ctx: typer.Context, file: ExistingFile,
         else:
             with database.transaction() as db:
                 result = import_table(db, database.keys, stream, file_name=file.name, mapping=columns, actor=CLI,
-                                      progress=tick)
+                                      consent=consent, progress=tick)
                 if result.submissions == 0 and not result.skipped:
                     raise IntakeError("no row holds a value in a matched column; nothing stored (see --preview)",
                                       source=result.file_name)

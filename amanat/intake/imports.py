@@ -36,6 +36,7 @@ from amanat.core.audit import Actor
 from amanat.core.crypto import KeyHolder
 from amanat.core.db import new_id, utcnow
 from amanat.forms.spec import FormSpec, load_form
+from amanat.intake.consent import MISSING, ImportConsent
 from amanat.intake.errors import IntakeError
 from amanat.intake.form_versions import current_form, known_form_ids
 from amanat.intake.import_plan import (
@@ -103,12 +104,15 @@ def _instance_id(provenance: Mapping[str, object]) -> str | None:
 
 
 def _origin(channel: str, file_name: str, digest: str, size: int, batch_id: str, actor: Actor,
-            submitted_by: str | None, intermediary: str | None) -> dict[str, object]:
+            submitted_by: str | None, intermediary: str | None,
+            consent: ImportConsent | None = None) -> dict[str, object]:
     origin: dict[str, object] = {
         "channel": channel, "batch": batch_id, "at": utcnow().isoformat(timespec="seconds"),
         "file": file_name, "file_size": size, "file_sha256": digest, "original_kept": ORIGINAL_KEPT,
         "by": submitted_by or actor.label,
     }
+    if consent is not None:  # the basis the importer stated for everyone in the file (intake/consent.py)
+        origin["consent"] = consent.to_dict()
     if intermediary is not None:
         origin["intermediary"] = intermediary
     return origin
@@ -160,29 +164,42 @@ def whatsapp_preview_document(data: bytes, *, file_name: str, intermediary: str,
     return preview_json(_extract_whatsapp(data, name, intermediary, load_form(), limits))
 
 
+def _require_consent(consent: ImportConsent | None, name: str) -> ImportConsent:
+    if consent is None:
+        raise IntakeError(MISSING, source=name)
+    return consent
+
+
+def _with_consent(plan: ImportPlan, consent: ImportConsent) -> ImportPlan:
+    plan.audit["consent_basis"] = consent.basis  # a code: the import's audit event says on what basis
+    return plan
+
+
 def plan_whatsapp(keys: KeyHolder, data: bytes, *, file_name: str, intermediary: str, spec: FormSpec,
-                  actor: Actor, submitted_by: str | None = None,
+                  actor: Actor, consent: ImportConsent | None, submitted_by: str | None = None,
                   limits: UploadLimits = DEFAULT_LIMITS) -> ImportPlan:
     """Parse a chat export and seal every form typed into it, in memory and within ``limits``; opens no
     database. Photos sent just before or after a form are its attachments; the sender's other messages
-    around it are its context; every field names its message."""
+    around it are its context; every field names its message. ``consent``: the basis the importer states
+    (required: refused before the file is read)."""
     name = safe_file_name(file_name)
+    stated = _require_consent(consent, name)
     extraction = _extract_whatsapp(data, name, intermediary, spec, limits)
     result = _whatsapp_result(data, name, extraction)
-    plan = ImportPlan(result, _origin("whatsapp", name, result.file_sha256, len(data), new_id(), actor,
-                                      submitted_by, intermediary))
+    plan = _with_consent(ImportPlan(result, _origin("whatsapp", name, result.file_sha256, len(data), new_id(),
+                                                    actor, submitted_by, intermediary, stated)), stated)
     for sub in extraction.submissions:
         plan.add_parsed(keys, sub, spec)
     return plan
 
 
 def import_whatsapp(db: Session, keys: KeyHolder, data: bytes, *, file_name: str, intermediary: str, actor: Actor,
-                    submitted_by: str | None = None, hold: bool = False, progress: Progress | None = None,
-                    limits: UploadLimits = DEFAULT_LIMITS) -> ImportResult:
+                    consent: ImportConsent | None, submitted_by: str | None = None, hold: bool = False,
+                    progress: Progress | None = None, limits: UploadLimits = DEFAULT_LIMITS) -> ImportResult:
     """Seal every form typed into a chat export as one batch (held for confirmation when ``hold``), in the
     caller's transaction. A chat without forms stores nothing (submissions == 0)."""
     plan = plan_whatsapp(keys, data, file_name=file_name, intermediary=intermediary, spec=current_form(db),
-                         actor=actor, submitted_by=submitted_by, limits=limits)
+                         actor=actor, consent=consent, submitted_by=submitted_by, limits=limits)
     return store_plan(db, plan, actor=actor, submitted_by=submitted_by, hold=hold, progress=progress)
 
 
@@ -254,7 +271,7 @@ def preview_table(stream: IO[bytes], *, file_name: str, mapping: Mapping[str, st
 
 
 def plan_table(keys: KeyHolder, stream: IO[bytes], *, file_name: str, mapping: Mapping[str, str | None] | None,
-               spec: FormSpec, actor: Actor, submitted_by: str | None = None,
+               spec: FormSpec, actor: Actor, consent: ImportConsent | None, submitted_by: str | None = None,
                limits: UploadLimits = DEFAULT_LIMITS, progress: Progress | None = None) -> ImportPlan:
     """Read and seal one submission per non-blank row, in memory and within ``limits``; opens no database.
 
@@ -263,9 +280,10 @@ def plan_table(keys: KeyHolder, stream: IO[bytes], *, file_name: str, mapping: M
     the same file is skipped and reported (ids already received are skipped when the plan is stored).
     """
     name = safe_file_name(file_name)
+    stated = _require_consent(consent, name)
     reader, result, estimate = _open_table(stream, name, mapping, spec, limits)
-    plan = ImportPlan(result, _origin("table", name, result.file_sha256, result.file_size, new_id(), actor,
-                                      submitted_by, None))
+    plan = _with_consent(ImportPlan(result, _origin("table", name, result.file_sha256, result.file_size, new_id(),
+                                                    actor, submitted_by, None, stated)), stated)
     row = 1
     seen: set[str] = set()
     pending: list[tuple[ParsedSubmission, str | None, int]] = []
@@ -296,14 +314,14 @@ def plan_table(keys: KeyHolder, stream: IO[bytes], *, file_name: str, mapping: M
 
 
 def import_table(db: Session, keys: KeyHolder, stream: IO[bytes], *, file_name: str,
-                 mapping: Mapping[str, str | None] | None, actor: Actor, submitted_by: str | None = None,
-                 hold: bool = False, progress: Progress | None = None,
+                 mapping: Mapping[str, str | None] | None, actor: Actor, consent: ImportConsent | None,
+                 submitted_by: str | None = None, hold: bool = False, progress: Progress | None = None,
                  limits: UploadLimits = DEFAULT_LIMITS) -> ImportResult:
     """Seal one submission per non-blank row as one batch (held for confirmation when ``hold``) in the
     caller's transaction; see plan_table. A row whose export instance id was already received is skipped and
     reported, so a grown export can be imported again."""
     plan = plan_table(keys, stream, file_name=file_name, mapping=mapping, spec=current_form(db), actor=actor,
-                      submitted_by=submitted_by, limits=limits, progress=progress)
+                      consent=consent, submitted_by=submitted_by, limits=limits, progress=progress)
     return store_plan(db, plan, actor=actor, submitted_by=submitted_by, hold=hold, progress=progress)
 
 

@@ -156,6 +156,11 @@ def issue_text(reason: str, gettext: Callable[[str], str]) -> str | None:
 # reader's language on the upload page. The fixed problems are their own message ids; the few with a number
 # in them are matched below.
 INTAKE_PROBLEMS = (
+    # intake/consent.py: an import's consent basis
+    N_("state how the people in this file gave their consent (the consent basis)"),
+    N_("the consent basis is not one of the listed choices"),
+    N_("the consent form's version: up to 40 letters, digits, dots and dashes"),
+    N_("the consent form's language is not one of the listed choices"),
     N_("text is not in the file's encoding from here on"),
     N_("the files do not match the manifest's signature (one is missing, altered or replaced)"),
     N_("a value in a column that has no header"),

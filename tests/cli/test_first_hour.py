@@ -81,6 +81,12 @@ BEFORE_INIT = {
     "users add": ["users", "add", "amina", "--role", "caseworker"],
     "users list": ["users", "list"],
     "users disable": ["users", "disable", "amina"],
+    "users team create": ["users", "team", "create", "Kabul office", "-p", "AF01"],
+    "users team add": ["users", "team", "add", "Kabul office", "amina"],
+    "users team remove": ["users", "team", "remove", "Kabul office", "amina"],
+    "users team coverage": ["users", "team", "coverage", "Kabul office", "--intake"],
+    "users team delete": ["users", "team", "delete", "Kabul office"],
+    "users team list": ["users", "team", "list"],
     "users device-add": ["users", "device-add", "amina"],
     "users device-list": ["users", "device-list"],
     "users device-revoke": ["users", "device-revoke", "amina-phone"],
@@ -92,8 +98,8 @@ BEFORE_INIT = {
     "link train": ["link", "train"],
     "link audit-merges": ["link", "audit-merges"],
     "link unmerge": ["link", "unmerge", "m-1"],
-    "intake whatsapp": ["intake", "whatsapp", "{chat}", "--intermediary", "T"],
-    "intake table": ["intake", "table", "{table}"],
+    "intake whatsapp": ["intake", "whatsapp", "{chat}", "--intermediary", "T", "--consent-basis", "phone_verbal"],
+    "intake table": ["intake", "table", "{table}", "--consent-basis", "paper_intermediary"],
     "intake odk": ["intake", "odk", "{zip}"],
     "intake odk-instances": ["intake", "odk-instances", "{folder}"],
     "cases reindex": ["cases", "reindex"],
@@ -313,7 +319,8 @@ def test_intake_table_says_how_long_the_worker_will_take(env: Path, tmp_path: Pa
     from amanat.intake.models import Submission
 
     assert runner.invoke(app, ["init"]).exit_code == 0
-    first = runner.invoke(app, ["intake", "table", str(_list(tmp_path / "a.csv", 3))])
+    first = runner.invoke(app, ["intake", "table", str(_list(tmp_path / "a.csv", 3)), "--consent-basis",
+                                "paper_intermediary"])
     assert first.exit_code == 0, first.output
     assert ("3 queued; the worker has not yet processed enough to measure its rate, so how long it will take is "
             "not known (3 waiting in all;") in first.output
@@ -327,7 +334,7 @@ def test_intake_table_says_how_long_the_worker_will_take(env: Path, tmp_path: Pa
     rows = tmp_path / "b.csv"
     rows.write_text(_list(tmp_path / "b.csv", 400).read_text(encoding="utf-8").replace("Person", "Other"),
                     encoding="utf-8")
-    second = runner.invoke(app, ["intake", "table", str(rows)])
+    second = runner.invoke(app, ["intake", "table", str(rows), "--consent-basis", "paper_intermediary"])
     assert second.exit_code == 0, second.output
     assert "400 queued; the worker will take about 40 s (403 waiting in all, at its recent 10 per second)." in (
         " ".join(second.output.split()))

@@ -11,6 +11,8 @@ import zipfile
 
 import openpyxl
 
+from amanat.intake.consent import ImportConsent
+
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 
@@ -69,3 +71,8 @@ def table_xlsx(rows: list[list[object]] | None = None) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# The consent basis every table or chat import must state (intake/consent.py): as a form field and as a value.
+BASIS = {"consent_basis": "paper_intermediary"}
+CONSENT = ImportConsent("paper_intermediary")

@@ -17,6 +17,7 @@ from amanat.jobs.pipeline import drain
 from amanat.records.models import Document, Record
 from tests.imports.data import CHAT_NAME, JPEG, MAPPING_CSV, PNG, chat_zip, table_csv, table_xlsx
 
+BASIS = ["--consent-basis", "paper_intermediary"]  # every import states how consent was given
 runner = CliRunner()
 
 
@@ -73,7 +74,7 @@ def test_whatsapp_preview_lists_field_names_not_values(tmp_path):
 def test_whatsapp_import_is_sealed_then_stored_with_provenance_and_context(env, database):
     export = env / f"{CHAT_NAME}.zip"
     export.write_bytes(chat_zip())
-    result = runner.invoke(app, ["intake", "whatsapp", str(export), "--intermediary", "Commander T"])
+    result = runner.invoke(app, ["intake", "whatsapp", str(export), "--intermediary", "Commander T", *BASIS])
     assert result.exit_code == 0, result.output
     assert "Sealed 2 submissions" in result.output
     with database.reading() as db:
@@ -110,7 +111,7 @@ def test_whatsapp_import_is_sealed_then_stored_with_provenance_and_context(env, 
 def test_truncated_zip_is_one_clear_line_and_stores_nothing(env, database):
     export = env / "chat.zip"
     export.write_bytes(chat_zip()[:-200])
-    result = runner.invoke(app, ["intake", "whatsapp", str(export), "--intermediary", "T"])
+    result = runner.invoke(app, ["intake", "whatsapp", str(export), "--intermediary", "T", *BASIS])
     assert result.exit_code == 1
     assert "chat.zip: not a readable zip archive (truncated or damaged)" in result.output
     assert "Traceback" not in result.output
@@ -120,7 +121,7 @@ def test_truncated_zip_is_one_clear_line_and_stores_nothing(env, database):
 def test_chat_without_forms_stores_nothing(env, database):
     export = env / "chat.txt"
     export.write_text("12/07/2021, 22:35 - A: hello\n12/07/2021, 22:36 - B: hi\n", encoding="utf-8")
-    result = runner.invoke(app, ["intake", "whatsapp", str(export), "--intermediary", "T"])
+    result = runner.invoke(app, ["intake", "whatsapp", str(export), "--intermediary", "T", *BASIS])
     assert result.exit_code == 1 and "no typed forms found" in result.output
     assert count(database) == 0
 
@@ -131,7 +132,7 @@ def test_table_import_with_a_mapping_file(env, database, kind):
     table.write_bytes(table_csv() if kind == "csv" else table_xlsx())
     mapping = env / "map.csv"
     mapping.write_text(MAPPING_CSV, encoding="utf-8")
-    result = runner.invoke(app, ["intake", "table", str(table), "--mapping", str(mapping)])
+    result = runner.invoke(app, ["intake", "table", str(table), "--mapping", str(mapping), *BASIS])
     assert result.exit_code == 0, result.output
     assert "Sealed 2 submissions" in result.output
     with database.reading() as db:
@@ -149,7 +150,7 @@ def test_table_import_with_a_mapping_file(env, database, kind):
         assert recs[0].provenance["field_sources"]["unit"] == "row 2, column G"
         assert recs[1].provenance["provenance"]["import"]["file"] == f"kobo.{kind}"
     # The same export again: every row was already received.
-    again = runner.invoke(app, ["intake", "table", str(table), "--mapping", str(mapping)])
+    again = runner.invoke(app, ["intake", "table", str(table), "--mapping", str(mapping), *BASIS])
     assert again.exit_code == 0 and "Nothing new" in again.output
     assert count(database) == 2
 
@@ -158,7 +159,7 @@ def test_a_bad_row_stores_nothing_and_names_row_and_column(env, database):
     rows = [["1", "", "Testa One", "", "", "", ""], ["2", "", "Testa Two", "", "", "", "", "stray"]]
     table = env / "list.csv"
     table.write_bytes(table_csv(rows))
-    result = runner.invoke(app, ["intake", "table", str(table)])
+    result = runner.invoke(app, ["intake", "table", str(table), *BASIS])
     assert result.exit_code == 1
     assert "list.csv, row 3, column H: a value in a column that has no header" in result.output
     assert "Testa" not in result.output and "stray" not in result.output
@@ -171,6 +172,6 @@ def test_damaged_xlsx_is_one_clear_line(env, database):
     table = env / "list.xlsx"
     with zipfile.ZipFile(table, "w") as zf:
         zf.writestr("nothing.txt", "x")
-    result = runner.invoke(app, ["intake", "table", str(table)])
+    result = runner.invoke(app, ["intake", "table", str(table), *BASIS])
     assert result.exit_code == 1 and "list.xlsx: not a readable XLSX workbook" in result.output
     assert count(database) == 0

@@ -15,7 +15,7 @@ from amanat.intake import imports
 from amanat.intake.models import Submission
 from amanat.intake.upload_limits import UploadLimitExceeded, UploadLimits
 from tests.conftest import login
-from tests.imports.data import CHAT, CHAT_NAME, TABLE_HEADER, table_csv, table_xlsx
+from tests.imports.data import BASIS, CHAT, CHAT_NAME, CONSENT, TABLE_HEADER, table_csv, table_xlsx
 from tests.imports.test_odk_zip import build_zip, upload
 from tests.imports.test_web import upload_chat
 from tests.openrosa.conftest import FORM, new_instance_id, submission_xml
@@ -66,7 +66,7 @@ def test_a_chat_with_too_many_attachments_is_refused():
 def test_a_table_past_the_row_limit_is_refused_and_nothing_is_stored(client, database):
     login(client, "referrer")
     rows = [[str(i), "", f"Testa {i}", "", "", "", ""] for i in range(50_001)]
-    r = client.post("/imports/table", data={"csrf_token": client.cookies.get("amanat_csrf")},
+    r = client.post("/imports/table", data={"csrf_token": client.cookies.get("amanat_csrf"), **BASIS},
                     files={"table": ("list.csv", io.BytesIO(table_csv(rows)), "text/csv")})
     assert r.status_code == 413, r.text[:300]
     assert "list.csv" in r.text and "50000 rows" in r.text
@@ -78,7 +78,7 @@ def test_an_xlsx_that_unpacks_past_the_limit_is_refused_before_openpyxl_reads_it
     data = table_xlsx(rows)
     with pytest.raises(UploadLimitExceeded, match="unpacks to more than the limit"), database.transaction() as db:
         imports.import_table(db, database.keys, io.BytesIO(data), file_name="big.xlsx", mapping=None, actor=ACTOR,
-                             limits=UploadLimits(max_unpacked_bytes=64 * 1024))
+                             consent=CONSENT, limits=UploadLimits(max_unpacked_bytes=64 * 1024))
     assert stored(database) == 0
 
 
@@ -128,7 +128,7 @@ def test_an_upload_is_parsed_before_the_write_lock_is_taken(client, database, mo
 
     monkeypatch.setattr(imports, "read_table", reading_table)
     login(client, "referrer")
-    r = client.post("/imports/table", data={"csrf_token": client.cookies.get("amanat_csrf")},
+    r = client.post("/imports/table", data={"csrf_token": client.cookies.get("amanat_csrf"), **BASIS},
                     files={"table": ("list.csv", io.BytesIO(table_csv()), "text/csv")})
     assert r.status_code == 200, r.text[:300]
     assert seen == ["free"]
@@ -138,7 +138,7 @@ def test_a_failure_while_storing_leaves_nothing(database, monkeypatch):
     """Written in short transactions; if one fails, the rows already written are deleted."""
     rows = [[str(i), "", f"Testa {i}", "", "", "", ""] for i in range(1200)]
     plan = imports.plan_table(database.keys, io.BytesIO(table_csv(rows)), file_name="l.csv", mapping=None,
-                              spec=imports.load_form(), actor=ACTOR)
+                              spec=imports.load_form(), actor=ACTOR, consent=CONSENT)
     from amanat.intake import import_plan
 
     calls = {"n": 0}

@@ -16,11 +16,11 @@ from amanat.intake.models import Submission, SubmissionPart
 from amanat.jobs.pipeline import drain
 from amanat.records.models import Record
 from tests.conftest import csrf, login
-from tests.imports.data import CHAT_NAME, MAPPING_CSV, chat_zip, table_csv, table_xlsx
+from tests.imports.data import BASIS, CHAT_NAME, MAPPING_CSV, chat_zip, table_csv, table_xlsx
 
 
 def upload_chat(client, data: bytes | None = None, name: str = f"{CHAT_NAME}.zip"):
-    return client.post("/imports/whatsapp", data={"csrf_token": csrf(client), "intermediary": "Commander T"},
+    return client.post("/imports/whatsapp", data={"csrf_token": csrf(client), "intermediary": "Commander T", **BASIS},
                        files={"export": (name, io.BytesIO(chat_zip() if data is None else data), "application/zip")})
 
 
@@ -115,7 +115,7 @@ def test_table_with_mapping_file_and_bad_rows(client, database):
     login(client, "referrer")
     files = {"table": ("kobo.xlsx", io.BytesIO(table_xlsx()), "application/octet-stream"),
              "mapping": ("map.csv", io.BytesIO(MAPPING_CSV.encode()), "text/csv")}
-    r = client.post("/imports/table", data={"csrf_token": csrf(client)}, files=files)
+    r = client.post("/imports/table", data={"csrf_token": csrf(client), **BASIS}, files=files)
     assert r.status_code == 200, r.text
     assert "Colonne X" in r.text and "Testa" not in r.text
     batch = batch_of(r.text)
@@ -123,7 +123,7 @@ def test_table_with_mapping_file_and_bad_rows(client, database):
     client.post(f"/imports/{batch}/discard", data={"csrf_token": csrf(client)})
     bad = table_csv([["1", "", "Testa One", "", "", "", ""], ["2", "", "", "", "", "", "", "stray"],
                      ["3", "", "", "", "", "", "", "", "stray"]])
-    r = client.post("/imports/table", data={"csrf_token": csrf(client)},
+    r = client.post("/imports/table", data={"csrf_token": csrf(client), **BASIS},
                     files={"table": ("list.csv", io.BytesIO(bad), "text/csv")})
     assert r.status_code == 422
     assert "Nothing was imported" in r.text and "stray" not in r.text
@@ -165,6 +165,6 @@ def test_an_empty_mapping_input_is_no_mapping(client, database):
     login(client, "referrer")
     files = {"table": ("kobo.csv", io.BytesIO(table_csv()), "text/csv"),
              "mapping": ("", io.BytesIO(b""), "application/octet-stream")}   # what a browser sends when none is picked
-    r = client.post("/imports/table", data={"csrf_token": csrf(client)}, files=files)
+    r = client.post("/imports/table", data={"csrf_token": csrf(client), **BASIS}, files=files)
     assert r.status_code == 200, r.text
     assert "Colonne X" in r.text and "not matched" in r.text

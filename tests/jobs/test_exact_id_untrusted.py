@@ -9,6 +9,7 @@ import io
 from sqlalchemy import select
 
 from amanat.core.audit import Actor
+from amanat.intake.consent import ImportConsent
 from amanat.intake.imports import import_table
 from amanat.jobs.pipeline import drain
 from amanat.linkage.models import MatchPair
@@ -83,7 +84,8 @@ def test_an_imported_list_is_untrusted_too(client, database):
     person = victim(client, database)
     table = b"full_name,tazkira_number,date_of_birth\nGul Agha,1399-0123-45678,1990\n"
     with database.transaction() as db:
-        import_table(db, database.keys, io.BytesIO(table), file_name="list.csv", mapping=None, actor=Actor("t"))
+        import_table(db, database.keys, io.BytesIO(table), file_name="list.csv", mapping=None, actor=Actor("t"),
+                     consent=ImportConsent("paper_intermediary"))
     (step,) = drain(database)
     record = stored(database, step)
     assert record.person_id != person.person_id and record.link_reason == UNCONFIRMED

@@ -106,7 +106,7 @@ def test_an_imported_birth_date_in_the_future_is_flagged_on_the_case_page_in_pas
 
     login(client, "caseworker")
     table = "full_name,father_name,date_of_birth,service_start,service_end\nنور احمد,ولی احمد,2035,1395,1390\n"
-    r = client.post("/imports/table", data={"csrf_token": csrf(client)},
+    r = client.post("/imports/table", data={"csrf_token": csrf(client), "consent_basis": "paper_intermediary"},
                     files={"table": ("people.csv", io.BytesIO(table.encode()), "text/csv")})
     assert r.status_code == 200, r.text[-400:]
     batch = re.search(r"/imports/([0-9a-f-]{32,36})/confirm", r.text)

@@ -152,7 +152,7 @@ def office(client, database) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def pages(app, client, ids: dict[str, str]) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """(what, html) for every page this client may be shown."""
     token = csrf(client)
-    r = client.post("/imports/table", data={"csrf_token": token},
+    r = client.post("/imports/table", data={"csrf_token": token, "consent_basis": "paper_intermediary"},
                     files={"table": ("people.csv", io.BytesIO(CSV), "text/csv")})
     if r.headers.get("content-type", "").startswith("text/html"):
         yield f"POST /imports/table {r.status_code}", r.text
@@ -175,7 +175,7 @@ def pages(app, client, ids: dict[str, str]) -> Iterator[tuple[str, str]]:  # typ
            "consent": ""}
     r = client.post("/intake", data={**bad, "csrf_token": token})
     yield f"POST /intake (errors) {r.status_code}", r.text
-    r = client.post("/imports/table", data={"csrf_token": token},
+    r = client.post("/imports/table", data={"csrf_token": token, "consent_basis": "paper_intermediary"},
                     files={"table": ("broken.xlsx", io.BytesIO(b"not a workbook"), "application/octet-stream")})
     if r.headers.get("content-type", "").startswith("text/html"):
         yield f"POST /imports/table (bad file) {r.status_code}", r.text

@@ -21,6 +21,7 @@ from amanat.accounts.service import CurrentUser
 from amanat.core.permissions import Permission
 from amanat.forms.spec import FormSpec
 from amanat.intake import held_batches, imports
+from amanat.intake.consent import CONSENT_LANGUAGES, IMPORT_BASES, import_consent
 from amanat.intake.errors import IntakeError
 from amanat.intake.form_versions import current_form, known_form_ids
 from amanat.intake.parsed import safe_file_name
@@ -33,6 +34,10 @@ from amanat.web.render import render, request_language
 
 router = APIRouter()
 Importer = Annotated[CurrentUser, Depends(require(Permission.SUBMISSION_CREATE))]
+# The consent basis the importer states for the whole file (intake/consent.py): refused without one.
+Basis = Annotated[str, Form(max_length=40)]
+Version = Annotated[str, Form(max_length=60)]
+ConsentLang = Annotated[str, Form(max_length=10)]
 
 
 def _field_labels(db: DB, form_lang: str) -> dict[str, str]:
@@ -46,6 +51,7 @@ def _upload_page(request: Request, db: Session, user: CurrentUser, *, error: Int
         "held": held_batches.list_held_batches(db, user_id=user.id), "error": error, "errors": errors,
         "labels": _field_labels(db, request_language(request).form_lang),
         "channel": channel, "hold_hours": held_batches.HOLD_HOURS,
+        "consent_bases": IMPORT_BASES, "consent_languages": CONSENT_LANGUAGES,
     }, status=status)
 
 
@@ -85,25 +91,31 @@ def imports_page(request: Request, db: DB, lang: Lang, user: Importer) -> HTMLRe
 
 @router.post("/imports/whatsapp", response_class=HTMLResponse)
 def upload_whatsapp(request: Request, lang: Lang, user: Importer, export: Annotated[UploadFile, File()],
-                    intermediary: Annotated[str, Form(min_length=1, max_length=200)]) -> HTMLResponse:
+                    intermediary: Annotated[str, Form(min_length=1, max_length=200)], consent_basis: Basis = "",
+                    consent_form_version: Version = "", consent_language: ConsentLang = "") -> HTMLResponse:
     keys = request.app.state.database.keys
+    name = export.filename or "chat.txt"
     return _import(request, lang, user, "whatsapp", lambda spec, limits: imports.plan_whatsapp(
-        keys, _read(export), file_name=export.filename or "chat.txt", intermediary=intermediary.strip(), spec=spec,
-        actor=user.actor, submitted_by=user.id, limits=limits))
+        keys, _read(export), file_name=name, intermediary=intermediary.strip(), spec=spec, actor=user.actor,
+        consent=import_consent(consent_basis, consent_form_version, consent_language, source=name),
+        submitted_by=user.id, limits=limits))
 
 
 @router.post("/imports/table", response_class=HTMLResponse)
 def upload_table(request: Request, lang: Lang, user: Importer, table: Annotated[UploadFile, File()],
-                 mapping: Annotated[UploadFile | None, File()] = None) -> HTMLResponse:
+                 mapping: Annotated[UploadFile | None, File()] = None, consent_basis: Basis = "",
+                 consent_form_version: Version = "", consent_language: ConsentLang = "") -> HTMLResponse:
     keys = request.app.state.database.keys
 
     def plan(spec: FormSpec, limits: UploadLimits) -> imports.ImportPlan:
+        name = table.filename or "table.csv"
+        consent = import_consent(consent_basis, consent_form_version, consent_language, source=name)
         columns = None
         if mapping is not None and mapping.filename:
             columns = parse_mapping(_read(mapping), file_name=safe_file_name(mapping.filename))
         table.file.seek(0)
-        return imports.plan_table(keys, table.file, file_name=table.filename or "table.csv", mapping=columns,
-                                  spec=spec, actor=user.actor, submitted_by=user.id, limits=limits)
+        return imports.plan_table(keys, table.file, file_name=name, mapping=columns, spec=spec, actor=user.actor,
+                                  consent=consent, submitted_by=user.id, limits=limits)
 
     return _import(request, lang, user, "table", plan)
 

@@ -50,6 +50,7 @@ def protection_page(request: Request, db: DB, lang: Lang, user: CaseReader, case
         "text_in": pw.text_in, "can_write": user.can(Permission.CASE_WRITE),
         "can_export": user.can(Permission.EXPORT_CREATE), "can_override": user.can(Permission.CONSENT_OVERRIDE),
         "consents": refs.list_consents(db, case.id), "referrals": refs.list_referrals(db, case.id),
+        "intake_consents": refs.intake_consents(db, case.id),
         "partners": refs.list_partners(db, active_only=True), "partner_kinds": cat.partner_kinds,
         "bases": refs.CONSENT_BASES, "transitions": refs.TRANSITIONS,
         "threat_choices": triage.THREAT_CHOICES, "deportation_choices": triage.DEPORTATION_CHOICES,
