@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from amanat.core.crypto import KeyHolder
 from amanat.core.db import new_id, utcnow
@@ -38,8 +38,8 @@ def claim_sealed(db: Session, limit: int, ids: Sequence[str] | None = None) -> l
     other workers hold are skipped (FOR UPDATE SKIP LOCKED), so several workers share the queue; on
     SQLite the caller's write transaction is the only writer."""
     q = select(Submission).where(Submission.status == "sealed")
-    if ids is not None:
-        q = q.where(Submission.id.in_(list(ids)[:limit]))
+    if ids is not None:  # opened already: the sealed payloads are not read again
+        q = q.where(Submission.id.in_(list(ids)[:limit])).options(defer(Submission.sealed))
     q = q.order_by(Submission.received_at).limit(limit)
     if db.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
