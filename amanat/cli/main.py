@@ -94,7 +94,9 @@ app.add_typer(backup_app, name="backup")
 app.command("restore")(restore)
 
 # Erasure (issue 16): amanat person erase|approve|retention|ledger|reapply; amanat keys reencrypt.
-from amanat.cli.person import keys_reencrypt, person_app  # noqa: E402
+from amanat.cli.backup import POST_RESTORE_STEPS  # noqa: E402
+from amanat.cli.person import keys_reencrypt, person_app, reapply_after_restore  # noqa: E402
 
 app.add_typer(person_app, name="person")
 admin.keys_app.command("reencrypt")(keys_reencrypt)
+POST_RESTORE_STEPS.append(reapply_after_restore)  # a person erased after the backup stays erased

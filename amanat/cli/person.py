@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from amanat.cli.base import CLI, console, friendly, progress, settings_of
 from amanat.cli.organisation import open_organisation
 from amanat.config import Settings
 from amanat.core.audit import Actor, record_event
+from amanat.core.db import Database
 from amanat.core.permissions import Permission, has_permission
 from amanat.errors import AmanatError, PermissionDenied
 
@@ -27,6 +29,51 @@ person_app = typer.Typer(help="Erase a person (crypto-shredding), apply retentio
 # Who may ask for an erasure, and who may approve one (never the same account for one request).
 MAY_REQUEST = (Permission.CASE_WRITE, Permission.KEY_MANAGE)
 MAY_APPROVE = (Permission.CASE_APPROVE, Permission.KEY_MANAGE)
+
+
+LEDGER_FILE = "erasure-ledger.json"  # in the data dir, rewritten after every erasure
+LEDGER_ENV = "AMANAT_ERASURE_LEDGER"  # where `amanat restore` reads it from instead (a copy kept with the backups)
+
+
+def _write_ledger(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(partial, path)  # a crash leaves the previous ledger whole
+
+
+def _keep_ledger(settings: Settings, database: Database) -> None:
+    """After an erasure: the WAL truncated (SQLite) and the ledger written to the data dir, where `amanat
+    restore` finds it (copy it beside the backups: it holds ids and dates only)."""
+    from amanat.cases.erasure import export_ledger
+
+    database.truncate_wal()
+    with database.reading() as db:
+        _write_ledger(settings.data_dir / LEDGER_FILE, export_ledger(db))
+
+
+def reapply_after_restore(restored: Database, manifest: object) -> str:
+    """`amanat restore`'s step: everyone erased after the backup was made is erased again, from the ledger in
+    AMANAT_ERASURE_LEDGER or the data dir (the restored database's own ledger is as old as the backup)."""
+    from amanat.cases.erasure import reapply_erasures
+
+    # the restored database, wherever --data-dir or AMANAT_DATABASE_URL put it (a SQLite file's folder is its data dir)
+    sqlite = make_url(restored.url).database if restored.is_sqlite else None
+    settings = Settings(database_url=restored.url, **({"data_dir": Path(sqlite).parent} if sqlite else {}))
+    path = Path(os.environ.get(LEDGER_ENV) or settings.data_dir / LEDGER_FILE)
+    if not path.is_file():
+        return (f"No erasure ledger at {path}: nobody was erased again. If people were erased after this backup "
+                f"was made, run `amanat person reapply <ledger>` with the ledger kept beside the backups.")
+    text = path.read_text(encoding="utf-8")
+    restored.dispose()
+    database = open_organisation(settings)  # the keys: the erased records' values are rewritten
+    with database.transaction() as db:
+        n = reapply_erasures(db, database.keys, CLI, text)
+    _keep_ledger(settings, database)
+    database.dispose()
+    return f"Erasures re-applied from {path}: {n} record(s) erased after the backup was made are erased again."
 
 
 def _staff(settings: Settings, db: object, username: str, may: tuple[Permission, ...]) -> Actor:
@@ -88,7 +135,7 @@ def person_approve(ctx: typer.Context,
     if done is None:
         console.print("Erasure request rejected; nothing was erased.")
         return
-    database.truncate_wal()
+    _keep_ledger(settings, database)
     console.print(f"Erased: {done.records} record(s); their keys are destroyed. The case shows "
                   f"'erased on {done.erased_at.date().isoformat()} by approval #{approval[:8]}'.")
 
@@ -104,11 +151,12 @@ def person_retention(ctx: typer.Context,
     """The retention rule: counts what is due (dry run), or erases it with --apply. Audited either way."""
     from amanat.cases.erasure import apply_retention
 
-    database = open_organisation(settings_of(ctx), keys="private" if apply else "none")
+    settings = settings_of(ctx)
+    database = open_organisation(settings, keys="private" if apply else "none")
     with database.transaction() as db:
         due, records = apply_retention(db, database.keys, CLI, closed_days, apply=apply)
     if apply:
-        database.truncate_wal()
+        _keep_ledger(settings, database)
         console.print(f"Retention: {due} case(s) due; {records} record(s) erased.")
     else:
         console.print(f"Retention (dry run): {due} case(s) closed more than {closed_days} days ago would be "
@@ -126,9 +174,7 @@ def person_ledger(ctx: typer.Context,
     database = open_organisation(settings_of(ctx), keys="none")
     with database.reading() as db:
         text = export_ledger(db)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    _write_ledger(out, text)
     console.print(f"Wrote the erasure ledger to {out}.")
 
 
@@ -143,10 +189,11 @@ def person_reapply(ctx: typer.Context,
         text = ledger.read_text(encoding="utf-8")
     except OSError as exc:
         raise AmanatError(f"ledger: cannot read {ledger} ({exc.strerror}).", code="ledger_unreadable") from None
-    database = open_organisation(settings_of(ctx))
+    settings = settings_of(ctx)
+    database = open_organisation(settings)
     with database.transaction() as db:
         n = reapply_erasures(db, database.keys, CLI, text)
-    database.truncate_wal()
+    _keep_ledger(settings, database)
     console.print(f"Erased again: {n} record(s).")
 
 
@@ -173,4 +220,4 @@ def keys_reencrypt(ctx: typer.Context) -> None:
     console.print(f"{len(todo)} record(s) moved onto their own keys; {rewrapped} data key(s) rewrapped.")
 
 
-__all__ = ["keys_reencrypt", "person_app"]
+__all__ = ["keys_reencrypt", "person_app", "reapply_after_restore"]

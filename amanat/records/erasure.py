@@ -89,11 +89,16 @@ def ledger_entries(db: Session) -> list[tuple[str, str, datetime]]:
 
 
 def reapply_ledger(db: Session, keys: KeyHolder, entries: Sequence[tuple[str, str, datetime]]) -> int:
-    """Erase again, in this (restored) database, every record the ledger names that still has its key or
-    its values. Returns how many records were erased again."""
+    """Erase again, in this (restored) database, every record the ledger names and this database's own ledger
+    does not (erased after the backup was made). Returns how many records were erased again."""
+    done: set[str] = set()
+    ids = [k for k, _, _ in entries]
+    for part in _chunks(ids):
+        done.update(db.scalars(select(ErasureLedgerEntry.key_id).where(ErasureLedgerEntry.key_id.in_(part))))
     by_erasure: dict[tuple[str, datetime], list[str]] = {}
     for key_id, erasure_id, at in entries:
-        by_erasure.setdefault((erasure_id, at), []).append(record_of_key(key_id))
+        if key_id not in done:
+            by_erasure.setdefault((erasure_id, at), []).append(record_of_key(key_id))
     n = 0
     for (erasure_id, at), record_ids in by_erasure.items():
         present = []

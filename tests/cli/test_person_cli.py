@@ -95,3 +95,44 @@ def test_retention_dry_run_and_reencrypt(office) -> None:  # type: ignore[no-unt
     moved = runner.invoke(app, ["keys", "reencrypt"])
     assert moved.exit_code == 0, moved.output
     assert "0 record(s) moved" in moved.output  # stored by the worker: already under its own key
+
+
+def test_an_erased_person_stays_erased_after_restoring_an_older_backup(office, tmp_path,  # type: ignore[no-untyped-def]
+                                                                        monkeypatch) -> None:
+    from amanat.cases.erasure import tombstone
+    from amanat.cases.models import Case
+    from amanat.core.audit import verify_chain
+
+    with office.transaction() as db:  # a second person, who is not erased
+        seal_submission(db, office.keys, ParsedSubmission("web", {"full_name": "Javid Karimi", "consent": "yes"}),
+                        actor=Actor("test"), form_id="amanat_service_record", form_version="1")
+    assert run_worker(office, once=True)[0] == 1
+    farid = _record(office)
+    keygen = runner.invoke(app, ["backup", "keygen", "--private-key", str(tmp_path / "backup.key")])
+    public = next(line for line in keygen.output.splitlines() if line.startswith("AMANAT_BACKUP_PUBLIC_KEY="))
+    monkeypatch.setenv("AMANAT_BACKUP_PUBLIC_KEY", public.split("=", 1)[1])
+    made = runner.invoke(app, ["backup", "--out", str(tmp_path / "older.backup")])
+    assert made.exit_code == 0, made.output
+    asked = runner.invoke(app, ["person", "erase", "1", "--reason", "applicant_request", "--as", "amina"])
+    approval = re.search(r"approval ([0-9a-f-]{36})", asked.output).group(1)  # type: ignore[union-attr]
+    assert runner.invoke(app, ["person", "approve", approval, "--as", "bashir"]).exit_code == 0
+    ledger = tmp_path / "erasure-ledger.json"  # the data dir's ledger, rewritten by the erasure
+    assert oct(ledger.stat().st_mode & 0o777) == "0o600" and f"rk:{farid.id}" in ledger.read_text()
+    office.dispose()
+
+    restored = runner.invoke(app, ["restore", str(tmp_path / "older.backup"), "--key", str(tmp_path / "backup.key"),
+                                   "--force"])
+    assert restored.exit_code == 0, restored.output
+    assert "1 record(s) erased after the backup was made are erased again" in restored.output
+    database = open_organisation(Settings())
+    try:
+        with database.reading() as db:
+            records = {r.id: r.data for r in db.scalars(select(Record))}
+            assert records[farid.id] == {}
+            assert [d.get("full_name") for d in records.values() if d] == ["Javid Karimi"]
+            assert db.scalar(select(DataKey.key_id).where(DataKey.key_id == f"rk:{farid.id}")) is None
+            case = db.scalar(select(Case).where(Case.number == 1))
+            assert case is not None and tombstone(db, case.id) is not None
+            assert verify_chain(db).ok
+    finally:
+        database.dispose()
