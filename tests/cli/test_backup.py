@@ -242,6 +242,14 @@ def test_a_database_that_is_not_empty_is_replaced_only_with_force(
     forced = amanat(target, "restore", str(backup), "--key", key, "--force")
     assert forced.exit_code == 0, forced.output
     assert _records(target) == _records(source)
+    # A replacement that fails half way (a chunk near the end changed) leaves the database as it was: SQLite's
+    # new file is never renamed into place; PostgreSQL's DROP SCHEMA and load roll back together.
+    blob = bytearray(backup.read_bytes())
+    blob[-100] ^= 0x01
+    (env / "late.backup").write_bytes(bytes(blob))
+    assert "changed or damaged" in one_line_error(amanat(target, "restore", str(env / "late.backup"), "--key", key,
+                                                         "--force"))
+    assert _records(target) == _records(source)
 
 
 def test_a_post_restore_step_runs_after_the_audit_check(office: tuple[Place, Place, Path, dict[str, str]],
