@@ -9,9 +9,10 @@ so a kill at any point loses nothing and stores nothing twice. A submission that
 marked failed with a code; a batch that fails as a whole is done again one submission at a time
 (``pipeline.process_next``), so one bad submission never holds up the rest.
 
-Opening and normalising touch no database. With ``Ahead`` (`amanat worker` on SQLite, more than one
-core) they run in a forked helper for the *next* batch while this process stores the current one, so
-the two overlap; the batch is then claimed by id, and what another worker took meanwhile is dropped.
+Opening, normalising and the blind indexes (``prepare``) touch no database. With ``Ahead`` (`amanat worker`
+on SQLite, more than one core) they run in a forked helper for the *next* batch while this process stores
+the current one, so the two overlap; the batch is then claimed by id, and what another worker took
+meanwhile is dropped.
 Without it (the server's own worker, PostgreSQL's several processes) they run here, inside the
 transaction: a pool used in turn gained nothing (the pickling cost what the second core gave).
 """
@@ -42,6 +43,7 @@ from amanat.linkage.arrivals import (
     FEATURES_KEY,
     Arrival,
     Linked,
+    block_digests,
     features_for_storage,
     link_arrivals,
     lock_linkage,
@@ -49,7 +51,7 @@ from amanat.linkage.arrivals import (
 from amanat.linkage.features import features_from_normalized
 from amanat.linkage.workers import default_jobs
 from amanat.normalize.record import NormalizedRecord, normalize_record
-from amanat.records.batch_store import claim_sealed, mark_stored_many, peek_sealed, store_batch
+from amanat.records.batch_store import claim_sealed, mark_stored_many, peek_sealed, record_digests, store_batch
 from amanat.records.service import StoreResult
 
 log = logging.getLogger("amanat.worker")
@@ -79,6 +81,8 @@ class Prepared:
     parsed: ParsedSubmission | None = None
     norm: NormalizedRecord | None = None  # None for an OpenRosa payload: parsed on the database, then normalised
     row: dict[str, Any] | None = None  # its linkage row
+    digests: dict[str, list[bytes]] | None = None  # its blind indexes (batch_store.record_digests)
+    blocks: list[bytes] | None = None  # its blocking keys' (arrivals.block_digests)
     error: str | None = None
 
 
@@ -92,9 +96,10 @@ def _failed(sub_id: str, exc: Exception) -> Prepared:
     return Prepared(sub_id, error=_code(exc) if isinstance(exc, AmanatError) else f"unexpected {type(exc).__name__}")
 
 
-def _normalised(parsed: ParsedSubmission) -> tuple[NormalizedRecord, dict[str, Any]]:
+def _normalised(keys: KeyHolder, sub_id: str, parsed: ParsedSubmission) -> Prepared:
     norm = normalize_record({k: v for k, v in parsed.fields.items() if isinstance(v, str)})
-    return norm, features_from_normalized("", norm)
+    row = features_from_normalized("", norm)
+    return Prepared(sub_id, parsed, norm, row, record_digests(keys, norm, parsed.fields), block_digests(keys, row))
 
 
 def prepare(keys: KeyHolder, sub_id: str, sealed: bytes | None, parts: Sequence[tuple[int, bytes | None]]) -> Prepared:
@@ -103,8 +108,7 @@ def prepare(keys: KeyHolder, sub_id: str, sealed: bytes | None, parts: Sequence[
         parsed = open_payload(keys, sealed, parts)
         if is_openrosa_payload(parsed):  # parsed on the database (open_openrosa_payload), then normalised
             return Prepared(sub_id, parsed)
-        norm, row = _normalised(parsed)
-        return Prepared(sub_id, parsed, norm, row)
+        return _normalised(keys, sub_id, parsed)
     except Exception as exc:  # marked failed with a code, as the one-at-a-time step does
         return _failed(sub_id, exc)
 
@@ -190,16 +194,19 @@ def process_batch(database: Database, limit: int = BATCH_SIZE, ahead: Ahead | No
             opened: list[OpenedSubmission] = []
             norms: list[NormalizedRecord] = []
             rows: list[dict[str, Any]] = []
+            digests: list[dict[str, list[bytes]]] = []
+            blocks: list[list[bytes]] = []
             failures: list[tuple[str, str]] = []
             for sub in subs:
                 got = ready[sub.id]
                 if got.parsed is not None and (got.norm is None or got.row is None):
                     try:  # an OpenRosa payload: parsed on the database, then normalised
                         one = opened_submission(db, database.keys, sub, got.parsed)
-                        got = Prepared(sub.id, one.parsed, *_normalised(one.parsed))
+                        got = _normalised(database.keys, sub.id, one.parsed)
                     except Exception as exc:
                         got = _failed(sub.id, exc)
-                if got.error is not None or got.parsed is None or got.norm is None or got.row is None:
+                if got.error is not None or got.parsed is None or got.norm is None or got.row is None \
+                        or got.digests is None or got.blocks is None:
                     error = got.error or "internal_error"
                     log.warning("submission %s failed: %s", sub.id, error)
                     failures.append((sub.id, "internal_error" if error.startswith("unexpected ") else error))
@@ -208,6 +215,8 @@ def process_batch(database: Database, limit: int = BATCH_SIZE, ahead: Ahead | No
                                                sub.language, sub.submitted_by, got.parsed))
                 norms.append(got.norm)
                 rows.append(got.row)
+                digests.append(got.digests)
+                blocks.append(got.blocks)
             # Workers open and normalise in parallel; from here on they take turns. Failures are marked only
             # now, so the turn is taken before the audit log's own lock (an OpenRosa signature mismatch, noted
             # while opening, is the one exception).
@@ -215,10 +224,11 @@ def process_batch(database: Database, limit: int = BATCH_SIZE, ahead: Ahead | No
             for sub_id, code in failures:
                 mark_failed(db, sub_id, code)
             results, events = store_batch(db, database.keys, opened, norms,
-                                          extra=[{FEATURES_KEY: features_for_storage(r)} for r in rows])
+                                          extra=[{FEATURES_KEY: features_for_storage(r)} for r in rows],
+                                          digests=digests)
             record_events(db, WORKER, events)
-            arrivals = [Arrival(res.record_id, res.person_id, res.new_person, {**row, "unique_id": res.record_id})
-                        for res, row in zip(results, rows, strict=True)]
+            arrivals = [Arrival(res.record_id, res.person_id, res.new_person, {**row, "unique_id": res.record_id},
+                                block) for res, row, block in zip(results, rows, blocks, strict=True)]
             linked = link_arrivals(db, database.keys, WORKER, arrivals)
             _cases(db, results, linked.linked)
             mark_stored_many(db, {o.submission_id: r.record_id for o, r in zip(opened, results, strict=True)})

@@ -67,6 +67,7 @@ class Arrival:
     person_id: str  # as stored: an exact ID match may have joined someone known
     new_person: bool
     row: dict[str, Any]  # its linkage row (unique_id = record_id)
+    blocks: list[bytes] | None = None  # ``block_digests(keys, row)``, when the caller computed them
 
 
 @dataclass
@@ -89,6 +90,11 @@ class BatchLinkStats:
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for at in range(0, len(values), _CHUNK):
         yield values[at:at + _CHUNK]
+
+
+def block_digests(keys: KeyHolder, row: Mapping[str, Any]) -> list[bytes]:
+    """The row's blocking keys as blind indexes (``service.index_record`` writes the same)."""
+    return keys.blind_indexes(BLOCK_KIND, blocking_keys(row))
 
 
 def _known_holders(db: Session, digests: Sequence[bytes]) -> dict[bytes, list[str]]:
@@ -175,7 +181,7 @@ def link_arrivals(db: Session, keys: KeyHolder, actor: Actor, arrivals: Sequence
         return stats
     model = active_model(db)
     th = model.thresholds
-    digests = [keys.blind_indexes(BLOCK_KIND, blocking_keys(a.row)) for a in arrivals]
+    digests = [a.blocks if a.blocks is not None else block_digests(keys, a.row) for a in arrivals]
     known = _known_holders(db, sorted({d for ds in digests for d in ds}))
     index_rows(db, [a.row for a in arrivals], digests)
     known_ids = sorted({i for ids in known.values() for i in ids})

@@ -100,14 +100,32 @@ class Stored:
     events: list[Event]
 
 
+DIGEST_KINDS = (*LOOKUP_KINDS, NAME_KIND, NAME_TOKEN_KIND)
+
+
+def record_digests(keys: KeyHolder, norm: NormalizedRecord, fields: Mapping[str, object]) -> dict[str, list[bytes]]:
+    """The blind indexes a stored record gets, by kind: tazkira, passport and phone, and its names whole
+    and by token (as ``search_index.index_names`` writes them). No database: the batch worker computes
+    them in its helper process."""
+    exact = norm.exact_keys()
+    out = {kind: keys.blind_indexes(kind, exact.get(kind, [])) for kind in LOOKUP_KINDS}
+    names = record_name_keys(fields)
+    out[NAME_KIND] = keys.blind_indexes(NAME_KIND, names.whole)
+    out[NAME_TOKEN_KIND] = keys.blind_indexes(NAME_TOKEN_KIND, names.tokens)
+    return out
+
+
 def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission], norms: Sequence[NormalizedRecord],
-                extra: Sequence[Mapping[str, Any]] | None = None) -> tuple[list[StoreResult], list[Event]]:
+                extra: Sequence[Mapping[str, Any]] | None = None,
+                digests: Sequence[Mapping[str, Sequence[bytes]]] | None = None,
+                ) -> tuple[list[StoreResult], list[Event]]:
     """Store each opened submission as ``store_submission`` would, in order: a record that gives a tazkira
     or passport number already known (or given by an earlier record of the batch) joins that person.
-    ``extra[i]`` is kept beside the normalised values of record i (the linkage row). Returns the results
-    and the audit events to write, in order."""
-    exact = [n.exact_keys() for n in norms]
-    digests = [{kind: keys.blind_indexes(kind, ex.get(kind, [])) for kind in LOOKUP_KINDS} for ex in exact]
+    ``extra[i]`` is kept beside the normalised values of record i (the linkage row); ``digests[i]`` are
+    its ``record_digests``, when the caller computed them. Returns the results and the audit events to
+    write, in order."""
+    if digests is None:
+        digests = [record_digests(keys, n, o.parsed.fields) for o, n in zip(opened, norms, strict=True)]
     asked: dict[str, set[bytes]] = {kind: set() for kind in EXACT_MATCH_KINDS}
     for ds in digests:
         for kind in EXACT_MATCH_KINDS:
@@ -161,12 +179,8 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
             "issue_count": len(norm.issues)})
         if isinstance(parsed.fields.get("family"), list):
             with_family.append(record_id)
-        for kind in LOOKUP_KINDS:
+        for kind in DIGEST_KINDS:
             lookups.extend({"record_id": record_id, "kind": kind, "digest": d} for d in digests[i][kind])
-        names = record_name_keys(parsed.fields)  # as search_index.index_names writes them
-        for kind, values in ((NAME_KIND, names.whole), (NAME_TOKEN_KIND, names.tokens)):
-            lookups.extend({"record_id": record_id, "kind": kind, "digest": d}
-                           for d in keys.blind_indexes(kind, values))
         fields_of_parts = list(parsed.provenance.get("attachment_fields", []) or [])
         for k, att in enumerate(parsed.attachments):
             field_name = str(fields_of_parts[k]) if k < len(fields_of_parts) else "attachment"
