@@ -94,7 +94,7 @@ def _shot(page, j: Journey, step: str, *, full_page: bool = True) -> None:
 def test_caseworker_day(browser, tmp_path_factory, j: Journey):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     _ = translations(j.lang).gettext
-    with served_organisation(tmp_path_factory, USERS, name=f"amanat-day-{j.name}") as server:
+    with served_organisation(tmp_path_factory, USERS, name=f"amanat-day-{j.name}", timeout=90.0) as server:
         _journey(browser, server, j, _)
 
 
