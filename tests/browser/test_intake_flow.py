@@ -175,6 +175,6 @@ def test_dari_intake_to_reveal_to_audit(browser, server):
     events = page.locator("tr.audit-row[data-action='record:reveal']")
     assert events.count() == 1
     event = events.first.inner_text()
-    assert "user:caseworker" in event and "tazkira_number" in event
+    assert "user:caseworker" in event and "Electronic tazkira number" in event  # the field by its question
     assert TAZKIRA_ASCII not in page.content().translate(PERSIAN_DIGITS)
     audit.close()
