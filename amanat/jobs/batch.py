@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing as mp
+import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,6 +119,13 @@ def prepare(keys: KeyHolder, sub_id: str, sealed: bytes | None, parts: Sequence[
 _HELPER_KEYS: KeyHolder | None = None
 
 
+def _helper_start() -> None:
+    # Its collector stays off: reference counting frees what a batch drops. Ctrl-C at a terminal reaches
+    # the whole process group: the worker stops its helper, which must not print a traceback of its own.
+    gc.disable()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _prepare_chunk(tasks: list[tuple[str, bytes | None, list[tuple[int, bytes | None]]]]) -> list[Prepared]:
     assert _HELPER_KEYS is not None
     return [prepare(_HELPER_KEYS, *task) for task in tasks]
@@ -131,8 +139,7 @@ class Ahead:
         global _HELPER_KEYS
         _HELPER_KEYS = database.keys
         self.database, self.jobs = database, jobs
-        # The helpers' collectors stay off: reference counting frees what a batch drops.
-        self.pool = mp.get_context("fork").Pool(jobs, initializer=gc.disable)
+        self.pool = mp.get_context("fork").Pool(jobs, initializer=_helper_start)
         self.pending: AsyncResult[list[list[Prepared]]] | None = None
 
     def begin(self, limit: int, exclude: Sequence[str] = ()) -> None:

@@ -60,7 +60,7 @@ class Worker:
     def step(self) -> bool:
         """One batch; False when there was nothing to do (or it failed and the worker should pause)."""
         try:
-            step = process_batch(self.database, self.batch_size, self.ahead)
+            step = process_batch(self.database, self.batch_size, ahead=self.ahead)
         except Exception:  # keep the worker alive; the failed transaction was rolled back
             log.exception("worker step failed")
             self._stop.wait(1.0)

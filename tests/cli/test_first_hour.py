@@ -219,7 +219,7 @@ def test_ctrl_c_is_one_line_and_exit_130(env: Path, monkeypatch: pytest.MonkeyPa
     if where == "a command":
         from amanat.jobs import worker
 
-        def interrupted(database: object, limit: int = 0) -> None:
+        def interrupted(database: object, limit: int = 0, ahead: object = None) -> None:
             raise KeyboardInterrupt
 
         monkeypatch.setattr(worker, "process_batch", interrupted)

@@ -3,7 +3,11 @@ same people, pairs and cases the one-at-a-time worker makes, and the same cluste
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import threading
+import time
 from collections import defaultdict
 from itertools import combinations
 
@@ -16,7 +20,7 @@ from amanat.core.db import Database
 from amanat.intake.models import Submission
 from amanat.intake.parsed import ParsedSubmission
 from amanat.intake.service import seal_submission
-from amanat.jobs.batch import Ahead, process_batch
+from amanat.jobs.batch import Ahead, _helper_start, process_batch
 from amanat.jobs.pipeline import drain
 from amanat.jobs.worker import run_worker
 from amanat.linkage.arrivals import FEATURES_KEY, stored_row
@@ -218,3 +222,17 @@ def test_reading_ahead_claims_only_what_is_still_sealed(database: Database) -> N
         failed = db.scalar(select(Submission.error_code).where(Submission.status == "failed"))
         assert failed == "seal_tampered"
         assert verify_chain(db).ok
+
+
+def _interrupted_helper() -> None:
+    _helper_start()
+    os.kill(os.getpid(), signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
+    time.sleep(0.2)
+
+
+def test_the_helper_leaves_ctrl_c_to_the_worker() -> None:
+    """The worker stops its helper on Ctrl-C; the helper itself ignores it (it would print a traceback)."""
+    proc = multiprocessing.get_context("fork").Process(target=_interrupted_helper)
+    proc.start()
+    proc.join(10)
+    assert proc.exitcode == 0
