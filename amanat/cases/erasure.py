@@ -210,15 +210,27 @@ def _wipe_case_text(db: Session, case_ids: list[str], record_ids: list[str]) -> 
 
 
 def retention_due(db: Session, closed_days: int, *, now: datetime | None = None) -> list[Case]:
-    """Closed cases closed more than ``closed_days`` ago, not erased, whose person has no open case."""
+    """One closed case of each person (merged people counted as one) all of whose cases were closed more than
+    ``closed_days`` ago and who is not erased yet."""
     if closed_days < 1:
         raise InvalidInput("closed_days: at least 1.", field="closed_days")
     cutoff = (now or utcnow()) - timedelta(days=closed_days)
     erased = select(Erasure.case_id)
-    still_open = select(Case.person_id).where(Case.status != "closed")
-    return list(db.scalars(select(Case).where(Case.status == "closed", Case.closed_at.is_not(None),
-                                              Case.closed_at < cutoff, Case.id.not_in(erased),
-                                              Case.person_id.not_in(still_open)).order_by(Case.closed_at)))
+    candidates = db.scalars(select(Case).where(Case.status == "closed", Case.closed_at.is_not(None),
+                                               Case.closed_at < cutoff, Case.id.not_in(erased))
+                            .order_by(Case.closed_at)).all()
+    due: list[Case] = []
+    seen: set[str] = set()
+    for case in candidates:
+        root = get_person_root(db, case.person_id)
+        if root in seen:
+            continue
+        seen.add(root)
+        # a duplicate's case closed long ago must not erase the person it was merged into, still being helped
+        others = db.execute(select(Case.status, Case.closed_at).where(Case.person_id.in_(_persons_of(db, root))))
+        if all(status == "closed" and closed is not None and closed < cutoff for status, closed in others):
+            due.append(case)
+    return due
 
 
 def apply_retention(db: Session, keys: KeyHolder, actor: Actor, closed_days: int, *, apply: bool,

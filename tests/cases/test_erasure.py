@@ -298,3 +298,27 @@ def test_the_case_page_says_erased_in_every_language(client, database: Database,
     login(client, "auditor")
     log = client.get("/audit?lang=fa_AF")
     assert log.status_code == 200 and "شخص پاک شد" in log.text
+
+
+def test_retention_never_erases_a_person_merged_into_one_still_open(database: Database) -> None:
+    from amanat.records.service import merge_persons
+
+    ids = _store(database, [FARID, OTHER])
+    farid, other = ids[FARID["full_name"]], ids[OTHER["full_name"]]
+    duplicate = _case_of(database, other)
+    with database.transaction() as db:  # the second record was a duplicate: merged, its case closed long ago
+        merge_persons(db, Actor("test"), db.get(Record, other).person_id,  # type: ignore[union-attr]
+                      db.get(Record, farid).person_id)  # type: ignore[union-attr]
+        closed = db.get(Case, duplicate.id)
+        assert closed is not None
+        closed.status, closed.closed_at = "closed", utcnow() - timedelta(days=400)
+    with database.transaction() as db:
+        assert apply_retention(db, database.keys, Actor("system:cli"), 365, apply=True) == (0, 0)
+    with database.transaction() as db:  # once the person's own case is closed long ago too, both go
+        case = db.get(Case, _case_of(database, farid).id)
+        assert case is not None
+        case.status, case.closed_at = "closed", utcnow() - timedelta(days=380)
+    with database.transaction() as db:
+        assert apply_retention(db, database.keys, Actor("system:cli"), 365, apply=True) == (1, 2)
+    with database.reading() as db:
+        assert db.get(Record, farid).data == {} and db.get(Record, other).data == {}  # type: ignore[union-attr]
