@@ -11,8 +11,10 @@ known, the next ``--new`` are sealed and left waiting, so many of them are re-re
 known. From that one starting state (an SQLite file copied, a PostgreSQL database cloned from a template)
 each run drains the queue in fresh processes: the one-at-a-time worker (``pipeline.process_next``, the
 baseline, on the first ``--baseline`` submissions only: it is slow) and the batch worker
-(``jobs.worker.run_worker``) in 1 and 2 processes, on SQLite and on PostgreSQL. Each run reports records
-stored per second (wall clock, all its processes together) and the peak memory of its largest process.
+(``jobs.worker.run_worker``) in 1 and 2 processes, on SQLite and on PostgreSQL. On SQLite with a core to
+spare each worker process has a helper that opens and normalises the next batch (``jobs.batch.Ahead``):
+"1 process" is then two busy processes. Each run reports records stored per second (wall clock, all its
+processes together), the peak memory of its largest process and of its largest helper.
 After the one-process batch run, the people it made are compared pairwise with the synthetic truth and
 with `link run`'s clusters of the same records (``linkage.service.batch_clusters``): incremental equals batch.
 Writes worker.{json,png} to /tmp/amanat-bench/ unless --out names another folder.
@@ -65,7 +67,11 @@ else:
     stored, _ = run_worker(database, once=True, batch_size=int(os.environ["BENCH_BATCH"]))
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(json.dumps({"stored": stored, "seconds": time.perf_counter() - start, "peak_rss_mib": peak / 1024}))
+# the helper that opens the next batch (forked, so its figure starts from this process's size at the fork)
+import resource
+helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"stored": stored, "seconds": time.perf_counter() - start, "peak_rss_mib": peak / 1024,
+                  "helper_peak_rss_mib": helper / 1024}))
 """
 
 
@@ -187,7 +193,8 @@ def measure(url: str, mode: str, processes: int, batch: int, limit: int | None) 
     stored = sum(o["stored"] for o in outs)
     return {"mode": mode, "processes": processes, "batch_size": batch if mode == "batch" else 1, "stored": stored,
             "seconds": round(wall, 2), "records_per_second": round(stored / wall, 1),
-            "peak_rss_mib": round(max(o["peak_rss_mib"] for o in outs))}
+            "peak_rss_mib": round(max(o["peak_rss_mib"] for o in outs)),
+            "helper_peak_rss_mib": round(max(o["helper_peak_rss_mib"] for o in outs))}
 
 
 def run_backend(backend: str, work: Path, known: list[dict[str, Any]], new: list[dict[str, Any]],
