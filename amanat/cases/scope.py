@@ -11,7 +11,8 @@ are not limited; admins and auditors read no cases.
 The scope is bound to the request's database session (``bind``; the web edge does it for the signed-in user)
 and read here: ``get_case`` refuses a case outside it as if it did not exist, so every service that loads a
 case by id (the case page, work, reveal, notes, status, tasks, attestations, protection, exports) is limited
-in one place; the queue, search, the triage list and export selection filter with ``case_condition``.
+in one place; the queue, search, the triage list, the overdue tasks and export selection filter with
+``case_condition``.
 Sessions with nothing bound (the command line, the worker) are the system's and see every case.
 """
 

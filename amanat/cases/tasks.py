@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from amanat.accounts.models import User
 from amanat.cases.models import Case
+from amanat.cases.scope import case_condition, current
 from amanat.cases.service import case_label, get_case
 from amanat.cases.verification_models import CaseTask
 from amanat.core.audit import Actor, record_event
@@ -104,6 +105,8 @@ def set_task_done(db: Session, actor: Actor, task_id: str, *, done: bool, may_wr
         raise NotFound(N_("No such task."))
     if not may_write and (actor.user_id is None or actor.user_id != task.assignee_id):
         raise PermissionDenied(N_("Only the task's assignee or a caseworker can change it."))
+    if actor.user_id != task.assignee_id:
+        get_case(db, task.case_id)  # anyone else: only on a case within their case scope (scope.py)
     if done == (task.done_at is not None):
         raise InvalidInput(N_("task: already done.") if done else N_("task: already open."), field="task")
     task.done_at, task.done_by = (utcnow(), actor.user_id) if done else (None, None)
@@ -140,7 +143,7 @@ def list_user_tasks(db: Session, user_id: str, *, limit: int = 200) -> list[Task
 
 
 def list_overdue(db: Session, *, limit: int = 200) -> list[TaskRow]:
-    q = _query().where(CaseTask.done_at.is_(None), CaseTask.due_on < _today())
+    q = _query().where(CaseTask.done_at.is_(None), CaseTask.due_on < _today(), case_condition(current(db)))
     return _rows(db, q.order_by(CaseTask.due_on, CaseTask.created_at).limit(limit))
 
 

@@ -175,3 +175,31 @@ def test_unknown_case_scope_setting_is_refused(database, office):
     made, _ = office
     with database.transaction() as db, pytest.raises(ValueError, match="case_scope"):
         scope.scope_for(db, case_scope="province", user_id=made["loner"].id, role="caseworker")
+
+
+def test_team_scope_limits_overdue_tasks_and_changing_others_tasks(database, users, office):
+    from datetime import date, timedelta
+
+    from amanat.cases import tasks
+    from amanat.cases.verification_models import CaseTask
+
+    made, cases = office
+    with database.transaction() as db:
+        herat = tasks.add_task(db, made["herat-a"].actor, cases["herat_open"], title="Call back",
+                               assignee_id=made["herat-a"].id, due=None)
+        herat.due_on = date.today() - timedelta(days=3)  # overdue
+        own = tasks.add_task(db, made["herat-a"].actor, cases["herat_open"], title="Check the tazkira",
+                             assignee_id=made["kabul-a"].id, due=None)
+        db.flush()
+        task_ids = (herat.id, own.id)
+    with database.transaction() as db:
+        _bind(db, made["kabul-a"])
+        assert task_ids[0] not in {t.id for t in tasks.list_overdue(db)}
+        with pytest.raises(NotFound):  # another team's case: as if it did not exist
+            tasks.set_task_done(db, made["kabul-a"].actor, task_ids[0], done=True, may_write=True)
+        # a task given to them on a case outside their scope: they may still close their own task
+        tasks.set_task_done(db, made["kabul-a"].actor, task_ids[1], done=True, may_write=True)
+        assert db.get(CaseTask, task_ids[1]).done_at is not None
+    with database.transaction() as db:
+        _bind(db, made["herat-a"])
+        assert task_ids[0] in {t.id for t in tasks.list_overdue(db)}
