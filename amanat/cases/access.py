@@ -11,13 +11,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from amanat.cases.models import CaseAccess
+from amanat.cases import scope
+from amanat.cases.models import Case, CaseAccess
 from amanat.cases.service import case_records, get_case
 from amanat.core.audit import Actor, record_event
 from amanat.core.db import utcnow
 from amanat.errors import InvalidInput, NotFound
 from amanat.records import household
 from amanat.records import service as records
+from amanat.records.models import Document, Record
 
 # Why someone opens a case's values: a code (audited), and free text for "other" (kept encrypted).
 WORK_REASONS = ("applicant_contact", "verification", "pathway", "correction", "safeguarding", "other")
@@ -90,6 +92,20 @@ def reveal_member_field(db: Session, actor: Actor, case_id: str, member_id: str,
     db.add(grant)
     db.flush()
     return grant
+
+
+def read_document(db: Session, actor: Actor, document_id: str) -> tuple[str, str, bytes]:
+    """A document of a record, if one of its person's cases is within the reader's case scope (scope.py);
+    audited as ``document:read``."""
+    person_id = db.scalar(select(Record.person_id).join(Document, Document.record_id == Record.id)
+                          .where(Document.id == document_id))
+    if person_id is None:
+        raise NotFound("No such document.")
+    current = scope.current(db)
+    if current.limited and db.scalar(select(Case.id).where(Case.person_id == person_id,
+                                                          scope.case_condition(current))) is None:
+        raise NotFound("No such document.")
+    return records.read_document(db, actor, document_id)
 
 
 @dataclass

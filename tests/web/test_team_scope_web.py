@@ -4,9 +4,11 @@ case pages, actions, queue and search stop at their team's cases (404, as if the
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from amanat.accounts import teams
 from amanat.cases import workflow
+from amanat.cases.models import Case
 from amanat.core.audit import Actor
 from tests.cases.casework_factories import store
 from tests.conftest import csrf, login
@@ -89,3 +91,23 @@ def test_admin_makes_teams_in_the_web(client, database, users):
     client.cookies.clear()
     login(client, "caseworker")
     assert client.get("/admin/teams").status_code == 403
+
+
+def test_documents_of_another_teams_case_stay_closed(client, database, users):
+    from amanat.records.models import Document, Record
+
+    ours, theirs = _cases(database, users)
+    with database.transaction() as db:
+        ids = {}
+        for key, case_id in (("ours", ours), ("theirs", theirs)):
+            case = db.get(Case, case_id)
+            record = db.scalars(select(Record).where(Record.person_id == case.person_id)).first()
+            doc = Document(record_id=record.id, field="doc_tazkira", content_type="image/jpeg", size=3,
+                           filename="tazkira.jpg", content=b"\xff\xd8\xff")
+            db.add(doc)
+            db.flush()
+            ids[key] = doc.id
+    login(client, "caseworker")
+    token = csrf(client)
+    assert client.post(f"/documents/{ids['ours']}", data={"csrf_token": token}).status_code == 200
+    assert client.post(f"/documents/{ids['theirs']}", data={"csrf_token": token}).status_code == 404

@@ -20,7 +20,6 @@ from amanat.cases import service as cases
 from amanat.core.permissions import Permission
 from amanat.errors import InvalidInput
 from amanat.intake.throughput import backlog
-from amanat.records import service as records
 from amanat.web.case_page import case_page_context
 from amanat.web.deps import DB, Lang, require
 from amanat.web.render import render
@@ -202,7 +201,7 @@ def attach_document(request: Request, db: DB, user: CaseWriter, case_id: str, re
 
 @router.post("/documents/{document_id}")
 def open_document(request: Request, db: DB, user: DocReader, document_id: str) -> Response:
-    name, content_type, content = records.read_document(db, user.actor, document_id)
+    name, content_type, content = access.read_document(db, user.actor, document_id)
     db.commit()
     ascii_name = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "._-" else "_" for ch in name) or "document"
     return Response(content, media_type=content_type, headers={
