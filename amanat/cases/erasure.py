@@ -12,17 +12,22 @@ audited with ids and counts only.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from amanat.accounts.models import User
 from amanat.cases.models import Case, CaseApproval, CaseNote
 from amanat.cases.protection_models import ProtectionAssessment
+from amanat.cases.service import get_case
 from amanat.cases.verification_models import Attestation, CaseTask
+from amanat.cases.workflow import ApprovalView
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
 from amanat.core.db import Base, new_id, utcnow
@@ -32,7 +37,8 @@ from amanat.records.erasure import ErasedCounts, erase_records, ledger_entries, 
 from amanat.records.models import Person, Record
 from amanat.records.service import get_person_root
 
-ERASE_REASONS = ("applicant_request", "wrongly_collected", "safety", "other")
+LEDGER_FILE = "erasure-ledger.json"  # in the data dir, rewritten after every erasure (read by `amanat restore`)
+ERASE_REASONS = ("applicant_request", "safety_concern", "wrongly_collected", "other")
 MAX_REASON = 500
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -96,7 +102,27 @@ def pending_erasure(db: Session, case_id: str) -> CaseApproval | None:
 
 
 def request_erasure(db: Session, actor: Actor, ref: str, *, reason_code: str, reason_text: str | None) -> CaseApproval:
-    """File a request to erase the person of a case; a second person decides it (``decide_erasure``)."""
+    """File a request to erase the person of a case (a number, or a record id); a second person decides it
+    (``decide_erasure``)."""
+    return _request(db, actor, resolve_case(db, ref), reason_code=reason_code, reason_text=reason_text)
+
+
+def request_case_erasure(db: Session, actor: Actor, case_id: str, *, reason_code: str | None,
+                         reason_text: str | None) -> CaseApproval:
+    """``request_erasure`` from the case page (the case as the reader may see it)."""
+    return _request(db, actor, get_case(db, case_id), reason_code=reason_code or "", reason_text=reason_text)
+
+
+def pending_erasure_view(db: Session, case_id: str) -> ApprovalView | None:
+    a = pending_erasure(db, case_id)
+    if a is None:
+        return None
+    user = db.get(User, a.requested_by)
+    return ApprovalView(a.id, a.reason_code, a.reason, user.username if user else None, a.requested_by,
+                        a.requested_at)
+
+
+def _request(db: Session, actor: Actor, case: Case, *, reason_code: str, reason_text: str | None) -> CaseApproval:
     if actor.user_id is None:
         raise PermissionDenied("An erasure is requested by a named user.")
     if reason_code not in ERASE_REASONS:
@@ -106,7 +132,6 @@ def request_erasure(db: Session, actor: Actor, ref: str, *, reason_code: str, re
         raise InvalidInput(f"reason: at most {MAX_REASON} characters.", field="reason_text")
     if reason_code == "other" and not text:
         raise InvalidInput("reason: say why, in a few words.", field="reason_text")
-    case = resolve_case(db, ref)
     if tombstone(db, case.id) is not None:
         raise Conflict("This person is already erased.", code="already_erased")
     if pending_erasure(db, case.id) is not None:
@@ -135,6 +160,13 @@ def decide_erasure(db: Session, keys: KeyHolder, actor: Actor, approval_id: str,
         return None
     record_event(db, actor, "person:erase_approve", "case", approval.case_id, approval=approval.id)
     return erase_person(db, keys, actor, get_case_or_404(db, approval.case_id), approval_id=approval.id)
+
+
+def approval_case(db: Session, approval_id: str) -> str:
+    approval = db.get(CaseApproval, approval_id)
+    if approval is None:
+        raise NotFound("No such erasure request.")
+    return approval.case_id
 
 
 def get_case_or_404(db: Session, case_id: str) -> Case:
@@ -257,6 +289,17 @@ def export_ledger(db: Session) -> str:
     stones = [[r.erasure_id, r.case_id, r.person_id, r.approval_id, r.rule, r.records, r.erased_by,
                r.erased_at.isoformat()] for r in db.scalars(select(Erasure).order_by(Erasure.erased_at))]
     return json.dumps({"format": "amanat-erasure-ledger-1", "entries": entries, "tombstones": stones}, indent=1)
+
+
+def save_ledger(db: Session, path: Path) -> None:
+    """The ledger written to ``path`` (mode 600, replaced whole: a crash leaves the previous one)."""
+    text = export_ledger(db)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(partial, path)
 
 
 def reapply_erasures(db: Session, keys: KeyHolder, actor: Actor, ledger: str) -> int:

@@ -31,33 +31,23 @@ MAY_REQUEST = (Permission.CASE_WRITE, Permission.KEY_MANAGE)
 MAY_APPROVE = (Permission.CASE_APPROVE, Permission.KEY_MANAGE)
 
 
-LEDGER_FILE = "erasure-ledger.json"  # in the data dir, rewritten after every erasure
 LEDGER_ENV = "AMANAT_ERASURE_LEDGER"  # where `amanat restore` reads it from instead (a copy kept with the backups)
-
-
-def _write_ledger(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(partial, path)  # a crash leaves the previous ledger whole
 
 
 def _keep_ledger(settings: Settings, database: Database) -> None:
     """After an erasure: the WAL truncated (SQLite) and the ledger written to the data dir, where `amanat
     restore` finds it (copy it beside the backups: it holds ids and dates only)."""
-    from amanat.cases.erasure import export_ledger
+    from amanat.cases.erasure import LEDGER_FILE, save_ledger
 
     database.truncate_wal()
     with database.reading() as db:
-        _write_ledger(settings.data_dir / LEDGER_FILE, export_ledger(db))
+        save_ledger(db, settings.data_dir / LEDGER_FILE)
 
 
 def reapply_after_restore(restored: Database, manifest: object) -> str:
     """`amanat restore`'s step: everyone erased after the backup was made is erased again, from the ledger in
     AMANAT_ERASURE_LEDGER or the data dir (the restored database's own ledger is as old as the backup)."""
-    from amanat.cases.erasure import reapply_erasures
+    from amanat.cases.erasure import LEDGER_FILE, reapply_erasures
 
     # the restored database, wherever --data-dir or AMANAT_DATABASE_URL put it (a SQLite file's folder is its data dir)
     sqlite = make_url(restored.url).database if restored.is_sqlite else None
@@ -101,7 +91,8 @@ def _staff(settings: Settings, db: object, username: str, may: tuple[Permission,
 @friendly
 def person_erase(ctx: typer.Context,
                  target: Annotated[str, typer.Argument(help="A case number (12 or #12) or a record id.")],
-                 reason: Annotated[str, typer.Option(help="applicant_request, wrongly_collected, safety or other.")],
+                 reason: Annotated[str, typer.Option(
+                     help="applicant_request, safety_concern, wrongly_collected or other.")],
                  as_user: Annotated[str, typer.Option("--as", help="The staff member asking (password asked).")],
                  note: Annotated[str, typer.Option(help="A few words why (needed with --reason other).")] = ""
                  ) -> None:
@@ -169,12 +160,11 @@ def person_ledger(ctx: typer.Context,
                   out: Annotated[Path, typer.Option(help="Where to write the ledger (JSON, ids and dates only).")]
                   ) -> None:
     """Write the erasure ledger, to keep beside the backups: `amanat person reapply` uses it after a restore."""
-    from amanat.cases.erasure import export_ledger
+    from amanat.cases.erasure import save_ledger
 
     database = open_organisation(settings_of(ctx), keys="none")
     with database.reading() as db:
-        text = export_ledger(db)
-    _write_ledger(out, text)
+        save_ledger(db, out)
     console.print(f"Wrote the erasure ledger to {out}.")
 
 

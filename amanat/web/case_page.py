@@ -72,6 +72,7 @@ def case_page_context(db: Session, keys: KeyHolder, user: CurrentUser, case_id: 
         "hold_reasons": workflow.HOLD_REASONS, "close_reasons": workflow.CLOSE_REASONS,
         "close_request": workflow.close_request_view(db, case.id), "me": user.id,
         "erased": erasure.tombstone(db, case.id),  # the person's values are destroyed: say so, show no values
+        "erase_request": erasure.pending_erasure_view(db, case.id), "erase_reasons": erasure.ERASE_REASONS,
         "merges": [m for m in records.merges_of_person(db, case.person_id) if m.undone_at is None],
         "can_review": user.can(Permission.REVIEW_DECIDE), "family": relatives, "members": members,
         "member_values": member_values, "member_labels": member_labels, "relationship_labels": relationship_labels,

@@ -322,3 +322,46 @@ def test_retention_never_erases_a_person_merged_into_one_still_open(database: Da
         assert apply_retention(db, database.keys, Actor("system:cli"), 365, apply=True) == (1, 2)
     with database.reading() as db:
         assert db.get(Record, farid).data == {} and db.get(Record, other).data == {}  # type: ignore[union-attr]
+
+
+def test_erasing_from_the_case_page_needs_a_second_caseworker(client, database: Database,  # type: ignore[no-untyped-def]
+                                                              accounts, settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import PASSWORD, csrf, login
+
+    ids = _store(database, [FARID])
+    farid = ids[FARID["full_name"]]
+    case = _case_of(database, farid)
+    with database.transaction() as db:
+        accounts.create_user(db, Actor("test"), username="second", password=PASSWORD, role="caseworker")
+    login(client, "caseworker")
+    page = client.get(f"/cases/{case.id}?lang=fa_AF")
+    assert f'action="/cases/{case.id}/erase"' in page.text and "پاک" in page.text
+    r = client.post(f"/cases/{case.id}/erase", data={"reason": "other", "csrf_token": csrf(client)},
+                    follow_redirects=False)
+    assert r.status_code == 422 or "say why" in r.text  # "other" needs a few words
+    r = client.post(f"/cases/{case.id}/erase", data={"reason": "applicant_request", "csrf_token": csrf(client)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(f"/cases/{case.id}?lang=ps_AF")
+    approval = page.text.split('data-erase-request="')[1].split('"')[0]
+    assert f"/approvals/{approval}/erase" not in page.text  # not to the one who asked
+    r = client.post(f"/approvals/{approval}/erase", data={"decision": "approve", "csrf_token": csrf(client)})
+    assert r.status_code == 403
+    r = client.post(f"/approvals/{approval}/decide", data={"decision": "approve", "csrf_token": csrf(client)})
+    assert r.status_code in (403, 404)  # closing's approval does not take an erasure's id
+    with database.reading() as db:
+        assert db.get(Record, farid).data != {}  # type: ignore[union-attr]
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    client.cookies.clear()
+    login(client, "second")
+    r = client.post(f"/approvals/{approval}/erase", data={"decision": "approve", "csrf_token": csrf(client)},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    with database.reading() as db:
+        assert db.get(Record, farid).data == {}  # type: ignore[union-attr]
+        assert db.scalar(select(DataKey.key_id).where(DataKey.key_id == f"rk:{farid}")) is None
+    page = client.get(f"/cases/{case.id}?lang=fa_AF")
+    assert "data-erased" in page.text and f"#{approval[:8]}" in page.text and "Farid" not in page.text
+    assert f'action="/cases/{case.id}/erase"' not in page.text
+    ledger = settings.data_dir / "erasure-ledger.json"
+    assert f"rk:{farid}" in ledger.read_text() and oct(ledger.stat().st_mode & 0o777) == "0o600"

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from amanat.accounts.service import CurrentUser
-from amanat.cases import access, corrections, family, queue, search, workflow
+from amanat.cases import access, corrections, erasure, family, queue, search, workflow
 from amanat.cases import service as cases
 from amanat.core.permissions import Permission
 from amanat.errors import InvalidInput
@@ -174,6 +174,30 @@ def decide_approval(request: Request, db: DB, user: Approver, approval_id: str,
     case = workflow.decide_close(db, user.actor, approval_id, approve=decision == "approve")
     db.commit()
     return _back(case.id, "workflow")
+
+
+@router.post("/cases/{case_id}/erase")
+def request_erasure(request: Request, db: DB, user: CaseWriter, case_id: str, reason: Reason = "",
+                    reason_text: ReasonText = "") -> Response:
+    erasure.request_case_erasure(db, user.actor, case_id, reason_code=reason or None, reason_text=reason_text)
+    db.commit()
+    return _back(case_id, "workflow")
+
+
+@router.post("/approvals/{approval_id}/erase")
+def decide_erasure(request: Request, db: DB, user: Approver, approval_id: str,
+                   decision: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """A second caseworker approves (the person is erased now) or rejects a request to erase."""
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("decision: approve or reject.", field="decision")
+    database = request.app.state.database
+    done = erasure.decide_erasure(db, database.keys, user.actor, approval_id, approve=decision == "approve")
+    case_id = erasure.approval_case(db, approval_id)
+    db.commit()
+    if done is not None:  # the WAL truncated, the ledger rewritten for a restore (docs/protection.md)
+        database.truncate_wal()
+        erasure.save_ledger(db, request.app.state.settings.data_dir / erasure.LEDGER_FILE)
+    return _back(case_id, "workflow")
 
 
 @router.post("/cases/{case_id}/records/{record_id}/correct")
