@@ -18,12 +18,21 @@ from amanat.intake.parsed import ParsedSubmission
 from amanat.intake.service import seal_submission
 from amanat.jobs.worker import run_worker
 from amanat.records.models import Record
+from tests.cli.test_backup import pg_admin  # noqa: F401  (a fixture: PostgreSQL, or a skip)
 
 runner = CliRunner()
 
 
-@pytest.fixture
-def office(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["sqlite"])
+def office(request, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """An initialised organisation with three staff and one stored record; SQLite in the data dir, or (the
+    param "postgres") a PostgreSQL database of its own, dropped afterwards."""
+    created: list[str] = []
+    monkeypatch.delenv("AMANAT_DATABASE_URL", raising=False)
+    if request.param == "postgres":
+        from tests.cli.test_backup import _pg_database
+
+        monkeypatch.setenv("AMANAT_DATABASE_URL", _pg_database(request.getfixturevalue("pg_admin"), created))
     for name, value in (("DATA_DIR", str(tmp_path)), ("PASSPHRASE", "a long enough passphrase"),
                         ("KDF_MEMORY_KIB", "64"), ("KDF_TIME_COST", "1"), ("ARGON2_MEMORY_KIB", "64"),
                         ("ARGON2_TIME_COST", "1"), ("NEW_PASSWORD", "new-user-password"),
@@ -41,6 +50,14 @@ def office(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     assert run_worker(database, once=True)[0] == 1
     yield database
     database.dispose()
+    if created:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(request.getfixturevalue("pg_admin"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _record(database) -> Record:  # type: ignore[no-untyped-def]
@@ -97,6 +114,7 @@ def test_retention_dry_run_and_reencrypt(office) -> None:  # type: ignore[no-unt
     assert "0 record(s) moved" in moved.output  # stored by the worker: already under its own key
 
 
+@pytest.mark.parametrize("office", ["sqlite", "postgres"], indirect=True)
 def test_an_erased_person_stays_erased_after_restoring_an_older_backup(office, tmp_path,  # type: ignore[no-untyped-def]
                                                                         monkeypatch) -> None:
     from amanat.cases.erasure import tombstone
