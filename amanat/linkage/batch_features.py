@@ -42,6 +42,7 @@ from amanat.linkage.features import (
 )
 from amanat.linkage.workers import ForkPool, Shares, default_jobs, reported
 from amanat.normalize import record as normalize_parts
+from amanat.normalize.phonetic import house
 from amanat.normalize.relations import may_name_relative_array
 
 # Per-process caches of a batch's values, emptied when it ends.
@@ -292,11 +293,14 @@ def _with_family(families: _Families, a: int, names: list[tuple[Any, ...]],
         return None
     last: dict[str, int] = {}
 
-    def code(text: str | None, none: int) -> int:  # the last word's number; ``none`` without one
+    def code(text: str | None, none: int, j: int) -> int:  # the last word's number; ``none`` without one
         words = (text or "").split()
-        return last.setdefault(words[-1], len(last)) if words else none
+        if not words:
+            return none
+        word = house(words[-1]) if j == 1 else words[-1]  # the latin, as _without_family reads it
+        return last.setdefault(word, len(last))
 
-    own = np.array([[code(o[j], -1) for j in range(3)] if o is not None else [-1] * 3 for o in outs],
+    own = np.array([[code(o[j], -1, j) for j in range(3)] if o is not None else [-1] * 3 for o in outs],
                    dtype=np.int64).reshape(-1, 3)
     wanted = np.unique(family)
     norms = []
@@ -305,7 +309,7 @@ def _with_family(families: _Families, a: int, names: list[tuple[Any, ...]],
             norms.append(_name(*t))
         except Exception:  # the family name's own group fails these rows
             norms.append(None)
-    theirs = np.array([[code(getattr(n, attr, None), -2) for attr in ("folded", "latin", "phonetic")]
+    theirs = np.array([[code(getattr(n, attr, None), -2, j) for j, attr in enumerate(("folded", "latin", "phonetic"))]
                        if n is not None else [-2] * 3 for n in norms], dtype=np.int64).reshape(-1, 3)
     at = np.searchsorted(wanted, family)
     ends = np.flatnonzero((own[full - a] == theirs[at]).any(axis=1))

@@ -35,9 +35,10 @@ LINKED, REVIEW, RELATIVES, DIFFERENT = "linked", "review", "relatives", "differe
 RELATIONS = ("likely brothers", "likely twins", "likely father and son", "likely cousins", "same household phone")
 INTERMEDIARY_PHONE = "the phone in common is given by many records (an intermediary's?)"
 ONLY_NAMES = "only names to compare"
-NOTES = (ONLY_NAMES, "own names differ", "own names alike but not the same", "one own name is part of the other",
-         "dates of birth more than a year apart", "dates of birth a year apart", "fathers' names differ",
-         "genders differ", INTERMEDIARY_PHONE)
+ONLY_NAMES_FATHER = "only names and fathers' names to compare"
+NOTES = (ONLY_NAMES, ONLY_NAMES_FATHER, "own names differ", "own names alike but not the same",
+         "one own name is part of the other", "dates of birth more than a year apart", "dates of birth a year apart",
+         "fathers' names differ", "genders differ", INTERMEDIARY_PHONE)
 
 # Pairs the model scores below this are different people whatever the rules say: brothers with a
 # household phone score 0.1-0.99, so the floor sits well under the review band.
@@ -83,6 +84,7 @@ class Evidence:
     same_grandfather: bool  # grandfathers' names agree (cousins, when the fathers differ)
     gender_differs: bool = False
     thin: bool = False  # nothing but names (gender, place, a year) to compare: no date, father, ID or phone
+    father_only: bool = False  # as thin, but the fathers' names are given and agree
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def _shared_holders(left: Mapping[str, Any], right: Mapping[str, Any], holders: 
 
 
 def _notes(ev: Evidence) -> tuple[str, ...]:
-    notes: list[str] = [ONLY_NAMES] if ev.thin else []
+    notes: list[str] = [ONLY_NAMES] if ev.thin else [ONLY_NAMES_FATHER] if ev.father_only else []
     if ev.name == "differ":
         notes.append("own names differ")
     elif ev.name == "similar":
@@ -178,7 +180,9 @@ def decide(weight: float, ev: Evidence, *, link_at: float, review_at: float) -> 
     elif prob < review_at:
         # A list of names alone: a name this file's model scores from the floor up is a possible match
         # (a rare name scores higher, a common one stays under the floor: term frequencies decide).
-        outcome = REVIEW if ev.thin else DIFFERENT
+        # (and a list of names and fathers' names: the same name under the same father is as much as it
+        # can say — "Ghani" / "Ghani Jamali", son of Jamshid)
+        outcome = REVIEW if ev.thin or (ev.father_only and ev.name in ("agree", "contained")) else DIFFERENT
     elif (ev.dob == "differ" and not ev.exact_id) or ev.paternal == "differ" or ev.father_son or ev.gender_differs:
         # the same name: a namesake, father and son, a sister, or a wrong date (with the same tazkira
         # or passport and name, a date that differs is a wrong date: 1971 written 1916)
@@ -221,6 +225,12 @@ def _thin(labels: Mapping[str, str]) -> bool:
     return all(_thin_level(c, labels.get(c, "missing")) for c in _IDENTITY)
 
 
+def _father_only(labels: Mapping[str, str]) -> bool:
+    """Nothing to tell a person by but the fathers' names, and they agree."""
+    return _paternal_class(labels.get("paternal", "")) == "agree" and all(
+        _thin_level(c, labels.get(c, "missing")) for c in _IDENTITY if c != "paternal")
+
+
 def evidence_of(labels: Mapping[str, str], left: Mapping[str, Any], right: Mapping[str, Any],
                 holders: Mapping[str, int]) -> Evidence:
     """The evidence of one pair from its comparison levels (label by comparison name) and its rows."""
@@ -238,7 +248,7 @@ def evidence_of(labels: Mapping[str, str], left: Mapping[str, Any], right: Mappi
     return Evidence(name_c, _dob_class(labels.get("dob", "")), _paternal_class(labels.get("paternal", "")),
                     labels.get("tazkira") in _EXACT_ID or labels.get("passport") in _EXACT_ID, phone,
                     differ and father_son(left, right), differ and same_grandfather(left, right),
-                    labels.get("gender") == _GENDER_DIFFER, _thin(labels))
+                    labels.get("gender") == _GENDER_DIFFER, _thin(labels), _father_only(labels))
 
 
 # A model reason that a core note says more plainly.
@@ -365,9 +375,10 @@ def _pair_holders(lists: pa.ListArray, left_at: np.ndarray, right_at: np.ndarray
 
 
 def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_at: float, review_at: float,
-                 holders: Mapping[str, int] | None = None) -> PairDecisions:
+                 holders: Mapping[str, int] | None = None, floor: float | None = None) -> PairDecisions:
     """``decide`` for every pair of ``pairs`` (predict_pairs' output on ``frame``, whose ``unique_id``
-    names the pairs' ids). Pairs whose own names agree (or one is missing) are decided in numpy, a
+    names the pairs' ids; ``floor``: the probability the file was scored from, when below the scoring
+    floor, for pairs of names alone). Pairs whose own names agree (or one is missing) are decided in numpy, a
     shared phone's holders counted in columns; the others are compared again in Python (tested equal
     to ``decide_scored``)."""
     n = len(pairs)
@@ -380,10 +391,19 @@ def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_a
     levels = _Levels(model, pairs)
     dob_c = levels.classes("dob", _dob_class)
     pat_c = levels.classes("paternal", _paternal_class)
-    below = _probabilities(weight) < scoring_floor(review_at)  # different people, as decide_scored says
     thin = np.ones(n, dtype=bool)
     for c in _IDENTITY:
-        thin &= levels.where(c, lambda lab, c=c: _thin_level(c, lab), absent=True)
+        if c != "paternal":
+            thin &= levels.where(c, lambda lab, c=c: _thin_level(c, lab), absent=True)
+    father_only = thin & (pat_c == "agree")  # decided in Python, as decide says
+    thin &= levels.where("paternal", lambda lab: _thin_level("paternal", lab), absent=True)
+    # below the floor: different people, as decide_scored says; a pair of names and fathers' names alone
+    # is decided from the file's lower ``floor`` (the same name under one father scores low, and is still
+    # possible). A pair of names alone below the floor is left to the file's possible groups (by name).
+    p0 = _probabilities(weight)
+    below = p0 < scoring_floor(review_at)
+    if floor is not None:
+        below &= ~(father_only & (p0 >= floor))
 
     # the phone's holders and discount, in columns (where a pair shares a number and is decided at all)
     ids = pd.Index(frame["unique_id"].astype(str))
@@ -405,7 +425,7 @@ def decide_pairs(model: Any, frame: pd.DataFrame, pairs: pd.DataFrame, *, link_a
 
     # own names agree (or one is missing): no relation; decided in numpy
     simple = below | (levels.where("full_name", lambda lab: lab in _NAME_AGREE or lab.endswith("missing"))
-                      & ~levels.where("gender", lambda lab: lab == _GENDER_DIFFER) & ~thin)
+                      & ~levels.where("gender", lambda lab: lab == _GENDER_DIFFER) & ~thin & ~father_only)
     exact = levels.where("tazkira", lambda lab: lab in _EXACT_ID) | levels.where("passport",
                                                                               lambda lab: lab in _EXACT_ID)
     s_out = np.where(below | (prob < review_at), DIFFERENT,

@@ -49,7 +49,7 @@ from amanat.linkage.file_blocking import (
 )
 from amanat.linkage.incremental import reasons_of_level_arrays, score_pair
 from amanat.linkage.model import EM_RULES, LinkType, TrainedModel, bundled_model, train_model
-from amanat.linkage.possible_groups import names_only_rows, possible_groups
+from amanat.linkage.possible_groups import possible_groups, thin_rows
 from amanat.linkage.progress import Progress
 from amanat.normalize.script import fold
 
@@ -347,13 +347,14 @@ def dedupe_rows(
         review_at = min(model.thresholds.review, link_at)
         progress.stage("scoring candidate pairs")
         # relatives score below the review band; on a list of names a possible match may score lower still
-        floor = model.thresholds.weight(THIN_FLOOR if _mostly_names(frame) else scoring_floor(review_at))
+        floor_p = THIN_FLOOR if _mostly_names(frame) else scoring_floor(review_at)
+        floor = model.thresholds.weight(floor_p)
         pairs = predict_standalone(model, frame, threshold_match_weight=floor,
                                    notes=notes, plan=plan.result(), spark=spark) if plan is not None else pd.DataFrame(
             columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability"])
     progress.stage("clustering")
     # Own name and birth date decide who is one person; the household's shared fields do not.
-    decisions = decide_pairs(model, frame, pairs, link_at=link_at, review_at=review_at)
+    decisions = decide_pairs(model, frame, pairs, link_at=link_at, review_at=review_at, floor=floor_p)
     left, right = (pairs[c].astype(int).to_numpy() for c in ("unique_id_l", "unique_id_r"))  # row numbers
     linked = decisions.linked()
     clusters = cluster_positions(left[linked], right[linked], decisions.match_probability[linked], len(frame),
@@ -379,7 +380,8 @@ THIN_FLOOR = 1e-4
 
 
 def _mostly_names(frame: pd.DataFrame) -> bool:
-    return bool(len(frame)) and float(names_only_rows(frame).mean()) >= 0.5
+    """Most rows give names (and perhaps a father's name) and nothing else that tells a person."""
+    return bool(len(frame)) and float(thin_rows(frame).mean()) >= 0.5
 
 
 def _best_links(pairs: pd.DataFrame, n: int, decisions: PairDecisions

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from amanat.normalize.phonetic import house
+
 if TYPE_CHECKING:
     from amanat.normalize.record import NormalizedRecord
 
@@ -129,7 +131,10 @@ def _without_family(keys: dict[str, str | None], tokens: list[str], family: Any)
     stripped = False
     for k, attr in (("fold", "folded"), ("latin", "latin"), ("phon", "phonetic")):
         own, fam = (keys[k] or "").split(), (_clean(getattr(family, attr, None)) or "").split()
-        if fam and len(own) > len(fam) and own[-len(fam):] == fam:
+        tail = own[-len(fam):] if fam else []
+        if k == "latin":  # Noori in the name, Nuri as the family name: one name in two house styles
+            tail, fam = [house(t) for t in tail], [house(t) for t in fam]
+        if fam and len(own) > len(fam) and tail == fam:
             out[k] = " ".join(own[: -len(fam)])
             stripped = True
     if stripped:

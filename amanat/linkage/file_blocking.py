@@ -42,13 +42,22 @@ NAME_RULES: tuple[BlockRule, ...] = (
 # each name rule in the notes' words
 NAME_WORDS: dict[str, str] = {"s_nl": "the own name, romanised", "s_nj": "the own name's sound key, spaces dropped",
                               "s_n2": "the first two parts of the own name's sound key"}
+# The own name's first sound part with the father's name: a name that grew by a family, tribal or pen
+# name under one father (محمد ایوب / Mohammad Ayub Shinwari, Karimullah / Karimullah Noori), which
+# the store's own + father's name rule cannot pair. It gathers brothers too (Mohammad Nabi / Mohammad
+# Wali; the decision keeps them apart), so over the budget it is narrowed and capped as the name
+# rules are (NARROWED_RULES).
+FIRST_AND_FATHER = BlockRule("s_fn", ("full_first", "father_phon"))
 STANDALONE_RULES: tuple[BlockRule, ...] = (
     BlockRule("s_nm", ("full_phon", "family_phon")),
+    FIRST_AND_FATHER,
     BlockRule("s_ns", ("names_set",)),
     BlockRule("s_dd", ("dob_day",)),
     BlockRule("s_ts", ("tazkira_sorted",)),
     *NAME_RULES,
 )
+NARROWED_RULES: tuple[BlockRule, ...] = (*NAME_RULES, FIRST_AND_FATHER)
+_NARROWED_WORDS = {**NAME_WORDS, FIRST_AND_FATHER.name: "the own name's first part and the father's name"}
 NAME_NARROW_BY: tuple[tuple[str, str], ...] = (("province_pcode", "province"), ("district_pcode", "district"))
 # A standalone rule (or one on a --compare column) that would generate more candidate pairs
 # than this many per row, plus a floor, is left out for that file (a name rule: kept with its
@@ -104,8 +113,8 @@ def _narrowed_name_rule(frame: pd.DataFrame, rule: BlockRule, n: int, budget: in
             return narrow
         if got > 0:
             narrowest, where, over = narrow, f" within one {place}", got
-    return _capped(frame, narrowest, over, budget, cache, notes, NAME_WORDS.get(rule.name, "+".join(rule.columns)),
-                   where=where, names=True)
+    return _capped(frame, narrowest, over, budget, cache, notes, _NARROWED_WORDS[rule.name],
+                   where=where, names=rule in NAME_RULES)
 
 
 # The own name alone is blocked on only while fewer than this share of rows give anything else that
@@ -159,7 +168,7 @@ def standalone_blocking(frame: pd.DataFrame, compare: Sequence[str] = (), cache:
         n = counts[rule.name]
         if rule in NAME_RULES and rich >= NAME_RULES_UNTIL:
             continue  # the store's rules find these rows' pairs (at 985k records: predict 6.5 → 3.7 s)
-        if rule in NAME_RULES:
+        if rule in NARROWED_RULES:
             kept = _narrowed_name_rule(frame, rule, n, budget, cache, notes)
             rules.extend([kept] if kept is not None else [])
         elif n > budget:

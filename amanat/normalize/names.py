@@ -213,6 +213,22 @@ def _split_glued_titles(tokens: list[str]) -> list[str]:
     return tokens
 
 
+# Latin title spellings, longest first, for a title typed onto the name (DrFarid, AlhajAbdul Matin).
+_LATIN_TITLES = tuple(sorted((t for t in _TITLE_INDEX if t.isascii() and len(t) >= 2), key=len, reverse=True))
+
+
+def _glued_latin_title(tok: str) -> tuple[str, ...]:
+    """A leading Latin token split into (title, name) when it is a title written onto a name the
+    lexicon knows (drfarid, alhajabdul, engsalim); the token as it is otherwise (drakhshan stays)."""
+    if not tok.isascii() or lookup_latin(tok) is not None:
+        return (tok,)
+    for title in _LATIN_TITLES:
+        rest = tok[len(title):]
+        if tok.startswith(title) and len(rest) >= 3 and lookup_latin(rest) is not None:
+            return title, rest
+    return (tok,)
+
+
 def _tokenise(text: str) -> list[str]:
     """Name tokens of already folded text."""
     if not text.replace(" ", "").isalpha():  # most names are letters and spaces only: skip the regexes
@@ -220,6 +236,8 @@ def _tokenise(text: str) -> list[str]:
     tokens = text.split()
     if ARABIC_RE.search(text):
         tokens = _split_glued_titles(_join_arabic(join_compounds(text).split()))
+    elif tokens:
+        tokens = [*_glued_latin_title(tokens[0]), *tokens[1:]]
     return join_latin(tokens)
 
 

@@ -155,6 +155,29 @@ def lexicon() -> tuple[dict[str, LexEntry], dict[str, LexEntry], tuple[str, ...]
     return by_ar, by_lat, tuple(clashes)
 
 
+_FAMILY_MARKER = "# Family, tribal and pen names"
+
+
+@lru_cache(maxsize=1)
+def family_names() -> frozenset[str]:
+    """House-folded Latin spellings of the lexicon's family, tribal and pen names (Wardak, Kakar,
+    Safi, Noori): a name that grows by one of these is the same man's name grown, not another man."""
+    text = resources.files("amanat.normalize").joinpath("data/names.tsv").read_text(encoding="utf-8")
+    out: set[str] = set()
+    inside = False
+    for line in text.splitlines():
+        if line.startswith(_FAMILY_MARKER):
+            inside = True
+        elif inside and line.strip() and not line.startswith("#"):
+            cols = [*line.split("\t"), "", ""][:3]
+            out.update(house(v.strip()) for v in (cols[0], *cols[2].split("|")) if v.strip())
+    return frozenset(out)
+
+
+def is_family_name(latin: str) -> bool:
+    return house(latin.lower()) in family_names()
+
+
 # Switched off only to measure what the lexicon adds over the rules (see names.lexicon_disabled).
 LEXICON_SWITCH = {"enabled": True}
 

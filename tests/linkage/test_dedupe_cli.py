@@ -217,6 +217,19 @@ def test_a_list_of_names_puts_every_row_of_one_name_in_one_possible_group(tmp_pa
             assert status == "" and linked_to == "", row
 
 
+def test_a_name_grown_by_family_and_pen_names_joins_its_given_names_group() -> None:
+    # Bushra written four times (too common for a name grown by any part to join it), then with her
+    # family and pen names; Anwar with a father written into the name field; Bushra Karim is another name.
+    names = ["بشری", "Bushra", "بشری", "BUSHRA", "بشری بلخی صافی", "Bushra Karim", "Anwar", "انور ولد محمد یوسف"]
+    rows = [SourceRow("a.csv", i + 2, {"full_name": v}) for i, v in enumerate(names)]
+    lead = dedupe_rows(rows).lead
+    group = dict(zip(lead["source_row"].tolist(), lead["possible_group"].tolist(), strict=True))
+    assert group[2] == group[3] == group[4] == group[5] == group[6] > 0
+    assert group[7] in (0, *(g for g in group.values() if g != group[2]))
+    assert group[8] == group[9] > 0 and group[8] != group[2]
+    assert (lead["cluster_size"] == 1).all()
+
+
 def test_a_names_only_list_says_what_was_compared_and_what_is_missing(tmp_path: Path) -> None:
     shared = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "thin_lists"
     a, b = shared / "a.csv", shared / "b.csv"

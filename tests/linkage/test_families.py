@@ -108,6 +108,40 @@ def test_a_date_of_entry_in_common_links_a_man_registered_again_and_never_brothe
     assert crossed.outcome != LINKED
 
 
+def test_a_name_grown_by_the_tribe_under_one_father_is_compared(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # No phone, ID or date in common, and the own names' keys differ (mhmd b / mhmd b Snr): only the own
+    # name's first part with the father's name pairs them (file_blocking.FIRST_AND_FATHER).
+    from amanat.linkage import file_blocking
+
+    rows = [SourceRow("list.csv", 2, {"full_name": "محمد ایوب", "father_name": "عبدالمتین", "province": "Nangarhar",
+                                      "refuge_entry_date": "1401/3/25"}),
+            SourceRow("list.csv", 3, {"full_name": "Mohammad Ayub Shinwari", "father_name": "Abdul Matin",
+                                      "date_of_birth": "1367/9/12", "province": "Nangarhar",
+                                      "refuge_entry_date": "2022-06-15"})]
+    result = dedupe_rows(rows, train=False)
+    assert result.lead["linked_to"].tolist() == ["list.csv row 3", "list.csv row 2"]
+    assert _status(result, 0) in (LINKED, "review")
+    monkeypatch.setattr(file_blocking, "STANDALONE_RULES", tuple(
+        r for r in file_blocking.STANDALONE_RULES if r != file_blocking.FIRST_AND_FATHER))
+    assert dedupe_rows(rows, train=False).lead["linked_to"].tolist() == ["", ""]
+
+
+def test_a_list_of_names_and_fathers_names_proposes_the_same_name_under_one_father() -> None:
+    # Nothing but names and fathers' names: the same given name (grown by a family name) under the same
+    # father is a possible match, never a link; the same name under another father is nothing.
+    rows = [SourceRow("list.csv", i + 2, f) for i, f in enumerate([
+        {"full_name": "Ghani", "father_name": "Jamshid"},
+        {"full_name": "غنی جمالی", "father_name": "جمشید"},
+        {"full_name": "Ghani", "father_name": "Nasir"},
+        *({"full_name": f"Person {k}", "father_name": f"Father {k}"} for k in "ABCDEFGH")])]
+    result = dedupe_rows(rows, train=False)
+    assert _status(result, 0) == _status(result, 1) == "review"
+    assert result.lead["linked_to"].tolist()[:2] == ["list.csv row 3", "list.csv row 2"]
+    assert "only names and fathers' names to compare" in result.lead["reasons"].iat[0]
+    assert (result.lead["cluster_size"] == 1).all()
+    assert result.lead["linked_to"].iat[2] == ""
+
+
 def test_twins_are_never_linked() -> None:
     # Same birth date, different own names, no shared phone. حسن / حسین share a consonant key.
     twins = {**HOUSEHOLD, "phone": "", "date_of_birth": "1991-07-04"}
@@ -231,6 +265,15 @@ def test_an_intermediarys_number_is_not_household_evidence() -> None:
     ("حسن", "سید احسان", "differ"),  # one sound key (hsn), other names
     ("حسن", "حسین", "similar"),
     ("محمد کریم", "کریمه", "differ"),
+    # a tribal or family name the lexicon knows, added on one registration: the same name grown
+    ("نبی وردک", "نبی", "agree"),
+    ("Jan Omid Wardak", "جان امید", "agree"),
+    ("محمد نبی صافی", "Muhammed Nabi", "agree"),
+    ("Karimulla", "Karimollah Noori", "agree"),
+    ("Nabi Wali", "Nabi", "contained"),  # a given name added, not a family's
+    # one name spaced two ways, a letter doubled across the join
+    ("Noor Raheem", "نور رحيم", "agree"),
+    ("شریف", "شاه شریف", "contained"),  # Shah Sharif is not Sharif: a one-letter part stays whole
 ])
 def test_own_name_relation(a: str, b: str, want: str) -> None:
     assert own_name_relation(features_from_fields("a", {"full_name": a}),
@@ -255,9 +298,17 @@ def test_own_name_relation(a: str, b: str, want: str) -> None:
     ("Wali Jan", "Wali Jan Sabiri", "agree"),
     ("Sayed Shafiq", "Sayed Shafeeq Tokhi", "agree"),
     ("Mohammad Aziz", "Mohammad Aziz Ahmad", "contained"),
+    ("Rahima", "Rahman", "similar"),  # 0.93 as letters; two names the lexicon knows: a sister's, a brother's
+    ("Nasir", "Nasim", "similar"),
+    ("Abdulghani Noori", "Abdul Ghani Nuri", "agree"),  # one name in two house styles
 ])
 def test_names_alike_as_a_whole_are_read_part_by_part(a: str, b: str, want: str) -> None:
     assert spelt_alike(features_from_fields("a", {"full_name": a}), features_from_fields("b", {"full_name": b})) == want
+
+
+def test_a_family_name_written_in_the_name_and_in_its_own_field_is_set_aside_in_either_spelling() -> None:
+    row = features_from_fields("a", {"full_name": "Abdulghani Noori", "family_name": "Nuri"})
+    assert (row["full_latin"], row["full_phon"]) == ("abdulghani", "bdkn")
 
 
 def test_a_brother_named_as_the_family_is_not_a_swap() -> None:

@@ -77,6 +77,22 @@ def test_names_that_begin_like_a_title_are_not_split(raw: str) -> None:
     assert normalize_name(raw).titles == ()
 
 
+@pytest.mark.parametrize(("raw", "titles", "latin"), [
+    ("DrFarid Nuri", ("dr",), "farid noori"),
+    ("AlhajAbdul-Matin", ("haji",), "abdulmateen"),
+    ("DRABDUL RAHMAN", ("dr",), "abdulrahman"),
+    ("Engsalim Khan", ("eng",), "salim khan"),
+])
+def test_latin_titles_typed_onto_a_known_name_are_split_off(raw: str, titles: tuple[str, ...], latin: str) -> None:
+    n = normalize_name(raw)
+    assert (n.titles, n.latin) == (titles, latin)
+
+
+@pytest.mark.parametrize("raw", ["Drakhshan", "Hafizullah", "Qaribullah", "Mullahkhel"])
+def test_latin_names_that_begin_like_a_title_are_not_split(raw: str) -> None:
+    assert normalize_name(raw).titles == ()
+
+
 @pytest.mark.parametrize(("raw", "latin"), [
     ("Sayed Ahmad", "sayed ahmad"),  # Sayed is part of the given name: never dropped
     ("سید احمد", "sayed ahmad"),
