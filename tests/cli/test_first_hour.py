@@ -103,6 +103,12 @@ BEFORE_INIT = {
     "intake odk": ["intake", "odk", "{zip}"],
     "intake odk-instances": ["intake", "odk-instances", "{folder}"],
     "cases reindex": ["cases", "reindex"],
+    "keys reencrypt": ["keys", "reencrypt"],
+    "person erase": ["person", "erase", "12", "--reason", "applicant_request", "--as", "amina"],
+    "person approve": ["person", "approve", "1", "--as", "amina"],
+    "person retention": ["person", "retention", "--closed-days", "30"],
+    "person ledger": ["person", "ledger", "--out", "{folder}/ledger.json"],
+    "person reapply": ["person", "reapply", "{table}"],  # read before the organisation is opened
 }
 # Commands that create the organisation, or need no database at all (tested where they live).
 NO_ORGANISATION_NEEDED = {"db sealed-role",  # prints SQL, opens nothing
