@@ -20,6 +20,9 @@ def N_(message: str) -> str:
 
 ACTIONS = {
     "attestation:create": N_("Attestation recorded"),
+    "backup:create": N_("Backup made"),
+    "backup:restore": N_("Backup restored"),
+    "backup:verify": N_("Backup verified"),
     "case:assign": N_("Case assigned"),
     "case:close_approve": N_("Closing approved"),
     "case:close_reject": N_("Closing rejected"),
