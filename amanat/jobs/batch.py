@@ -53,6 +53,7 @@ from amanat.linkage.features import features_from_normalized
 from amanat.linkage.workers import default_jobs
 from amanat.normalize.record import NormalizedRecord, normalize_record
 from amanat.records.batch_store import claim_sealed, mark_stored_many, peek_sealed, record_digests, store_batch
+from amanat.records.exact_id import UNCONFIRMED
 from amanat.records.service import StoreResult
 
 log = logging.getLogger("amanat.worker")
@@ -235,7 +236,8 @@ def process_batch(database: Database, limit: int = BATCH_SIZE, ahead: Ahead | No
                                           digests=digests)
             record_events(db, WORKER, events)
             arrivals = [Arrival(res.record_id, res.person_id, res.new_person, {**row, "unique_id": res.record_id},
-                                block) for res, row, block in zip(results, rows, blocks, strict=True)]
+                                block, res.link_reason == UNCONFIRMED)
+                        for res, row, block in zip(results, rows, blocks, strict=True)]
             linked = link_arrivals(db, database.keys, WORKER, arrivals)
             _cases(db, results, linked.linked)
             mark_stored_many(db, {o.submission_id: r.record_id for o, r in zip(opened, results, strict=True)})

@@ -68,6 +68,9 @@ class Arrival:
     new_person: bool
     row: dict[str, Any]  # its linkage row (unique_id = record_id)
     blocks: list[bytes] | None = None  # ``block_digests(keys, row)``, when the caller computed them
+    # its exact ID came from an untrusted channel with another name or birth date (records.exact_id): it is
+    # never merged on its own, an auto link waits for a person (as service._unconfirmed_status)
+    unconfirmed: bool = False
 
 
 @dataclass
@@ -244,6 +247,8 @@ def link_arrivals(db: Session, keys: KeyHolder, actor: Actor, arrivals: Sequence
         queued = relatives = 0
         for k, other in mine:
             status = _STATUS[decisions.outcome[k]]
+            if a.unconfirmed and status == "auto":
+                status = "pending"
             pair = {"id": new_id(), "record_l": min(a.record_id, other), "record_r": max(a.record_id, other),
                     "match_weight": float(weight[k]), "match_probability": float(probability[k]),
                     "contributions": json.dumps(contributions[k]), "reasons": json.dumps(list(reasons[k])[:6]),

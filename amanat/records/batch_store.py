@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from amanat.core.crypto import KeyHolder
@@ -23,6 +23,7 @@ from amanat.intake.models import Submission, SubmissionPart
 from amanat.intake.service import OpenedSubmission
 from amanat.normalize.record import NormalizedRecord
 from amanat.records.data_keys import create_record_keys, record_key_id
+from amanat.records.exact_id import UNCONFIRMED, exact_match_confirmed, trusted_channel
 from amanat.records.household import ensure_members
 from amanat.records.models import Document, Person, PersonMerge, Record, RecordLookup
 from amanat.records.search_index import NAME_KIND, NAME_TOKEN_KIND, record_name_keys
@@ -94,6 +95,22 @@ def _known_exact(db: Session, digests: dict[str, set[bytes]]) -> dict[tuple[str,
     return {k: {roots[p] for p in ps} for k, ps in found.items()}
 
 
+def _values_of_people(db: Session, persons: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """The normalised values of every record of each person and of the people merged into them, as
+    ``store_submission`` reads them to confirm an exact ID from an untrusted channel."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    asked = sorted(persons)
+    for at in range(0, len(asked), _CHUNK):
+        part = asked[at:at + _CHUNK]
+        for person, into, normalized in db.execute(
+                select(Person.id, Person.merged_into, Record.normalized).join(Record, Record.person_id == Person.id)
+                .where(or_(Person.id.in_(part), Person.merged_into.in_(part)))):
+            if isinstance(normalized, dict):
+                for owner in {person, into} & persons:
+                    out.setdefault(owner, []).append(normalized)
+    return out
+
+
 @dataclass(frozen=True)
 class Stored:
     result: StoreResult
@@ -131,6 +148,12 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
         for kind in EXACT_MATCH_KINDS:
             asked[kind].update(ds[kind])
     known = _known_exact(db, asked)
+    # A known ID number from a channel anyone can use attaches only when name and birth date agree too
+    # (records.exact_id, as store_submission): the people such IDs point at, with their records' values.
+    untrusted = [not trusted_channel(o.channel, o.submitted_by) for o in opened]
+    to_confirm = {p for i, ds in enumerate(digests) if untrusted[i]
+                  for kind in EXACT_MATCH_KINDS for d in ds[kind] for p in known.get((kind, d), ())}
+    values_of = _values_of_people(db, to_confirm)
     in_batch: dict[tuple[str, bytes], set[str]] = {}
     results: list[StoreResult] = []
     events: list[Event] = []
@@ -149,11 +172,13 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
                 matches[kind] = persons
         candidates = set().union(*matches.values()) if matches else set()
         conflict: tuple[str, ...] = ()
-        if len(candidates) == 1:
+        unconfirmed = len(candidates) == 1 and untrusted[i] and not exact_match_confirmed(
+            norm, values_of.get(next(iter(candidates)), ()))
+        if len(candidates) == 1 and not unconfirmed:
             person_id, new_person = next(iter(candidates)), False
             link_reason: str | None = "+".join(f"{k}_exact" for k in EXACT_MATCH_KINDS if k in matches)
         else:
-            person_id, new_person, link_reason = new_id(), True, None
+            person_id, new_person, link_reason = new_id(), True, UNCONFIRMED if unconfirmed else None
             new_persons.append({"id": person_id, "created_at": utcnow(), "merged_into": None})
             if len(candidates) > 1:  # the IDs point at different people: a human must look
                 conflict = tuple(sorted(candidates))
@@ -163,6 +188,7 @@ def store_batch(db: Session, keys: KeyHolder, opened: Sequence[OpenedSubmission]
                 in_batch.setdefault((kind, d), set()).add(person_id)
         parsed = sub.parsed
         normalized = norm.to_dict()
+        values_of.setdefault(person_id, []).append(normalized)  # a later record of the batch confirms by it too
         if extra is not None:
             normalized.update(extra[i])
         record_id = new_id()

@@ -27,6 +27,7 @@ from amanat.linkage.arrivals import FEATURES_KEY, stored_row
 from amanat.linkage.features import features_from_fields
 from amanat.linkage.models import MatchPair
 from amanat.linkage.service import batch_clusters
+from amanat.records.exact_id import UNCONFIRMED
 from amanat.records.models import Person, Record
 from amanat.records.service import get_person_root
 from bench.synth import generate_population
@@ -236,3 +237,39 @@ def test_the_helper_leaves_ctrl_c_to_the_worker() -> None:
     proc.start()
     proc.join(10)
     assert proc.exitcode == 0
+
+
+FARID_TAZKIRA = {**FARID, "tazkira_number": "۱۳۹۹-۰۱۲۳-۴۵۶۷۸"}
+
+
+@pytest.mark.parametrize("same_batch", [False, True])
+def test_a_known_tazkira_from_an_untrusted_channel_with_another_name_does_not_attach(
+        database: Database, same_batch: bool) -> None:
+    """The batch worker (what `amanat worker` and the server's worker run) applies records.exact_id as the
+    one-at-a-time step does: anonymous web and imports give a known tazkira number with another name and
+    birth date, the record gets a person of its own and is never merged on its own."""
+    attack = {"full_name": "گل آغا", "full_name_latin": "Gul Agha", "father_name": "شیر", "date_of_birth": "1975",
+              "phone": "0700999888", "province": "AF01", "gender": "male", "consent": "yes",
+              "tazkira_number": FARID_TAZKIRA["tazkira_number"]}
+    agreeing = {**FARID_TAZKIRA, "phone": "0700111222"}
+    # the agreeing one first: after the attack, the number points at two people (a conflict for a human)
+    if same_batch:
+        _seal(database, [FARID_TAZKIRA, agreeing, attack])
+    else:
+        _seal(database, [FARID_TAZKIRA])
+        process_batch(database)
+        _seal(database, [agreeing, attack])
+    while process_batch(database) is not None:
+        pass
+    with database.reading() as db:
+        records = {r.data["full_name"] + "|" + r.data["phone"]: r for r in db.scalars(select(Record))}
+        victim = records[FARID["full_name"] + "|" + FARID["phone"]]
+        stranger = records["گل آغا|0700999888"]
+        same_man = records[FARID["full_name"] + "|0700111222"]
+        assert get_person_root(db, stranger.person_id) != get_person_root(db, victim.person_id)
+        assert stranger.link_reason == UNCONFIRMED
+        assert get_person_root(db, same_man.person_id) == get_person_root(db, victim.person_id)
+        assert same_man.link_reason == "tazkira_exact"
+        statuses = {p.status for p in db.scalars(select(MatchPair).where(
+            (MatchPair.record_l == stranger.id) | (MatchPair.record_r == stranger.id)))}
+        assert "auto" not in statuses
