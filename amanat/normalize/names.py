@@ -213,18 +213,20 @@ def _split_glued_titles(tokens: list[str]) -> list[str]:
     return tokens
 
 
-# Latin title spellings, longest first, for a title typed onto the name (DrFarid, AlhajAbdul Matin).
-_LATIN_TITLES = tuple(sorted((t for t in _TITLE_INDEX if t.isascii() and len(t) >= 2), key=len, reverse=True))
+# A Latin title typed onto the name (DrFarid, AlhajAbdul Matin): the spellings longest first, one regex.
+_LATIN_TITLE_RE = re.compile("^(" + "|".join(sorted((re.escape(t) for t in _TITLE_INDEX if t.isascii() and len(t) >= 2),
+                                                      key=len, reverse=True)) + ")([a-z]{3,})$")
 
 
 def _glued_latin_title(tok: str) -> tuple[str, ...]:
     """A leading Latin token split into (title, name) when it is a title written onto a name the
     lexicon knows (drfarid, alhajabdul, engsalim); the token as it is otherwise (drakhshan stays)."""
-    if not tok.isascii() or lookup_latin(tok) is not None:
+    m = _LATIN_TITLE_RE.match(tok)
+    if m is None or lookup_latin(tok) is not None:
         return (tok,)
-    for title in _LATIN_TITLES:
-        rest = tok[len(title):]
-        if tok.startswith(title) and len(rest) >= 3 and lookup_latin(rest) is not None:
+    for cut in range(len(m.group(1)), 1, -1):  # the longest title first: alhajj before alhaj
+        title, rest = tok[:cut], tok[cut:]
+        if title in _TITLE_INDEX and len(rest) >= 3 and lookup_latin(rest) is not None:
             return title, rest
     return (tok,)
 
