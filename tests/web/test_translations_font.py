@@ -56,7 +56,8 @@ def woff_cmap(data: bytes) -> set[int]:
 
 
 def font_files() -> list[Path]:
-    return sorted(FONTS.glob("*.woff"))
+    """The fonts the pages draw Dari and Pashto with (the Latin subset is the packet PDF's, tested below)."""
+    return sorted(FONTS.glob("*Arabic*.woff"))
 
 
 def test_a_regular_and_a_bold_font_are_shipped_with_their_licence() -> None:
@@ -72,6 +73,12 @@ def test_the_font_has_every_dari_and_pashto_letter(path: Path) -> None:
     points = woff_cmap(path.read_bytes())
     missing = [f"U+{ord(c):04X} {c}" for c in NEEDED if ord(c) not in points]
     assert missing == []
+
+
+def test_the_latin_font_has_every_letter_and_digit_a_packet_writes() -> None:
+    points = woff_cmap((FONTS / "Vazirmatn-Latin-400.woff").read_bytes())
+    needed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,:;-/()+#'"
+    assert [c for c in needed if ord(c) not in points] == []
 
 
 def test_the_stylesheet_uses_the_shipped_fonts_and_nothing_from_elsewhere() -> None:
