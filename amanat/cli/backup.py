@@ -18,14 +18,14 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from amanat.cli.base import CLI, console, friendly, progress, settings_of
+from amanat.cli.base import CLI, console, friendly, progress, settings_of, write_key_pair
 from amanat.cli.organisation import is_initialised, open_organisation, sqlite_file_missing
 from amanat.config import Settings
 from amanat.core import crypto
 from amanat.core.audit import count_events, record_event, verify_chain
 from amanat.core.backup import Manifest, OpenWith, SealTo, make_backup, restore_backup, verify_backup
 from amanat.core.db import Database, open_database
-from amanat.errors import AmanatError, Conflict, InvalidInput
+from amanat.errors import AmanatError, InvalidInput
 
 backup_app = typer.Typer(help="Encrypted, verifiable backups of the organisation's database.",
                          invoke_without_command=True)
@@ -109,14 +109,7 @@ def backup_keygen(private_key: Annotated[Path, typer.Option("--private-key", hel
                                                                                    "(mode 600; keep it offline).")],
                   force: Annotated[bool, typer.Option(help="Overwrite an existing key file.")] = False) -> None:
     """Make the backup key pair: writes the private key to a file, prints the public key to configure."""
-    if private_key.exists() and not force:
-        raise Conflict(f"{private_key.name} exists: refusing to overwrite a private key (use --force).",
-                       code="key_exists")
-    public, secret = crypto.generate_recipient_keypair()
-    fd = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(secret + "\n")
-    os.chmod(private_key, 0o600)  # an existing file (--force) keeps its mode through O_TRUNC
+    public = write_key_pair(private_key, force=force)
     typer.echo(f"AMANAT_BACKUP_PUBLIC_KEY={public}")
     console.print(f"fingerprint: {crypto.key_fingerprint(crypto.parse_public_key(public))}. Put the line above in "
                   f"the server's environment; keep {private_key} offline, in two places: without it no backup opens.")

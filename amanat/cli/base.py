@@ -3,8 +3,10 @@ command (one line and a non-zero exit, never a traceback with values in it)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -13,8 +15,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from amanat.config import Settings
+from amanat.core import crypto
 from amanat.core.audit import Actor
-from amanat.errors import AmanatError
+from amanat.errors import AmanatError, Conflict
 
 console = Console(stderr=True, soft_wrap=True)  # a message stays one line when stderr is a file
 CLI = Actor("system:cli")
@@ -72,3 +75,17 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 __all__ = ["CLI", "INTERRUPTED", "console", "database_problem", "friendly", "progress", "settings_of"]
+
+
+def write_key_pair(private_key: Path, *, force: bool) -> str:
+    """A new recipient key pair: the private key written to ``private_key`` (mode 600, also when --force
+    replaces a file that had another mode), the public key returned for the caller to show."""
+    if private_key.exists() and not force:
+        raise Conflict(f"{private_key.name} exists: refusing to overwrite a private key (use --force).",
+                       code="key_exists")
+    public, secret = crypto.generate_recipient_keypair()
+    fd = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secret + "\n")
+    os.chmod(private_key, 0o600)  # an existing file keeps its mode through O_TRUNC
+    return public

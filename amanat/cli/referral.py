@@ -15,9 +15,9 @@ from typing import Annotated
 
 import typer
 
-from amanat.cli.base import console, friendly
+from amanat.cli.base import console, friendly, write_key_pair
 from amanat.core import crypto
-from amanat.errors import Conflict, InvalidInput
+from amanat.errors import InvalidInput
 
 referral_app = typer.Typer(help="A partner's keys, and opening referral packets and exports.", no_args_is_help=True)
 
@@ -28,13 +28,7 @@ def keygen(private_key: Annotated[Path, typer.Option("--private-key", help="Wher
                                                                            "(created with mode 600; never shared).")],
            force: Annotated[bool, typer.Option(help="Overwrite an existing private key file.")] = False) -> None:
     """Make a key pair: prints the public key for the office to register, writes the private key to a file."""
-    if private_key.exists() and not force:
-        raise Conflict(f"{private_key.name} exists: refusing to overwrite a private key (use --force).",
-                       code="key_exists")
-    public, secret = crypto.generate_recipient_keypair()
-    fd = os.open(private_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(secret + "\n")
+    public = write_key_pair(private_key, force=force)
     typer.echo(public)
     console.print(f"fingerprint: {crypto.key_fingerprint(crypto.parse_public_key(public))} — read it to the office "
                   "when they register your key")

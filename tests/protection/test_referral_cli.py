@@ -45,3 +45,12 @@ def test_decrypt_an_export_sealed_with_a_passphrase(tmp_path, monkeypatch):
     monkeypatch.setenv("AMANAT_EXPORT_PASSPHRASE", "not the passphrase at all")
     wrong = runner.invoke(app, ["referral", "decrypt", str(path)])
     assert wrong.exit_code == 1 and "Wrong passphrase" in wrong.output
+
+
+def test_keygen_with_force_leaves_the_private_key_readable_by_its_owner_only(tmp_path):
+    key = tmp_path / "partner.key"
+    key.write_text("old\n", encoding="ascii")
+    key.chmod(0o644)
+    made = runner.invoke(app, ["referral", "keygen", "--private-key", str(key), "--force"])
+    assert made.exit_code == 0, made.output
+    assert key.stat().st_mode & 0o777 == 0o600 and key.read_text(encoding="ascii") != "old\n"
