@@ -217,10 +217,14 @@ class KeyHolder:
     _data_key_source: DataKeySource | None = field(default=None, repr=False)
     _data_keys_seen: int = 0
     _data_keys_gone: set[str] = field(default_factory=set, repr=False)
+    # The box that opens sealed submissions, for the ring's private key it was made from: building it
+    # (the Curve25519 key) was about half of opening one submission (75 µs against 42 µs).
+    _unseal: tuple[bytes, SealedBox] | None = field(default=None, repr=False)
 
     def set(self, ring: KeyRing | None) -> None:
         with self._lock:
             self._ring = ring
+            self._unseal = None
             self._data_keys.clear()
             self._data_keys_seen = 0
 
@@ -266,8 +270,11 @@ class KeyHolder:
     def open_sealed(self, blob: bytes) -> bytes:
         ring = self._private()
         assert ring.seal_private is not None
+        cached = self._unseal
+        if cached is None or cached[0] is not ring.seal_private:  # another ring (rotated, reloaded): its own box
+            cached = self._unseal = (ring.seal_private, SealedBox(PrivateKey(ring.seal_private)))
         try:
-            return SealedBox(PrivateKey(ring.seal_private)).decrypt(blob)
+            return cached[1].decrypt(blob)
         except NaclCryptoError as exc:
             raise CryptoError("A sealed submission failed authentication (tampered or sealed to another key).",
                               code="seal_tampered", status=422) from exc

@@ -74,3 +74,23 @@ def test_rotation_keeps_old_data_readable(keystore):
     assert h2.field_key_id(fresh) == "field-2"
     assert h2.decrypt_field("c", old) == b"before"
     assert h2.decrypt_field("c", fresh) == b"after"
+
+
+def test_opening_sealed_submissions_follows_the_ring_the_holder_holds(keystore):
+    # The opening box is kept between submissions; another ring (another organisation's keys, a reload)
+    # must open with its own key, and a locked holder must not keep the old one.
+    other_store = crypto.create_keystore("another long passphrase", time_cost=1, memory_kib=64)
+    h = crypto.KeyHolder()
+    h.set(crypto.unlock(keystore, PASSPHRASE))
+    first = h.seal(b"first")
+    assert h.open_sealed(first) == b"first"
+    h.set(crypto.unlock(other_store, "another long passphrase"))
+    second = h.seal(b"second")
+    assert h.open_sealed(second) == b"second"
+    with pytest.raises(CryptoError) as err:
+        h.open_sealed(first)
+    assert err.value.code == "seal_tampered"
+    h.set(crypto.public_ring(other_store))
+    with pytest.raises(CryptoError) as err:
+        h.open_sealed(second)
+    assert err.value.code == "keys_locked"
