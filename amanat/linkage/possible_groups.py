@@ -7,7 +7,9 @@ alone no model can tell — a coordinator asks the intermediary. So is every row
 once the family, tribal and pen names that end it are set aside (Bushra / Bushra Balkhi Safi, Anwar /
 Anwar Karimi: own_names.family_like), and a name grown by any other one part joins its shorter form when
 that form is not a common name (SHORT_FORM_MAX). A row that gives a father's name and nothing more (a
-father written into the name field) joins a names-only row's group: nothing of that row disagrees.
+father written into the name field) joins a names-only row's group: nothing of that row disagrees. A
+row giving a name and a phone and nothing more counts as names only: one man sent again from another
+phone, or two men of one name.
 Blocking leaves the commonest names out of pair scoring (file_blocking), so these groups are formed from
 the keys directly.
 
@@ -138,7 +140,9 @@ def possible_groups(frame: pd.DataFrame, pairs: pd.DataFrame, decisions: PairDec
         left = pairs["unique_id_l"].to_numpy()[review].astype(np.int64)
         right = pairs["unique_id_r"].to_numpy()[review].astype(np.int64)
         edges.append((cluster_of[left], cluster_of[right]))
-    plain = names_only_rows(frame)
+    # a name and a phone alone are as thin as a name: one man registered again from another phone, or
+    # two men of one name (a list of names and phones; a household's rows give more)
+    plain = names_only_rows(frame) | (_named(frame) & ~_has(frame, _IDENTITY) & _phoned(frame))
     thin = np.flatnonzero(plain | _father_only_rows(frame)) if plain.any() else np.zeros(0, dtype=np.int64)
     if len(thin):
         latins = frame["full_latin"].to_numpy(dtype=object)[thin] if "full_latin" in frame.columns \

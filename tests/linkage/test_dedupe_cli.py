@@ -230,6 +230,18 @@ def test_a_name_grown_by_family_and_pen_names_joins_its_given_names_group() -> N
     assert (lead["cluster_size"] == 1).all()
 
 
+def test_a_list_of_names_and_phones_groups_one_name_registered_from_two_phones() -> None:
+    # Names and phones only: the same man sent again from another phone is a possible match (never a
+    # link on a name); another name on the same phone is nothing here.
+    rows = [SourceRow("a.csv", i + 2, f) for i, f in enumerate([
+        {"full_name": "مسعود", "phone": "0700111222"}, {"full_name": "Masud", "phone": "0799333444"},
+        {"full_name": "Yunus", "phone": "0700111222"}, {"full_name": "Karim Ahmadi", "phone": "0788555666"}])]
+    lead = dedupe_rows(rows).lead
+    group = lead["possible_group"].tolist()
+    assert group[0] == group[1] > 0 and group[2] != group[0] and group[3] == 0
+    assert (lead["cluster_size"] == 1).all()
+
+
 def test_a_names_only_list_says_what_was_compared_and_what_is_missing(tmp_path: Path) -> None:
     shared = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "thin_lists"
     a, b = shared / "a.csv", shared / "b.csv"
