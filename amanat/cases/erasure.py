@@ -22,12 +22,11 @@ from typing import Any
 from sqlalchemy import DateTime, ForeignKey, Integer, String, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from amanat.accounts.models import User
 from amanat.cases.models import Case, CaseApproval, CaseNote
 from amanat.cases.protection_models import ProtectionAssessment
 from amanat.cases.service import get_case
 from amanat.cases.verification_models import Attestation, CaseTask
-from amanat.cases.workflow import ApprovalView
+from amanat.cases.workflow import ApprovalView, approval_view
 from amanat.core.audit import Actor, record_event
 from amanat.core.crypto import KeyHolder
 from amanat.core.db import Base, new_id, utcnow
@@ -114,12 +113,7 @@ def request_case_erasure(db: Session, actor: Actor, case_id: str, *, reason_code
 
 
 def pending_erasure_view(db: Session, case_id: str) -> ApprovalView | None:
-    a = pending_erasure(db, case_id)
-    if a is None:
-        return None
-    user = db.get(User, a.requested_by)
-    return ApprovalView(a.id, a.reason_code, a.reason, user.username if user else None, a.requested_by,
-                        a.requested_at)
+    return approval_view(db, pending_erasure(db, case_id))
 
 
 def _request(db: Session, actor: Actor, case: Case, *, reason_code: str, reason_text: str | None) -> CaseApproval:

@@ -159,13 +159,17 @@ class ApprovalView:
     requested_at: datetime
 
 
-def close_request_view(db: Session, case_id: str) -> ApprovalView | None:
-    a = pending_close(db, case_id)
+def approval_view(db: Session, a: CaseApproval | None) -> ApprovalView | None:
+    """A pending request (to close, to erase) as the case page shows it, with who asked."""
     if a is None:
         return None
     user = db.get(User, a.requested_by)
     return ApprovalView(a.id, a.reason_code, a.reason, user.username if user else None, a.requested_by,
                         a.requested_at)
+
+
+def close_request_view(db: Session, case_id: str) -> ApprovalView | None:
+    return approval_view(db, pending_close(db, case_id))
 
 
 # --- review decisions and undone merges: what they do to the cases ---
