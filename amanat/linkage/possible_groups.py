@@ -111,12 +111,12 @@ def _same_name_edges(names: np.ndarray, latins: np.ndarray, rows: np.ndarray, pl
     parts = pd.Series(names, dtype=object).str.split(" ")
     key = parts.str.join("").to_numpy(dtype=object)
     edges: list[tuple[np.ndarray, np.ndarray]] = []
-    for keys in (key, _given_keys(parts, latins)):
-        codes, first = _first_of(keys, rows, plain)
+    by_name = _first_of(key, rows, plain)
+    for codes, first in (by_name, _first_of(_given_keys(parts, latins), rows, plain)):
         to = first[codes]
         ok = to >= 0
         edges.append((cluster_of[rows[ok]], cluster_of[to[ok]]))
-    codes, first = _first_of(key, rows, plain)
+    codes, first = by_name
     counts = np.bincount(codes[plain], minlength=len(first))
     code_of = pd.Series(np.arange(len(first)), index=pd.Index(pd.unique(key)))
     at = pd.Series(parts.str[:-1].str.join("").to_numpy(dtype=object)).map(code_of).to_numpy()
